@@ -1,0 +1,94 @@
+//! The on-disk container shared by every unspin model file.
+//!
+//! Layout (all integers little-endian), documented in `docs/FORMATS.md`:
+//!
+//! | offset | size | field                                   |
+//! |--------|------|-----------------------------------------|
+//! | 0      | 8    | magic `b"UNSPIN\0\0"`                   |
+//! | 8      | 4    | kind tag, e.g. `b"LEXI"` or `b"LMTG"`   |
+//! | 12     | 4    | format version of that kind             |
+//! | 16     | 8    | compressed payload length               |
+//! | 24     | 8    | uncompressed payload length             |
+//! | 32     | 4    | CRC-32 of the compressed payload        |
+//! | 36     | 4    | reserved, zero                          |
+//! | 40     | ..   | zstd-compressed payload                 |
+//!
+//! The checksum is verified before decompression so a truncated or corrupted
+//! file fails with a clear message rather than a garbage model.
+
+use crate::Error;
+
+/// Magic bytes that open every unspin model file.
+pub const MAGIC: &[u8; 8] = b"UNSPIN\0\0";
+const HEADER_LEN: usize = 40;
+
+/// Wraps `payload` in a container of the given kind and version.
+pub fn encode(kind: [u8; 4], version: u32, payload: &[u8], level: i32) -> Vec<u8> {
+    let compressed = zstd::bulk::compress(payload, level).expect("zstd compression of an in-memory buffer");
+    let mut out = Vec::with_capacity(HEADER_LEN + compressed.len());
+    out.extend_from_slice(MAGIC);
+    out.extend_from_slice(&kind);
+    out.extend_from_slice(&version.to_le_bytes());
+    out.extend_from_slice(&(compressed.len() as u64).to_le_bytes());
+    out.extend_from_slice(&(payload.len() as u64).to_le_bytes());
+    out.extend_from_slice(&crc32fast::hash(&compressed).to_le_bytes());
+    out.extend_from_slice(&0u32.to_le_bytes());
+    out.extend_from_slice(&compressed);
+    out
+}
+
+/// Checks the header of a container and returns its decompressed payload.
+pub fn decode(bytes: &[u8], kind: [u8; 4], version: u32) -> Result<Vec<u8>, Error> {
+    let name = String::from_utf8_lossy(&kind).into_owned();
+    let bad = |why: String| Error::Model(format!("{name} model file: {why}"));
+    if bytes.len() < HEADER_LEN || &bytes[..8] != MAGIC {
+        return Err(bad("not an unspin model file (bad magic)".into()));
+    }
+    if bytes[8..12] != kind {
+        return Err(bad(format!(
+            "wrong kind {:?}",
+            String::from_utf8_lossy(&bytes[8..12])
+        )));
+    }
+    let u32_at = |o: usize| u32::from_le_bytes(bytes[o..o + 4].try_into().unwrap());
+    let u64_at = |o: usize| u64::from_le_bytes(bytes[o..o + 8].try_into().unwrap());
+    let found = u32_at(12);
+    if found != version {
+        return Err(bad(format!("format version {found}, this build reads {version}")));
+    }
+    let clen = u64_at(16) as usize;
+    let ulen = u64_at(24) as usize;
+    let body = &bytes[HEADER_LEN..];
+    if body.len() != clen {
+        return Err(bad(format!("truncated: payload is {} bytes, header says {clen}", body.len())));
+    }
+    if crc32fast::hash(body) != u32_at(32) {
+        return Err(bad("checksum mismatch (corrupt file)".into()));
+    }
+    let out = zstd::bulk::decompress(body, ulen).map_err(|e| bad(format!("decompression failed: {e}")))?;
+    if out.len() != ulen {
+        return Err(bad("decompressed size does not match header".into()));
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trip_and_corruption() {
+        let data = b"hello hello hello model".repeat(10);
+        let enc = encode(*b"TEST", 3, &data, 3);
+        assert_eq!(decode(&enc, *b"TEST", 3).unwrap(), data);
+        assert!(decode(&enc, *b"TEST", 4).is_err());
+        assert!(decode(&enc, *b"LEXI", 3).is_err());
+        assert!(decode(&enc[..enc.len() - 1], *b"TEST", 3).is_err());
+        let mut flipped = enc.clone();
+        let last = flipped.len() - 1;
+        flipped[last] ^= 0x40;
+        let err = decode(&flipped, *b"TEST", 3).unwrap_err().to_string();
+        assert!(err.contains("checksum"), "{err}");
+        assert!(decode(b"garbage", *b"TEST", 3).is_err());
+    }
+}

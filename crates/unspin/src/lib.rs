@@ -1,0 +1,26 @@
+//! unspin: find machine-spun English text and give the original wording back.
+//!
+//! The pipeline is: [`token`] splits the input losslessly into spans, the
+//! [`lexicon`] proposes the originals each spun word could have come from with
+//! channel probabilities, the [`lm`] language model scores word sequences, and
+//! [`decode`] searches the whole candidate lattice exactly (Viterbi) and computes
+//! per-word posteriors (forward-backward).
+
+pub mod container;
+pub mod lm;
+pub mod token;
+pub mod wordnet;
+
+/// Errors reported by the library. Every variant renders as one line.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A model file is missing, truncated, corrupt or of the wrong version.
+    #[error("{0}")]
+    Model(String),
+    /// The input cannot be processed (binary data, invalid UTF-8, ...).
+    #[error("{0}")]
+    Input(String),
+    /// An I/O error with the path or stream it concerns.
+    #[error("{0}")]
+    Io(String),
+}
