@@ -7,6 +7,7 @@
 //! per-word posteriors (forward-backward).
 
 pub mod container;
+pub mod decode;
 pub mod lm;
 pub mod token;
 pub mod wordnet;
