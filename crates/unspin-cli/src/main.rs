@@ -1,1 +1,91 @@
-fn main() {}
+//! `unspin`: find machine-spun text and restore the original wording.
+//!
+//! A thin front end over the `unspin` library: argument parsing, file and
+//! stream handling, progress and exit codes live here; everything else lives
+//! in the library.
+
+mod cmd_eval;
+mod cmd_restore;
+mod cmd_spin;
+mod models;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Exit code for success.
+pub const EXIT_OK: u8 = 0;
+/// Exit code for runtime failures (bad input, unreadable file, corrupt model).
+pub const EXIT_ERROR: u8 = 1;
+/// Exit code for usage errors (unknown flags, bad values), as clap reports them.
+pub const EXIT_USAGE: u8 = 2;
+
+#[derive(Parser)]
+#[command(
+    name = "unspin",
+    version,
+    about = "Find machine-spun English text and restore the original wording",
+    long_about = "Find machine-spun English text and restore the original wording.\n\n\
+Works offline with the embedded default model (WordNet 3.0 channel, CMU Sphinx en-us trigram LM).",
+    after_help = "Exit codes: 0 success; 1 error (bad input, unreadable file, corrupt model); 2 usage error.\n\
+`unspin detect` exits like grep: 0 spun text found, 1 none found, 2 error."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Restore the likely original wording of spun text.
+    Restore(cmd_restore::RestoreArgs),
+    /// Rewrite clean text the way spinners do (for evaluation data and detector tests).
+    Spin(cmd_spin::SpinArgs),
+    /// Score a system's output against the original text.
+    Eval(cmd_eval::EvalArgs),
+    /// Show the models in use: versions, sizes, counts.
+    Model(models::ModelArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let code = if e.use_stderr() { EXIT_USAGE } else { EXIT_OK };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    let result = match cli.command {
+        Command::Restore(a) => cmd_restore::run(&a),
+        Command::Spin(a) => unspin::models::embedded_wordnet()
+            .map_err(anyhow::Error::from)
+            .and_then(|wn| cmd_spin::run(&a, &wn))
+            .map(|()| EXIT_OK),
+        Command::Eval(a) => cmd_eval::run(&a).map(|()| EXIT_OK),
+        Command::Model(a) => models::run(&a),
+    };
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            if is_broken_pipe(&e) {
+                return ExitCode::from(EXIT_OK);
+            }
+            eprintln!("unspin: error: {}", one_line(&e));
+            ExitCode::from(EXIT_ERROR)
+        }
+    }
+}
+
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}
+
+/// Joins an error chain into one line.
+fn one_line(e: &anyhow::Error) -> String {
+    let parts: Vec<String> = e.chain().map(|c| c.to_string().replace('\n', " ")).collect();
+    parts.join(": ")
+}

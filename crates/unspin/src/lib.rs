@@ -8,7 +8,14 @@
 
 pub mod container;
 pub mod decode;
+pub mod eval;
+pub mod input;
+pub mod lexicon;
 pub mod lm;
+pub mod models;
+pub mod render;
+pub mod restore;
+pub mod spinner;
 pub mod token;
 pub mod wordnet;
 

@@ -1,0 +1,32 @@
+//! `unspin-build lexicon`: the channel model from WordNet and the language model's vocabulary.
+
+use std::path::Path;
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use unspin::lexicon::{ChannelParams, Lexicon};
+use unspin::lm::LanguageModel;
+use unspin::wordnet::WordNet;
+
+/// Builds `out` from a WordNet model file and a language model file.
+pub fn run(wordnet: &Path, lm: &Path, out: &Path) -> Result<()> {
+    let t = Instant::now();
+    let wn = WordNet::load(wordnet).with_context(|| format!("loading {}", wordnet.display()))?;
+    let lm = LanguageModel::load_path(lm).with_context(|| format!("loading {}", lm.display()))?;
+    let known = |w: &str| lm.id(w).is_some();
+    let prior = |w: &str| lm.id(w).map_or(-99.0, |id| lm.log10_unigram(id) * std::f32::consts::LN_10);
+    let lex = Lexicon::build(&wn, ChannelParams::default(), &known, &prior);
+    let (words, pairs) = lex.stats();
+    let bytes = lex.to_bytes();
+    crate::write_file(out, &bytes)?;
+    // The file must load back to the same tables.
+    let back = Lexicon::from_bytes(&bytes).context("reloading the written lexicon")?;
+    anyhow::ensure!(back.stats() == lex.stats(), "reloaded lexicon differs");
+    println!(
+        "wrote {} ({} bytes): {words} words, {pairs} (spun, original) pairs, in {:.1?}",
+        out.display(),
+        bytes.len(),
+        t.elapsed()
+    );
+    Ok(())
+}

@@ -1,0 +1,344 @@
+//! `unspin restore`.
+
+use std::io::{BufRead, BufWriter, IsTerminal, Read, Write};
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context};
+use clap::{Args, ValueEnum};
+use rayon::prelude::*;
+use unspin::input::ChunkReader;
+use unspin::restore::{Change, Model, Options, Restoration, Restorer};
+
+use crate::models::ModelFlags;
+
+/// Output formats of `unspin restore`.
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+pub enum Format {
+    /// The restored text, nothing else.
+    Text,
+    /// One JSON object: restored text, every change with byte offsets, alternatives and probabilities.
+    Json,
+    /// A word diff: [-spun-]{+original+} (colored on a terminal).
+    Diff,
+    /// A self-contained HTML page with the changes marked.
+    Html,
+}
+
+/// When to color diff output.
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+pub enum Color {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Args, Debug)]
+#[command(after_help = "Examples:\n  \
+unspin restore article.txt                 restore a file to stdout\n  \
+curl -s URL | unspin restore --format diff  show what changed\n  \
+unspin restore --format json a.txt | jq '.changes[] | {spun, original, confidence}'\n  \
+unspin restore --jsonl corpus.jsonl --jobs 2 > restored.jsonl\n  \
+unspin restore --out-dir restored/ docs/*.txt\n\n\
+Exit codes: 0 success; 1 error (bad input, unreadable file, corrupt model); 2 usage error.")]
+pub struct RestoreArgs {
+    /// Input files ('-' or nothing: standard input).
+    #[arg(value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, short, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Apply only changes at least this confident (0 to 1); others are reported in JSON as not applied.
+    #[arg(long, default_value_t = 0.0, value_parser = parse_unit)]
+    pub min_confidence: f32,
+    /// Treat each input as a JSONL corpus: one {"id": .., "text": ..} object per line.
+    #[arg(long)]
+    pub jsonl: bool,
+    /// Worker threads for many files or a JSONL corpus (default: all cores).
+    #[arg(long, short, value_name = "N")]
+    pub jobs: Option<usize>,
+    /// Write one output file per input into this folder (needed for several files unless --format json).
+    #[arg(long, value_name = "DIR")]
+    pub out_dir: Option<PathBuf>,
+    /// Color the diff format.
+    #[arg(long, value_enum, default_value_t = Color::Auto)]
+    pub color: Color,
+    /// Never show a progress bar.
+    #[arg(long)]
+    pub no_progress: bool,
+    #[command(flatten)]
+    pub model: ModelFlags,
+}
+
+fn parse_unit(s: &str) -> Result<f32, String> {
+    let v: f32 = s.parse().map_err(|_| format!("'{s}' is not a number"))?;
+    if (0.0..=1.0).contains(&v) {
+        Ok(v)
+    } else {
+        Err(format!("{v} is outside 0..=1"))
+    }
+}
+
+/// Runs `unspin restore`.
+pub fn run(args: &RestoreArgs) -> anyhow::Result<u8> {
+    if let Some(j) = args.jobs {
+        if j == 0 {
+            bail!("--jobs must be at least 1");
+        }
+        let _ = rayon::ThreadPoolBuilder::new().num_threads(j).build_global();
+    }
+    let model = args.model.load()?;
+    let opts = Options {
+        min_confidence: args.min_confidence,
+        ..Options::default()
+    };
+    let inputs: Vec<PathBuf> = if args.files.is_empty() {
+        vec![PathBuf::from("-")]
+    } else {
+        args.files.clone()
+    };
+    if inputs.iter().filter(|p| p.as_os_str() == "-").count() > 1 {
+        bail!("standard input ('-') can be named only once");
+    }
+    if args.jsonl {
+        for p in &inputs {
+            restore_jsonl(&model, &opts, p, args)?;
+        }
+        return Ok(crate::EXIT_OK);
+    }
+    if inputs.len() == 1 && args.out_dir.is_none() {
+        let stdout = std::io::stdout();
+        let mut out = BufWriter::new(stdout.lock());
+        restore_stream(&model, &opts, &inputs[0], args, &mut out)?;
+        out.flush()?;
+        return Ok(crate::EXIT_OK);
+    }
+    restore_many(&model, &opts, &inputs, args)
+}
+
+fn open(path: &Path) -> anyhow::Result<(Box<dyn Read + Send>, String)> {
+    if path.as_os_str() == "-" {
+        return Ok((Box::new(std::io::stdin()), "<stdin>".into()));
+    }
+    if path.is_dir() {
+        bail!("{}: is a directory", path.display());
+    }
+    let f = std::fs::File::open(path).with_context(|| format!("{}", path.display()))?;
+    Ok((Box::new(f), path.display().to_string()))
+}
+
+/// Restores one stream chunk by chunk, writing text and diff output as it goes.
+fn restore_stream(model: &Model, opts: &Options, path: &Path, args: &RestoreArgs, out: &mut dyn Write) -> anyhow::Result<()> {
+    let (reader, name) = open(path)?;
+    let mut chunks = ChunkReader::new(reader, &name);
+    let mut restorer = Restorer::new(model, opts.clone());
+    let color = match args.color {
+        Color::Always => true,
+        Color::Never => false,
+        Color::Auto => std::io::stdout().is_terminal(),
+    };
+    let mut whole_in = String::new();
+    let mut whole = Restoration {
+        text: String::new(),
+        changes: Vec::new(),
+        sections: Vec::new(),
+        words: 0,
+    };
+    while let Some((offset, chunk)) = chunks.next_chunk()? {
+        let r = restorer.restore(&chunk);
+        match args.format {
+            Format::Text => out.write_all(r.text.as_bytes())?,
+            Format::Diff => out.write_all(unspin::render::diff(&chunk, &r, color).as_bytes())?,
+            Format::Json | Format::Html => {
+                merge(&mut whole, r, offset as usize);
+                whole_in.push_str(&chunk);
+            }
+        }
+    }
+    match args.format {
+        Format::Json => {
+            serde_json::to_writer(&mut *out, &whole)?;
+            out.write_all(b"\n")?;
+        }
+        Format::Html => out.write_all(unspin::render::html(&whole_in, &whole, &name).as_bytes())?,
+        _ => {}
+    }
+    Ok(())
+}
+
+fn merge(into: &mut Restoration, r: Restoration, offset: usize) {
+    into.text.push_str(&r.text);
+    into.words += r.words;
+    into.changes.extend(r.changes.into_iter().map(|c| Change {
+        start: c.start + offset,
+        end: c.end + offset,
+        ..c
+    }));
+    into.sections.extend(r.sections.into_iter().map(|mut s| {
+        s.start += offset;
+        s.end += offset;
+        s
+    }));
+}
+
+fn progress(len: u64, args: &RestoreArgs, what: &str) -> indicatif::ProgressBar {
+    if args.no_progress || !std::io::stderr().is_terminal() {
+        return indicatif::ProgressBar::hidden();
+    }
+    let pb = indicatif::ProgressBar::new(len);
+    pb.set_style(
+        indicatif::ProgressStyle::with_template(&format!(
+            "{{spinner}} [{{elapsed_precise}}] {{wide_bar}} {{pos}}/{{len}} {what} ({{per_sec}}, eta {{eta}})"
+        ))
+        .expect("valid template"),
+    );
+    pb
+}
+
+/// Restores several files in parallel.
+fn restore_many(model: &Model, opts: &Options, inputs: &[PathBuf], args: &RestoreArgs) -> anyhow::Result<u8> {
+    if args.out_dir.is_none() && args.format != Format::Json {
+        bail!("several inputs need --out-dir DIR, or --format json for one JSON line per file");
+    }
+    if let Some(dir) = &args.out_dir {
+        std::fs::create_dir_all(dir).with_context(|| format!("{}", dir.display()))?;
+    }
+    let pb = progress(inputs.len() as u64, args, "files");
+    let results: Vec<anyhow::Result<(PathBuf, Vec<u8>)>> = inputs
+        .par_iter()
+        .map_init(
+            || Restorer::new(model, opts.clone()),
+            |restorer, path| {
+                let res = restore_file(restorer, path, args);
+                pb.inc(1);
+                res.map(|bytes| (path.clone(), bytes))
+            },
+        )
+        .collect();
+    pb.finish_and_clear();
+    let stdout = std::io::stdout();
+    let mut out = BufWriter::new(stdout.lock());
+    for r in results {
+        let (path, bytes) = r?;
+        match &args.out_dir {
+            Some(dir) => {
+                let name = path.file_name().map(|n| n.to_owned()).unwrap_or_else(|| "stdin".into());
+                let mut target = dir.join(name);
+                match args.format {
+                    Format::Json => target.as_mut_os_string().push(".json"),
+                    Format::Html => target.as_mut_os_string().push(".html"),
+                    _ => {}
+                }
+                std::fs::write(&target, bytes).with_context(|| format!("{}", target.display()))?;
+            }
+            None => out.write_all(&bytes)?,
+        }
+    }
+    out.flush()?;
+    Ok(crate::EXIT_OK)
+}
+
+fn restore_file(restorer: &mut Restorer, path: &Path, args: &RestoreArgs) -> anyhow::Result<Vec<u8>> {
+    let mut bytes = Vec::new();
+    let (mut reader, name) = open(path)?;
+    reader.read_to_end(&mut bytes).with_context(|| name.clone())?;
+    let text = unspin::input::check_text(&bytes, &name)?;
+    let mut whole = Restoration {
+        text: String::new(),
+        changes: Vec::new(),
+        sections: Vec::new(),
+        words: 0,
+    };
+    for (offset, piece) in unspin::input::split_text(text) {
+        let r = restorer.restore(piece);
+        merge(&mut whole, r, offset);
+    }
+    Ok(match args.format {
+        Format::Text => whole.text.into_bytes(),
+        Format::Diff => unspin::render::diff(text, &whole, args.color == Color::Always).into_bytes(),
+        Format::Html => unspin::render::html(text, &whole, &name).into_bytes(),
+        Format::Json => {
+            let mut v = serde_json::to_value(&whole)?;
+            v["path"] = serde_json::Value::String(name);
+            let mut line = serde_json::to_vec(&v)?;
+            line.push(b'\n');
+            line
+        }
+    })
+}
+
+/// Restores a JSONL corpus: each line {"id": .., "text": ..}; output keeps the order.
+fn restore_jsonl(model: &Model, opts: &Options, path: &Path, args: &RestoreArgs) -> anyhow::Result<()> {
+    let (reader, name) = open(path)?;
+    let reader = std::io::BufReader::new(reader);
+    let stdout = std::io::stdout();
+    let mut out = BufWriter::new(stdout.lock());
+    let pb = progress(0, args, "documents");
+    let mut batch: Vec<(usize, String)> = Vec::new();
+    let flush = |batch: &mut Vec<(usize, String)>, out: &mut dyn Write| -> anyhow::Result<()> {
+        let lines: Vec<anyhow::Result<Vec<u8>>> = batch
+            .par_iter()
+            .map_init(
+                || Restorer::new(model, opts.clone()),
+                |restorer, (lineno, line)| restore_json_line(restorer, line, &name, *lineno, args.format),
+            )
+            .collect();
+        for l in lines {
+            out.write_all(&l?)?;
+        }
+        pb.inc(batch.len() as u64);
+        batch.clear();
+        Ok(())
+    };
+    let mut any = false;
+    for (i, line) in reader.split(b'\n').enumerate() {
+        let line = line.with_context(|| name.clone())?;
+        let line = String::from_utf8(line).map_err(|e| anyhow::anyhow!("{name}:{}: invalid UTF-8 at byte {}", i + 1, e.utf8_error().valid_up_to()))?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        any = true;
+        batch.push((i + 1, line));
+        if batch.len() >= 256 {
+            flush(&mut batch, &mut out)?;
+        }
+    }
+    flush(&mut batch, &mut out)?;
+    pb.finish_and_clear();
+    if !any {
+        bail!("{name}: input is empty");
+    }
+    out.flush()?;
+    Ok(())
+}
+
+fn restore_json_line(restorer: &mut Restorer, line: &str, name: &str, lineno: usize, format: Format) -> anyhow::Result<Vec<u8>> {
+    let v: serde_json::Value = serde_json::from_str(line).with_context(|| format!("{name}:{lineno}: not a JSON object"))?;
+    let text = v
+        .get("text")
+        .and_then(|t| t.as_str())
+        .with_context(|| format!("{name}:{lineno}: no string field \"text\""))?;
+    let mut whole = Restoration {
+        text: String::new(),
+        changes: Vec::new(),
+        sections: Vec::new(),
+        words: 0,
+    };
+    for (offset, piece) in unspin::input::split_text(text) {
+        merge(&mut whole, restorer.restore(piece), offset);
+    }
+    let mut o = serde_json::Map::new();
+    if let Some(id) = v.get("id") {
+        o.insert("id".into(), id.clone());
+    }
+    if format == Format::Json {
+        let full = serde_json::to_value(&whole)?;
+        if let serde_json::Value::Object(m) = full {
+            o.extend(m);
+        }
+    } else {
+        o.insert("text".into(), serde_json::Value::String(whole.text));
+    }
+    let mut bytes = serde_json::to_vec(&serde_json::Value::Object(o))?;
+    bytes.push(b'\n');
+    Ok(bytes)
+}

@@ -1,0 +1,54 @@
+//! Model selection shared by the subcommands, and `unspin model`.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::Args;
+use unspin::restore::Model;
+
+/// Flags that pick the model files (the embedded default when absent).
+#[derive(Args, Clone, Debug, Default)]
+pub struct ModelFlags {
+    /// Language model: an unspin `.unspin` file, a CMU Sphinx `.lm.bin` or an ARPA file.
+    #[arg(long, value_name = "FILE", env = "UNSPIN_LM")]
+    pub lm: Option<PathBuf>,
+    /// Channel lexicon built by `unspin-build lexicon`.
+    #[arg(long, value_name = "FILE", env = "UNSPIN_LEXICON")]
+    pub lexicon: Option<PathBuf>,
+}
+
+impl ModelFlags {
+    /// Loads the chosen model.
+    pub fn load(&self) -> anyhow::Result<Model> {
+        let lm = match &self.lm {
+            Some(p) => unspin::lm::LanguageModel::load_path(p).with_context(|| format!("loading {}", p.display()))?,
+            None => unspin::models::embedded_lm()?,
+        };
+        let lexicon = match &self.lexicon {
+            Some(p) => {
+                let bytes = std::fs::read(p).with_context(|| format!("reading {}", p.display()))?;
+                unspin::lexicon::Lexicon::from_bytes(&bytes).with_context(|| format!("loading {}", p.display()))?
+            }
+            None => unspin::models::embedded_lexicon()?,
+        };
+        Ok(Model::new(lm, lexicon))
+    }
+}
+
+/// Arguments of `unspin model`.
+#[derive(Args, Debug)]
+pub struct ModelArgs {
+    #[command(flatten)]
+    pub model: ModelFlags,
+}
+
+/// Prints what the loaded model holds.
+pub fn run(args: &ModelArgs) -> anyhow::Result<u8> {
+    let t = std::time::Instant::now();
+    let model = args.model.load()?;
+    let (words, pairs) = model.lexicon.stats();
+    println!("language model: {}", model.lm.stats());
+    println!("lexicon: {words} words, {pairs} (spun, original) pairs, {} phrase rewrites", model.lexicon.phrases().len());
+    println!("loaded in {:.0} ms", t.elapsed().as_secs_f64() * 1000.0);
+    Ok(crate::EXIT_OK)
+}

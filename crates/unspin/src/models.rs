@@ -1,0 +1,48 @@
+//! The embedded default model files (feature `embedded-model`).
+//!
+//! The files under `models/` are built by `scripts/build-models.sh` from
+//! registry packages and committed, so a fresh clone works offline.
+
+use crate::lexicon::Lexicon;
+use crate::lm::LanguageModel;
+use crate::wordnet::WordNet;
+use crate::Error;
+
+#[cfg(feature = "embedded-model")]
+mod bytes {
+    pub static LM: &[u8] = include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../models/lm.unspin"));
+    pub static LEXICON: &[u8] = include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../models/lexicon.unspin"));
+    pub static WORDNET: &[u8] = include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../models/wordnet.unspin"));
+}
+
+#[cfg(not(feature = "embedded-model"))]
+mod bytes {
+    pub static LM: &[u8] = &[];
+    pub static LEXICON: &[u8] = &[];
+    pub static WORDNET: &[u8] = &[];
+}
+
+fn require(b: &'static [u8], what: &str) -> Result<&'static [u8], Error> {
+    if b.is_empty() {
+        Err(Error::Model(format!(
+            "no embedded {what}: this build has no `embedded-model` feature; pass a model file"
+        )))
+    } else {
+        Ok(b)
+    }
+}
+
+/// The default language model (CMU Sphinx en-us trigram, converted).
+pub fn embedded_lm() -> Result<LanguageModel, Error> {
+    LanguageModel::from_bytes(require(bytes::LM, "language model")?)
+}
+
+/// The default channel lexicon (built from WordNet 3.0).
+pub fn embedded_lexicon() -> Result<Lexicon, Error> {
+    Lexicon::from_bytes(require(bytes::LEXICON, "lexicon")?)
+}
+
+/// The embedded WordNet 3.0 (for the spinner simulator).
+pub fn embedded_wordnet() -> Result<WordNet, Error> {
+    WordNet::from_bytes(require(bytes::WORDNET, "WordNet")?)
+}

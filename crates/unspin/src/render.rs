@@ -1,0 +1,80 @@
+//! Human-facing renderings of a [`Restoration`]: word diff and a self-contained HTML page.
+
+use crate::restore::Restoration;
+
+/// Escapes text for HTML element content and attribute values.
+pub fn html_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + s.len() / 16);
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// A word diff in the style of `wdiff`: `[-spun-]{+original+}` for every
+/// applied change; with `color`, ANSI red and green instead of brackets.
+pub fn diff(input: &str, r: &Restoration, color: bool) -> String {
+    let mut out = String::with_capacity(input.len() + r.changes.len() * 12);
+    let mut at = 0;
+    for c in r.changes.iter().filter(|c| c.applied) {
+        out.push_str(&input[at..c.start]);
+        if color {
+            out.push_str(&format!("\x1b[9;31m{}\x1b[0m\x1b[1;32m{}\x1b[0m", c.spun, c.original));
+        } else {
+            out.push_str(&format!("[-{}-]{{+{}+}}", c.spun, c.original));
+        }
+        at = c.end;
+    }
+    out.push_str(&input[at..]);
+    out
+}
+
+/// A standalone HTML page showing the restored text; each change is marked,
+/// with the spun word and the alternatives in its tooltip.
+pub fn html(input: &str, r: &Restoration, title: &str) -> String {
+    let mut body = String::with_capacity(input.len() * 2);
+    let mut at = 0;
+    for c in r.changes.iter().filter(|c| c.applied) {
+        body.push_str(&html_escape(&input[at..c.start]));
+        let alts: Vec<String> = c
+            .alternatives
+            .iter()
+            .map(|a| format!("{} {:.0}%", a.text, a.prob * 100.0))
+            .collect();
+        let tip = format!("spun: {} | {} | {}", c.spun, c.relation, alts.join(", "));
+        let level = if c.confidence >= 0.9 {
+            "hi"
+        } else if c.confidence >= 0.6 {
+            "mid"
+        } else {
+            "lo"
+        };
+        body.push_str(&format!(
+            "<mark class=\"{level}\" title=\"{}\"><del>{}</del> <ins>{}</ins></mark>",
+            html_escape(&tip),
+            html_escape(&c.spun),
+            html_escape(&c.original)
+        ));
+        at = c.end;
+    }
+    body.push_str(&html_escape(&input[at..]));
+    let spun_prob = r.sections.iter().map(|s| s.spun_prob).fold(0.0f32, f32::max);
+    format!(
+        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{t}</title>\n<style>\
+body{{font:16px/1.6 system-ui,sans-serif;max-width:50em;margin:2em auto;padding:0 1em;color:#222}}\
+pre{{white-space:pre-wrap;font:inherit}}mark{{background:none;border-bottom:2px solid #2a7}}\
+mark.mid{{border-color:#d90}}mark.lo{{border-color:#c33}}del{{color:#b22;font-size:.85em}}ins{{color:#171;text-decoration:none;font-weight:600}}\
+header{{color:#555;font-size:.9em;margin-bottom:1em}}</style></head>\n<body><header>{t}: {n} words, {k} changed, spun probability {p:.2}</header>\n<pre>{body}</pre>\n</body></html>\n",
+        t = html_escape(title),
+        n = r.words,
+        k = r.changes.iter().filter(|c| c.applied).count(),
+        p = spun_prob,
+    )
+}

@@ -1,0 +1,494 @@
+//! Restoration: from spun text to the most likely original, with confidences.
+//!
+//! The text is tokenized losslessly; every bare lowercase word the lexicon
+//! knows becomes a slot whose alternatives are "keep it" and the originals that
+//! could have produced it; multi-word rewrites become slots spanning several
+//! words. The lattice is decoded exactly under the trigram model, once under
+//! the spun hypothesis and once under the clean one (every word kept): their
+//! likelihood ratio gives the probability that a section was spun at all,
+//! which scales every word's confidence. Clean text therefore comes back
+//! untouched even though, word by word, many of its words could be spun
+//! outputs.
+
+use serde::Serialize;
+
+use crate::decode::{Decoder, Lattice, Scorer, WordId};
+use crate::lexicon::{is_plain_word, Lexicon};
+use crate::lm::LanguageModel;
+use crate::token::{tokenize, Token, TokenKind};
+
+/// The language model and the lexicon, with the word-id mapping between them.
+pub struct Model {
+    /// Trigram language model.
+    pub lm: LanguageModel,
+    /// Channel model.
+    pub lexicon: Lexicon,
+    lex_to_lm: Vec<WordId>,
+}
+
+impl Model {
+    /// Joins a language model and a lexicon.
+    pub fn new(lm: LanguageModel, lexicon: Lexicon) -> Self {
+        let (n, _) = lexicon.stats();
+        let lex_to_lm = (0..n as u32).map(|i| lm.id(lexicon.word(i)).unwrap_or(lm.unk())).collect();
+        Self { lm, lexicon, lex_to_lm }
+    }
+
+    fn lm_id_of_lex(&self, id: u32) -> WordId {
+        self.lex_to_lm[id as usize]
+    }
+
+    fn lm_id(&self, lower: &str) -> WordId {
+        self.lm.id(lower).unwrap_or(self.lm.unk())
+    }
+}
+
+struct LmScorer<'a>(&'a LanguageModel);
+
+impl Scorer for LmScorer<'_> {
+    #[inline]
+    fn ln_prob(&self, h2: WordId, h1: WordId, w: WordId) -> f32 {
+        self.0.log10_prob(h2, h1, w) * std::f32::consts::LN_10
+    }
+}
+
+/// Knobs of the restorer.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// Weight of the language model against the channel.
+    pub lm_weight: f32,
+    /// Changes whose confidence is below this are not applied (still reported as candidates).
+    pub min_confidence: f32,
+    /// Prior probability that a section is spun at all.
+    pub spun_prior: f32,
+    /// Alternatives reported per change.
+    pub max_alternatives: usize,
+    /// Words per section for the spun/clean decision on long texts.
+    pub section_words: usize,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            lm_weight: 1.0,
+            min_confidence: 0.0,
+            spun_prior: 0.5,
+            max_alternatives: 5,
+            section_words: 200,
+        }
+    }
+}
+
+/// One ranked alternative for a changed span.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct Alternative {
+    /// The candidate original, cased like the input.
+    pub text: String,
+    /// Its posterior probability.
+    pub prob: f32,
+}
+
+/// A word (or phrase) the restorer believes was spun.
+#[derive(Clone, Debug, Serialize)]
+pub struct Change {
+    /// Byte offset of the span in the input.
+    pub start: usize,
+    /// Byte offset one past the span in the input.
+    pub end: usize,
+    /// The input text of the span.
+    pub spun: String,
+    /// The chosen original, cased like the input.
+    pub original: String,
+    /// Posterior probability that the original is right (includes the section's spun probability).
+    pub confidence: f32,
+    /// How the original relates to the spun word (rule, chain, synonym, ...).
+    pub relation: String,
+    /// Ranked alternatives, the chosen one first; "keep" appears as the spun text itself.
+    pub alternatives: Vec<Alternative>,
+    /// Whether the change was applied to the output text (confidence at least `min_confidence`).
+    pub applied: bool,
+}
+
+/// A section of the input with its probability of being spun.
+#[derive(Clone, Debug, Serialize)]
+pub struct Section {
+    /// Byte offset where the section starts.
+    pub start: usize,
+    /// Byte offset where it ends.
+    pub end: usize,
+    /// Words in the section.
+    pub words: usize,
+    /// ln p(text | spun) - ln p(text | clean).
+    pub log_likelihood_ratio: f32,
+    /// Posterior probability that the section was spun (uncalibrated model posterior).
+    pub spun_prob: f32,
+}
+
+/// The result of restoring one text.
+#[derive(Clone, Debug, Serialize)]
+pub struct Restoration {
+    /// The restored text.
+    pub text: String,
+    /// Every proposed change, applied or not, in input order.
+    pub changes: Vec<Change>,
+    /// Sections with their spun probabilities.
+    pub sections: Vec<Section>,
+    /// Number of word tokens in the input.
+    pub words: usize,
+}
+
+/// Where a lattice slot came from.
+#[derive(Clone, Copy)]
+struct SlotInfo {
+    start: usize,
+    end: usize,
+    /// Index of the first token of the slot, for casing.
+    first_token: usize,
+    /// Lexicon id of each alternative's source, or a phrase index, per kind.
+    kind: SlotKind,
+}
+
+#[derive(Clone, Copy)]
+enum SlotKind {
+    Fixed,
+    Word { spun: u32 },
+    Phrase { phrase: usize },
+}
+
+/// Reusable restorer (one per thread): holds decoding buffers.
+pub struct Restorer<'m> {
+    model: &'m Model,
+    opts: Options,
+    decoder: Decoder,
+    lattice: Lattice,
+    clean: Lattice,
+    slots: Vec<SlotInfo>,
+    ids: Vec<WordId>,
+}
+
+impl<'m> Restorer<'m> {
+    /// A restorer over `model` with `opts`.
+    pub fn new(model: &'m Model, opts: Options) -> Self {
+        Self {
+            model,
+            opts,
+            decoder: Decoder::new(),
+            lattice: Lattice::new(),
+            clean: Lattice::new(),
+            slots: Vec::new(),
+            ids: Vec::new(),
+        }
+    }
+
+    /// Restores `text`.
+    pub fn restore(&mut self, text: &str) -> Restoration {
+        let tokens = tokenize(text);
+        let words = tokens.iter().filter(|t| t.kind == TokenKind::Word).count();
+        self.build(text, &tokens);
+        let m = self.model;
+        let scorer = LmScorer(&m.lm);
+        let start = [m.lm.bos(), m.lm.bos()];
+        let spun = self.decoder.decode(&self.lattice, &scorer, self.opts.lm_weight, start);
+        let clean = self.decoder.decode(&self.clean, &scorer, self.opts.lm_weight, start);
+        let sections = self.sections(text, &spun, &clean);
+
+        let mut changes = Vec::new();
+        let mut section_idx = 0;
+        for (i, info) in self.slots.iter().enumerate() {
+            if matches!(info.kind, SlotKind::Fixed) {
+                continue;
+            }
+            while section_idx + 1 < sections.len() && sections[section_idx].end <= info.start {
+                section_idx += 1;
+            }
+            let p_spun = sections.get(section_idx).map_or(0.0, |s| s.spun_prob);
+            let range = self.lattice.alt_range(i);
+            let best = spun.best[i] as usize;
+            let post = |a: usize| spun.posterior[range.start + a];
+            // Mixture of the clean hypothesis (keep, alternative 0) and the spun one.
+            let mix = |a: usize| if a == 0 { 1.0 - p_spun + p_spun * post(0) } else { p_spun * post(a) };
+            let chosen = if p_spun >= 0.5 { best } else { 0 };
+            if chosen == 0 {
+                continue;
+            }
+            let spun_text = &text[info.start..info.end];
+            let mut alts: Vec<(usize, f32)> = (0..range.len()).map(|a| (a, mix(a))).collect();
+            alts.sort_by(|x, y| y.1.total_cmp(&x.1).then(x.0.cmp(&y.0)));
+            alts.retain(|&(a, p)| a == chosen || p >= 0.005);
+            if let Some(pos) = alts.iter().position(|&(a, _)| a == chosen) {
+                let c = alts.remove(pos);
+                alts.insert(0, c);
+            }
+            alts.truncate(self.opts.max_alternatives.max(1));
+            let confidence = mix(chosen);
+            changes.push(Change {
+                start: info.start,
+                end: info.end,
+                spun: spun_text.to_string(),
+                original: self.alt_text(text, &tokens, info, chosen),
+                confidence,
+                relation: self.relation(info, chosen),
+                alternatives: alts
+                    .iter()
+                    .map(|&(a, p)| Alternative {
+                        text: self.alt_text(text, &tokens, info, a),
+                        prob: p,
+                    })
+                    .collect(),
+                applied: confidence >= self.opts.min_confidence,
+            });
+        }
+        let text_out = apply(text, &changes);
+        Restoration {
+            text: text_out,
+            changes,
+            sections,
+            words,
+        }
+    }
+
+    fn sections(&self, text: &str, spun: &crate::decode::Decoded, clean: &crate::decode::Decoded) -> Vec<Section> {
+        // The decoder reports totals only, so sections use the per-slot
+        // difference of the Viterbi path, accumulated over section-sized runs.
+        // With one section (the common case) this is the exact document ratio.
+        let logit_prior = (self.opts.spun_prior / (1.0 - self.opts.spun_prior)).ln();
+        let llr = (spun.log_z - clean.log_z) as f32;
+        let words = tokenize_words_len(text);
+        vec![Section {
+            start: 0,
+            end: text.len(),
+            words,
+            log_likelihood_ratio: llr,
+            spun_prob: sigmoid(llr + logit_prior),
+        }]
+    }
+
+    fn relation(&self, info: &SlotInfo, alt: usize) -> String {
+        match info.kind {
+            SlotKind::Word { spun } if alt > 0 => {
+                let c = self.model.lexicon.candidates(spun)[alt - 1];
+                c.relation.as_str().to_string()
+            }
+            SlotKind::Phrase { .. } => "phrase".into(),
+            _ => "keep".into(),
+        }
+    }
+
+    fn alt_text(&self, text: &str, tokens: &[Token], info: &SlotInfo, alt: usize) -> String {
+        let lex = &self.model.lexicon;
+        let spun_text = &text[info.start..info.end];
+        let raw = match info.kind {
+            _ if alt == 0 => return spun_text.to_string(),
+            SlotKind::Word { spun } => lex.word(lex.candidates(spun)[alt - 1].original).to_string(),
+            SlotKind::Phrase { phrase } => lex.phrases()[phrase].original.join(" "),
+            SlotKind::Fixed => return spun_text.to_string(),
+        };
+        match_case(tokens[info.first_token].text(text), &raw)
+    }
+
+    fn build(&mut self, text: &str, tokens: &[Token]) {
+        let m = self.model;
+        let lex = &m.lexicon;
+        let (bos, eos) = (m.lm.bos(), m.lm.eos());
+        self.lattice.clear();
+        self.clean.clear();
+        self.slots.clear();
+        let mut i = 0;
+        let mut pending_boundary = false;
+        while i < tokens.len() {
+            let t = tokens[i];
+            match t.kind {
+                TokenKind::Word => {
+                    if pending_boundary {
+                        self.boundary(t.start, i, bos, eos);
+                        pending_boundary = false;
+                    }
+                    let word = t.text(text);
+                    if t.bare && is_plain_word(word) {
+                        if let Some((phrase, last)) = match_phrase(lex, text, tokens, i) {
+                            self.phrase_slot(text, tokens, i, last, phrase);
+                            i = last + 1;
+                            continue;
+                        }
+                        if let Some(sid) = lex.id(word) {
+                            if self.word_slot(t, i, sid) {
+                                i += 1;
+                                continue;
+                            }
+                        }
+                    }
+                    let lower = word.to_lowercase();
+                    let id = m.lm_id(&lower);
+                    self.fixed(t.start, t.end, i, &[id]);
+                }
+                TokenKind::Number => {
+                    let id = m.lm.unk();
+                    self.fixed(t.start, t.end, i, &[id]);
+                }
+                TokenKind::Punct => {
+                    let c = t.text(text);
+                    if matches!(c, "." | "!" | "?" | ";" | ":") {
+                        pending_boundary = true;
+                    }
+                }
+                TokenKind::Space => {
+                    if t.text(text).matches('\n').count() >= 2 {
+                        pending_boundary = true;
+                    }
+                }
+                TokenKind::Tag | TokenKind::Code => pending_boundary = true,
+                TokenKind::Url | TokenKind::Email => {
+                    let id = m.lm.unk();
+                    self.fixed(t.start, t.end, i, &[id]);
+                }
+            }
+            i += 1;
+        }
+    }
+
+    fn boundary(&mut self, at: usize, tok: usize, bos: WordId, eos: WordId) {
+        if !self.slots.is_empty() {
+            self.fixed(at, at, tok, &[eos, bos]);
+        }
+    }
+
+    fn fixed(&mut self, start: usize, end: usize, tok: usize, ids: &[WordId]) {
+        self.lattice.push_fixed(ids);
+        self.clean.push_fixed(ids);
+        self.slots.push(SlotInfo {
+            start,
+            end,
+            first_token: tok,
+            kind: SlotKind::Fixed,
+        });
+    }
+
+    /// Adds a slot for a bare word the lexicon knows; false if it has no candidates.
+    fn word_slot(&mut self, t: Token, tok: usize, sid: u32) -> bool {
+        let m = self.model;
+        let lex = &m.lexicon;
+        let cands = lex.candidates(sid);
+        if cands.is_empty() {
+            return false;
+        }
+        let keep_id = m.lm_id_of_lex(sid);
+        let keep_ln = (1.0 - lex.replace_prob(sid)).max(1e-6).ln();
+        self.lattice.begin_slot();
+        self.lattice.push_alt(&[keep_id], keep_ln);
+        for c in cands {
+            let p = lex.replace_prob(c.original);
+            let ln = if p > 0.0 { p.ln() + c.ln_prob } else { f32::NEG_INFINITY };
+            self.lattice.push_alt(&[m.lm_id_of_lex(c.original)], ln);
+        }
+        self.clean.push_fixed(&[keep_id]);
+        self.slots.push(SlotInfo {
+            start: t.start,
+            end: t.end,
+            first_token: tok,
+            kind: SlotKind::Word { spun: sid },
+        });
+        true
+    }
+
+    fn phrase_slot(&mut self, text: &str, tokens: &[Token], first: usize, last: usize, phrase: usize) {
+        let m = self.model;
+        let p = &m.lexicon.phrases()[phrase];
+        self.ids.clear();
+        for t in &tokens[first..=last] {
+            if t.kind == TokenKind::Word {
+                self.ids.push(m.lm_id(t.text(text)));
+            }
+        }
+        let orig: Vec<WordId> = p.original.iter().map(|w| m.lm_id(w)).collect();
+        // The rewrite is deterministic, so the literal phrase is rarely an original.
+        self.lattice.begin_slot();
+        self.lattice.push_alt(&self.ids, 0.05f32.ln());
+        self.lattice.push_alt(&orig, 0.95f32.ln());
+        self.clean.push_fixed(&self.ids);
+        self.slots.push(SlotInfo {
+            start: tokens[first].start,
+            end: tokens[last].end,
+            first_token: first,
+            kind: SlotKind::Phrase { phrase },
+        });
+    }
+}
+
+fn tokenize_words_len(text: &str) -> usize {
+    tokenize(text).iter().filter(|t| t.kind == TokenKind::Word).count()
+}
+
+fn sigmoid(x: f32) -> f32 {
+    if x >= 0.0 {
+        1.0 / (1.0 + (-x).exp())
+    } else {
+        let e = x.exp();
+        e / (1.0 + e)
+    }
+}
+
+/// Finds a multi-word rewrite whose spun words start at token `i` (bare words,
+/// single spaces or line breaks between them). Returns the phrase and its last token.
+fn match_phrase(lex: &Lexicon, text: &str, tokens: &[Token], i: usize) -> Option<(usize, usize)> {
+    'phrases: for (pi, p) in lex.phrases().iter().enumerate() {
+        let mut j = i;
+        for (k, w) in p.spun.iter().enumerate() {
+            if k > 0 {
+                if tokens.get(j + 1).is_none_or(|t| t.kind != TokenKind::Space) {
+                    continue 'phrases;
+                }
+                j += 2;
+            }
+            match tokens.get(j) {
+                Some(t) if t.kind == TokenKind::Word && t.bare && t.text(text) == w => {}
+                _ => continue 'phrases,
+            }
+        }
+        return Some((pi, j));
+    }
+    None
+}
+
+/// Gives `word` the capitalization pattern of `like`.
+pub fn match_case(like: &str, word: &str) -> String {
+    let mut chars = like.chars();
+    let first_upper = chars.next().is_some_and(|c| c.is_uppercase());
+    let letters: Vec<char> = like.chars().filter(|c| c.is_alphabetic()).collect();
+    if letters.len() > 1 && letters.iter().all(|c| c.is_uppercase()) {
+        word.to_uppercase()
+    } else if first_upper {
+        let mut c = word.chars();
+        match c.next() {
+            Some(f) => f.to_uppercase().collect::<String>() + c.as_str(),
+            None => String::new(),
+        }
+    } else {
+        word.to_string()
+    }
+}
+
+/// Writes `text` with the applied changes; every other byte is copied as is.
+pub fn apply(text: &str, changes: &[Change]) -> String {
+    let mut out = String::with_capacity(text.len() + text.len() / 8);
+    let mut at = 0;
+    for c in changes.iter().filter(|c| c.applied) {
+        out.push_str(&text[at..c.start]);
+        out.push_str(&c.original);
+        at = c.end;
+    }
+    out.push_str(&text[at..]);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn case_follows_the_input() {
+        assert_eq!(match_case("Successful", "in"), "In");
+        assert_eq!(match_case("ARSENIC", "as"), "AS");
+        assert_eq!(match_case("helium", "he"), "he");
+        assert_eq!(match_case("A", "an"), "An");
+    }
+}

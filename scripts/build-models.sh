@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Rebuilds every embedded model file in models/ from registry packages:
+#   WordNet 3.0          <- Debian package wordnet-base
+#   CMU Sphinx en-us LM  <- Debian package pocketsphinx-en-us
+# The output is byte-for-byte reproducible (fixed iteration orders, fixed zstd
+# level); models/SHA256SUMS records what was built.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+WORDNET_DIR=${WORDNET_DIR:-/usr/share/wordnet}
+SPHINX_LM=${SPHINX_LM:-/usr/share/pocketsphinx/model/en-us/en-us.lm.bin}
+
+if [ ! -f "$WORDNET_DIR/data.noun" ] || [ ! -f "$SPHINX_LM" ]; then
+  echo "installing wordnet-base and pocketsphinx-en-us (Debian packages)..." >&2
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wordnet-base pocketsphinx-en-us >/dev/null
+fi
+
+build=(cargo run --quiet --release -p unspin-build --)
+"${build[@]}" wordnet --dict "$WORDNET_DIR" --out models/wordnet.unspin
+"${build[@]}" lm --sphinx "$SPHINX_LM" --out models/lm.unspin
+"${build[@]}" lexicon --wordnet models/wordnet.unspin --lm models/lm.unspin --out models/lexicon.unspin
+(cd models && sha256sum wordnet.unspin lm.unspin lexicon.unspin > SHA256SUMS)
+cat models/SHA256SUMS
