@@ -66,7 +66,8 @@ fn build_lm(a: &LmArgs) -> Result<()> {
     let t = Instant::now();
     let lm = if let Some(p) = &a.sphinx {
         let bytes = std::fs::read(p).with_context(|| format!("reading {}", p.display()))?;
-        LanguageModel::from_sphinx_bin(&bytes).with_context(|| format!("reading {}", p.display()))?
+        LanguageModel::from_sphinx_bin(&bytes)
+            .with_context(|| format!("reading {}", p.display()))?
     } else {
         let p = a.arpa.as_ref().expect("clap requires a source");
         let f = std::fs::File::open(p).with_context(|| format!("opening {}", p.display()))?;
@@ -76,12 +77,19 @@ fn build_lm(a: &LmArgs) -> Result<()> {
     eprintln!("read in {:.2?}: {}", t.elapsed(), lm.stats());
     let t = Instant::now();
     let bytes = lm.to_bytes_with_level(a.level);
-    eprintln!("compressed at zstd level {} in {:.2?}", a.level, t.elapsed());
+    eprintln!(
+        "compressed at zstd level {} in {:.2?}",
+        a.level,
+        t.elapsed()
+    );
     write_file(&a.out, &bytes)?;
     // Check the file loads back to the same model.
     let t = Instant::now();
     let back = LanguageModel::from_bytes(&bytes).context("reloading the written model")?;
-    anyhow::ensure!(back.stats() == lm.stats(), "reloaded model differs from the built one");
+    anyhow::ensure!(
+        back.stats() == lm.stats(),
+        "reloaded model differs from the built one"
+    );
     eprintln!("reload check passed in {:.2?}", t.elapsed());
     println!("wrote {} ({} bytes)", a.out.display(), bytes.len());
     Ok(())

@@ -65,6 +65,15 @@ pub struct RestoreArgs {
     /// Never show a progress bar.
     #[arg(long)]
     pub no_progress: bool,
+    /// Weight of the language model against the channel model (advanced).
+    #[arg(long, default_value_t = Options::default().lm_weight, hide_short_help = true)]
+    pub lm_weight: f32,
+    /// Document-level EM steps on the channel model (advanced; 0 disables).
+    #[arg(long, default_value_t = Options::default().em_iterations, hide_short_help = true)]
+    pub em_iterations: usize,
+    /// Pseudo-count of the global channel prior in document-level EM (advanced).
+    #[arg(long, default_value_t = Options::default().em_prior_weight, hide_short_help = true)]
+    pub em_prior_weight: f32,
     #[command(flatten)]
     pub model: ModelFlags,
 }
@@ -89,6 +98,9 @@ pub fn run(args: &RestoreArgs) -> anyhow::Result<u8> {
     let model = args.model.load()?;
     let opts = Options {
         min_confidence: args.min_confidence,
+        lm_weight: args.lm_weight,
+        em_iterations: args.em_iterations,
+        em_prior_weight: args.em_prior_weight,
         ..Options::default()
     };
     let inputs: Vec<PathBuf> = if args.files.is_empty() {

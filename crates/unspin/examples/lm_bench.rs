@@ -47,7 +47,7 @@ fn cpu_ns() -> u64 {
 }
 
 /// Runs `f` five times and reports the fastest run.
-fn timed(name: &str, n: usize, f: impl Fn() -> f32) {
+fn timed(name: &str, n: usize, mut f: impl FnMut() -> f32) {
     let (mut dt, mut dc, mut s) = (f64::INFINITY, f64::INFINITY, 0.0);
     for _ in 0..5 {
         let (t, c) = (Instant::now(), cpu_ns());
@@ -64,10 +64,31 @@ fn timed(name: &str, n: usize, f: impl Fn() -> f32) {
 }
 
 fn main() {
-    let path = std::env::args().nth(1).unwrap_or_else(|| "models/lm.unspin".into());
+    let path = std::env::args()
+        .nth(1)
+        .unwrap_or_else(|| "models/lm.unspin".into());
+    // Memory of one model: load it with load_path in a fresh process and
+    // look at the resident set before anything else is allocated.
     let rss0 = rss_kib("VmRSS:");
+    let t = Instant::now();
+    let first = LanguageModel::load_path(std::path::Path::new(&path)).expect("model loads");
+    let load_ms = t.elapsed().as_secs_f64() * 1e3;
+    let (rss1, peak) = (rss_kib("VmRSS:"), rss_kib("VmHWM:"));
+    println!("{}", first.stats());
+    println!(
+        "load_path (read + decode), first in process: {load_ms:.0} ms; RSS grew {:.1} MiB \
+         (peak {:.1} MiB during load)",
+        (rss1 - rss0) as f64 / 1024.0,
+        (peak - rss0) as f64 / 1024.0
+    );
+    drop(first);
+
     let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
-    println!("file {path}: {} bytes ({:.2} MiB)", bytes.len(), bytes.len() as f64 / 1048576.0);
+    println!(
+        "file {path}: {} bytes ({:.2} MiB)",
+        bytes.len(),
+        bytes.len() as f64 / 1048576.0
+    );
     let mut times = Vec::new();
     let mut lm = None;
     let mut cpu = Vec::new();
@@ -83,18 +104,9 @@ fn main() {
     times.sort_by(f64::total_cmp);
     cpu.sort_by(f64::total_cmp);
     println!(
-        "from_bytes: wall min {:.0} ms, median {:.0} ms; main-thread CPU min {:.0} ms (5 runs, 2 threads)",
+        "from_bytes: wall min {:.0} ms, median {:.0} ms; main-thread CPU min {:.0} ms \
+         (5 runs; tables built on 2 threads)",
         times[0], times[2], cpu[0]
-    );
-    let t = Instant::now();
-    let _ = black_box(LanguageModel::load_path(std::path::Path::new(&path)).unwrap());
-    println!("load_path (read + decode): {:.0} ms", t.elapsed().as_secs_f64() * 1e3);
-    println!("{}", lm.stats());
-    println!(
-        "process RSS after load: {:.1} MiB (peak {:.1} MiB, before {:.1} MiB)",
-        rss_kib("VmRSS:") as f64 / 1024.0,
-        rss_kib("VmHWM:") as f64 / 1024.0,
-        rss0 as f64 / 1024.0
     );
 
     let n = lm.vocab_len();
@@ -118,28 +130,62 @@ fn main() {
     // Viterbi over a candidate lattice: 8 candidates per position, every
     // trigram of candidates at positions t-2, t-1, t scored (512 per position).
     let positions = N / 512 + 2;
-    let lattice: Vec<[WordId; 8]> = (0..positions).map(|_| std::array::from_fn(|_| rng.zipf(n))).collect();
-    timed("lattice (8 candidates/position, 512 trigrams)", (positions - 2) * 512, || {
-        let mut s = 0f32;
-        for t in 2..positions {
-            for &a in &lattice[t - 2] {
-                for &b in &lattice[t - 1] {
-                    for &c in &lattice[t] {
-                        s += lm.log10_prob(a, b, c);
+    let lattice: Vec<[WordId; 8]> = (0..positions)
+        .map(|_| std::array::from_fn(|_| rng.zipf(n)))
+        .collect();
+    timed(
+        "lattice (8 candidates/position, 512 trigrams)",
+        (positions - 2) * 512,
+        || {
+            let mut s = 0f32;
+            for t in 2..positions {
+                for &a in &lattice[t - 2] {
+                    for &b in &lattice[t - 1] {
+                        for &c in &lattice[t] {
+                            s += lm.log10_prob(a, b, c);
+                        }
                     }
                 }
             }
-        }
-        s
+            s
+        },
+    );
+    let lattice_queries: Vec<[WordId; 3]> = (2..positions)
+        .flat_map(|t| {
+            let l = &lattice;
+            l[t - 2].iter().flat_map(move |&a| {
+                l[t - 1]
+                    .iter()
+                    .flat_map(move |&b| l[t].iter().map(move |&c| [a, b, c]))
+            })
+        })
+        .collect();
+    let mut out = vec![0f32; lattice_queries.len()];
+    timed(
+        "same lattice through log10_prob_many",
+        lattice_queries.len(),
+        || {
+            lm.log10_prob_many(&lattice_queries, &mut out);
+            out.iter().sum()
+        },
+    );
+    let q: Vec<[WordId; 3]> = (0..N)
+        .map(|_| [rng.zipf(n), rng.zipf(n), rng.zipf(n)])
+        .collect();
+    let mut out2 = vec![0f32; q.len()];
+    timed("independent Zipf trigrams", N, || {
+        q.iter().map(|t| lm.log10_prob(t[0], t[1], t[2])).sum()
     });
-    let q: Vec<[WordId; 3]> = (0..N).map(|_| [rng.zipf(n), rng.zipf(n), rng.zipf(n)]).collect();
-    timed("independent Zipf trigrams", N, || q.iter().map(|t| lm.log10_prob(t[0], t[1], t[2])).sum());
     let u: Vec<[WordId; 3]> = (0..N)
         .map(|_| {
             let mut r = || (rng.next() % n as u64) as WordId;
             [r(), r(), r()]
         })
         .collect();
+    timed("independent Zipf trigrams, log10_prob_many", N, || {
+        lm.log10_prob_many(&q, &mut out2);
+        out2.iter().sum()
+    });
     timed("uniformly random trigrams (cache-hostile)", N, || {
         u.iter().map(|t| lm.log10_prob(t[0], t[1], t[2])).sum()
     });
@@ -162,9 +208,16 @@ fn main() {
         })
         .collect();
     for (p, h) in phrases.iter().zip(&hits) {
-        println!("  log10 p({:?}) = {:.3}", p, lm.log10_prob(h[0], h[1], h[2]));
+        println!(
+            "  log10 p({:?}) = {:.3}",
+            p,
+            lm.log10_prob(h[0], h[1], h[2])
+        );
     }
-    let small: Vec<[WordId; 3]> = q.iter().map(|t| [t[0] % 64, t[1] % 64, t[2] % 64]).collect();
+    let small: Vec<[WordId; 3]> = q
+        .iter()
+        .map(|t| [t[0] % 64, t[1] % 64, t[2] % 64])
+        .collect();
     timed("trigrams over the 64 commonest words (cached)", N, || {
         small.iter().map(|t| lm.log10_prob(t[0], t[1], t[2])).sum()
     });
@@ -172,7 +225,11 @@ fn main() {
     timed("trigrams over the 6 commonest words (in L1)", N, || {
         tiny.iter().map(|t| lm.log10_prob(t[0], t[1], t[2])).sum()
     });
-    timed("bigram lookups (Zipf)", N, || q.iter().map(|t| lm.log10_prob_bigram(t[1], t[2])).sum());
+    timed("bigram lookups (Zipf)", N, || {
+        q.iter().map(|t| lm.log10_prob_bigram(t[1], t[2])).sum()
+    });
     let words: Vec<&str> = (0..N).map(|_| lm.word(rng.zipf(n))).collect();
-    timed("id(word) (Zipf)", N, || words.iter().map(|w| lm.id(w).unwrap_or(0) as f32).sum());
+    timed("id(word) (Zipf)", N, || {
+        words.iter().map(|w| lm.id(w).unwrap_or(0) as f32).sum()
+    });
 }

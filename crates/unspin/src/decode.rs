@@ -54,6 +54,8 @@ pub struct Decoded {
     pub log_z: f64,
     /// ln probability of the best path.
     pub log_best: f64,
+    /// Independent segments as (slot one past the end, ln of the segment's total probability).
+    pub segments: Vec<(usize, f64)>,
 }
 
 impl Lattice {
@@ -85,6 +87,16 @@ impl Lattice {
             channel: channel_ln,
         });
         self.slots.last_mut().expect("begin_slot first").1 += 1;
+    }
+
+    /// Replaces the channel score of alternative `alt` (a global index).
+    pub fn set_channel(&mut self, alt: usize, channel_ln: f32) {
+        self.alts[alt].channel = channel_ln;
+    }
+
+    /// The channel score of alternative `alt` (a global index).
+    pub fn channel(&self, alt: usize) -> f32 {
+        self.alts[alt].channel
     }
 
     /// Convenience: a slot with one fixed alternative.
@@ -148,6 +160,7 @@ impl Decoder {
             posterior: vec![0.0; lat.alts.len()],
             log_z: 0.0,
             log_best: 0.0,
+            segments: Vec::new(),
         };
         let mut hist = start;
         let mut seg_start = 0;
@@ -191,6 +204,7 @@ impl Decoder {
             }
             out.log_z += total;
             out.log_best += total;
+            out.segments.push((s1, total));
             return;
         }
 
@@ -299,6 +313,7 @@ impl Decoder {
         let log_z = z.get();
         out.log_z += log_z as f64;
         out.log_best += best as f64;
+        out.segments.push((s1, log_z as f64));
         for j in 0..m as isize {
             let (kb, kc) = (k(j - 1), k(j));
             let soff = self.state_off[j as usize];

@@ -124,7 +124,7 @@ impl Lexicon {
                 .count()
                 .max(1) as f32;
             for (rel, s) in rels {
-                if !is_plain_word(&s) || s == w {
+                if !is_spun_form(&s) || s == w {
                     continue;
                 }
                 let p = match rel {
@@ -264,7 +264,14 @@ impl Lexicon {
     }
 }
 
-/// A single lowercase alphabetic word, the only kind of token the news spinner swaps.
+/// A single lowercase alphabetic word: the originals the lexicon proposes.
 pub fn is_plain_word(w: &str) -> bool {
     !w.is_empty() && w.bytes().all(|b| b.is_ascii_lowercase())
+}
+
+/// A form the spinner can write in place of a word: a lowercase WordNet lemma
+/// of letters, digits and apostrophes ("caller", "2", "ne'er").
+pub fn is_spun_form(w: &str) -> bool {
+    w.bytes().next().is_some_and(|b| b.is_ascii_alphanumeric())
+        && w.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'\'')
 }

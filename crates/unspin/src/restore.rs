@@ -13,7 +13,8 @@
 use serde::Serialize;
 
 use crate::decode::{Decoder, Lattice, Scorer, WordId};
-use crate::lexicon::{is_plain_word, Lexicon};
+use crate::lexicon::{is_spun_form, Lexicon};
+use rustc_hash::FxHashMap;
 use crate::lm::LanguageModel;
 use crate::token::{tokenize, Token, TokenKind};
 
@@ -63,18 +64,29 @@ pub struct Options {
     pub spun_prior: f32,
     /// Alternatives reported per change.
     pub max_alternatives: usize,
+    /// Evidence (nats per word) a section's spun hypothesis must gain over the
+    /// clean one before it counts as even odds; clean text gains a little by
+    /// chance because the spun hypothesis has more paths.
+    pub clean_margin_per_word: f32,
     /// Words per section for the spun/clean decision on long texts.
     pub section_words: usize,
+    /// Document-level EM steps on the channel (0 disables).
+    pub em_iterations: usize,
+    /// Weight of the global channel prior against the document's own counts in EM.
+    pub em_prior_weight: f32,
 }
 
 impl Default for Options {
     fn default() -> Self {
         Self {
-            lm_weight: 1.0,
+            lm_weight: 0.45,
             min_confidence: 0.0,
             spun_prior: 0.5,
             max_alternatives: 5,
             section_words: 200,
+            clean_margin_per_word: 0.15,
+            em_iterations: 1,
+            em_prior_weight: 10.0,
         }
     }
 }
@@ -188,7 +200,11 @@ impl<'m> Restorer<'m> {
         let m = self.model;
         let scorer = LmScorer(&m.lm);
         let start = [m.lm.bos(), m.lm.bos()];
-        let spun = self.decoder.decode(&self.lattice, &scorer, self.opts.lm_weight, start);
+        let mut spun = self.decoder.decode(&self.lattice, &scorer, self.opts.lm_weight, start);
+        for _ in 0..self.opts.em_iterations {
+            self.reestimate(&spun);
+            spun = self.decoder.decode(&self.lattice, &scorer, self.opts.lm_weight, start);
+        }
         let clean = self.decoder.decode(&self.clean, &scorer, self.opts.lm_weight, start);
         let sections = self.sections(text, &spun, &clean);
 
@@ -247,20 +263,97 @@ impl<'m> Restorer<'m> {
         }
     }
 
+    /// One EM step on the channel, for this document alone: the spinner maps
+    /// each word type to one output (or keeps it), so the expected counts of
+    /// every (original, spun) pair over the whole document sharpen the
+    /// per-type choice: a word seen restored confidently in one place pulls
+    /// its other occurrences along, and an original shown to be replaced
+    /// makes its bare occurrences unlikely to be originals.
+    fn reestimate(&mut self, d: &crate::decode::Decoded) {
+        let lex = &self.model.lexicon;
+        let alpha = self.opts.em_prior_weight;
+        // (original, choice) -> expected count; choice == original means kept.
+        let mut counts: FxHashMap<(u32, u32), f32> = FxHashMap::default();
+        let mut totals: FxHashMap<u32, f32> = FxHashMap::default();
+        for (i, info) in self.slots.iter().enumerate() {
+            let SlotKind::Word { spun } = info.kind else { continue };
+            let range = self.lattice.alt_range(i);
+            for (a, alt) in range.clone().enumerate() {
+                let orig = if a == 0 { spun } else { lex.candidates(spun)[a - 1].original };
+                let p = d.posterior[alt];
+                *counts.entry((orig, spun)).or_default() += p;
+                *totals.entry(orig).or_default() += p;
+            }
+        }
+        for (i, info) in self.slots.iter().enumerate() {
+            let SlotKind::Word { spun } = info.kind else { continue };
+            let range = self.lattice.alt_range(i);
+            for (a, alt) in range.clone().enumerate() {
+                let orig = if a == 0 { spun } else { lex.candidates(spun)[a - 1].original };
+                let prior = if a == 0 {
+                    1.0 - lex.replace_prob(spun)
+                } else {
+                    lex.replace_prob(orig) * lex.candidates(spun)[a - 1].ln_prob.exp()
+                };
+                let n = totals.get(&orig).copied().unwrap_or(0.0);
+                let c = counts.get(&(orig, spun)).copied().unwrap_or(0.0);
+                let theta = (alpha * prior + c) / (alpha + n);
+                self.lattice.set_channel(alt, theta.max(1e-9).ln());
+            }
+        }
+    }
+
+    /// Splits the text into sections of about `section_words` words, cut at
+    /// sentence boundaries, each with its spun-versus-clean likelihood ratio.
     fn sections(&self, text: &str, spun: &crate::decode::Decoded, clean: &crate::decode::Decoded) -> Vec<Section> {
-        // The decoder reports totals only, so sections use the per-slot
-        // difference of the Viterbi path, accumulated over section-sized runs.
-        // With one section (the common case) this is the exact document ratio.
         let logit_prior = (self.opts.spun_prior / (1.0 - self.opts.spun_prior)).ln();
-        let llr = (spun.log_z - clean.log_z) as f32;
-        let words = tokenize_words_len(text);
-        vec![Section {
-            start: 0,
-            end: text.len(),
-            words,
-            log_likelihood_ratio: llr,
-            spun_prob: sigmoid(llr + logit_prior),
-        }]
+        let mut out = Vec::new();
+        let (mut si, mut ci) = (0, 0);
+        let (mut z_spun, mut z_clean) = (0.0f64, 0.0f64);
+        let mut words = 0;
+        let mut start_slot = 0;
+        let n = self.slots.len();
+        for (i, info) in self.slots.iter().enumerate() {
+            if !matches!(info.kind, SlotKind::Fixed) || info.end > info.start {
+                words += 1;
+            }
+            while si < spun.segments.len() && spun.segments[si].0 <= i + 1 {
+                z_spun += spun.segments[si].1;
+                si += 1;
+            }
+            while ci < clean.segments.len() && clean.segments[ci].0 <= i + 1 {
+                z_clean += clean.segments[ci].1;
+                ci += 1;
+            }
+            // A section closes at a sentence boundary both decodes have finished.
+            let boundary = info.start == info.end && spun.segments.get(si.wrapping_sub(1)).is_some_and(|s| s.0 == i + 1);
+            if (boundary && words >= self.opts.section_words) || i + 1 == n {
+                let start = if out.is_empty() { 0 } else { self.slots[start_slot].start };
+                let end = if i + 1 == n { text.len() } else { info.start };
+                let llr = (z_spun - z_clean) as f32;
+                out.push(Section {
+                    start,
+                    end,
+                    words,
+                    log_likelihood_ratio: llr,
+                    spun_prob: sigmoid(llr + logit_prior - self.opts.clean_margin_per_word * words as f32),
+                });
+                z_spun = 0.0;
+                z_clean = 0.0;
+                words = 0;
+                start_slot = i + 1;
+            }
+        }
+        if out.is_empty() {
+            out.push(Section {
+                start: 0,
+                end: text.len(),
+                words: 0,
+                log_likelihood_ratio: 0.0,
+                spun_prob: 0.0,
+            });
+        }
+        out
     }
 
     fn relation(&self, info: &SlotInfo, alt: usize) -> String {
@@ -298,13 +391,13 @@ impl<'m> Restorer<'m> {
         while i < tokens.len() {
             let t = tokens[i];
             match t.kind {
-                TokenKind::Word => {
+                TokenKind::Word | TokenKind::Number => {
                     if pending_boundary {
                         self.boundary(t.start, i, bos, eos);
                         pending_boundary = false;
                     }
                     let word = t.text(text);
-                    if t.bare && is_plain_word(word) {
+                    if t.bare && is_spun_form(word) {
                         if let Some((phrase, last)) = match_phrase(lex, text, tokens, i) {
                             self.phrase_slot(text, tokens, i, last, phrase);
                             i = last + 1;
@@ -319,10 +412,6 @@ impl<'m> Restorer<'m> {
                     }
                     let lower = word.to_lowercase();
                     let id = m.lm_id(&lower);
-                    self.fixed(t.start, t.end, i, &[id]);
-                }
-                TokenKind::Number => {
-                    let id = m.lm.unk();
                     self.fixed(t.start, t.end, i, &[id]);
                 }
                 TokenKind::Punct => {
@@ -412,10 +501,6 @@ impl<'m> Restorer<'m> {
             kind: SlotKind::Phrase { phrase },
         });
     }
-}
-
-fn tokenize_words_len(text: &str) -> usize {
-    tokenize(text).iter().filter(|t| t.kind == TokenKind::Word).count()
 }
 
 fn sigmoid(x: f32) -> f32 {

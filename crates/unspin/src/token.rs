@@ -38,7 +38,7 @@ pub struct Token {
     pub end: usize,
     /// What the span is.
     pub kind: TokenKind,
-    /// For words: whitespace, a tag or the edge of the text on both sides.
+    /// For words and numbers: whitespace, a tag or the edge of the text on both sides.
     pub bare: bool,
 }
 
@@ -269,7 +269,7 @@ fn scan_code(text: &str, start: usize, line_start: bool) -> Option<usize> {
 fn mark_bare(tokens: &mut [Token]) {
     let n = tokens.len();
     for i in 0..n {
-        if tokens[i].kind != TokenKind::Word {
+        if !matches!(tokens[i].kind, TokenKind::Word | TokenKind::Number) {
             continue;
         }
         let open = |t: Option<&Token>| t.is_none_or(|t| matches!(t.kind, TokenKind::Space | TokenKind::Tag));

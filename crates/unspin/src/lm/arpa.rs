@@ -13,7 +13,9 @@ fn bad(line: u64, why: impl std::fmt::Display) -> Error {
 }
 
 fn parse_f32(s: &str, line: u64) -> Result<f32, Error> {
-    let v: f32 = s.parse().map_err(|_| bad(line, format!("bad number {s:?}")))?;
+    let v: f32 = s
+        .parse()
+        .map_err(|_| bad(line, format!("bad number {s:?}")))?;
     if v.is_nan() {
         return Err(bad(line, "NaN value"));
     }
@@ -50,13 +52,18 @@ impl<R: BufRead> Lines<'_, R> {
 /// Reads the model. Lines are read one at a time; only the n-grams are kept.
 pub(super) fn read<R: BufRead>(mut r: R) -> Result<RawModel, Error> {
     let mut line = String::new();
-    let mut lines = Lines { r: &mut r, lineno: 0 };
+    let mut lines = Lines {
+        r: &mut r,
+        lineno: 0,
+    };
     let header_err = |t: &str| Error::Model(format!("ARPA language model: bad header line {t:?}"));
 
     // Header.
     loop {
         if !lines.next(&mut line)? {
-            return Err(Error::Model("ARPA language model: no \\data\\ section".into()));
+            return Err(Error::Model(
+                "ARPA language model: no \\data\\ section".into(),
+            ));
         }
         if line.trim() == "\\data\\" {
             break;
@@ -71,20 +78,29 @@ pub(super) fn read<R: BufRead>(mut r: R) -> Result<RawModel, Error> {
         if t.is_empty() {
             continue;
         }
-        let Some(rest) = t.strip_prefix("ngram ") else { break };
+        let Some(rest) = t.strip_prefix("ngram ") else {
+            break;
+        };
         let (a, b) = rest.split_once('=').ok_or_else(|| header_err(t))?;
         let k: usize = a.trim().parse().map_err(|_| header_err(t))?;
         let c: u64 = b.trim().parse().map_err(|_| header_err(t))?;
         if k != declared.len() + 1 {
-            return Err(Error::Model(format!("ARPA language model: n-gram counts out of order at {t:?}")));
+            return Err(Error::Model(format!(
+                "ARPA language model: n-gram counts out of order at {t:?}"
+            )));
         }
         declared.push(c);
     }
     if declared.is_empty() {
-        return Err(Error::Model("ARPA language model: no n-gram counts in the header".into()));
+        return Err(Error::Model(
+            "ARPA language model: no n-gram counts in the header".into(),
+        ));
     }
     let order = declared.len().min(3);
-    let mut m = RawModel { order, ..Default::default() };
+    let mut m = RawModel {
+        order,
+        ..Default::default()
+    };
     let cap = |c: u64| c.min(50_000_000) as usize;
     m.words.reserve(cap(declared[0]));
     m.uni.reserve(cap(declared[0]));
@@ -103,9 +119,14 @@ pub(super) fn read<R: BufRead>(mut r: R) -> Result<RawModel, Error> {
             break;
         }
         if let Some(k) = t.strip_prefix('\\').and_then(|s| s.strip_suffix("-grams:")) {
-            let k: usize = k.parse().map_err(|_| bad(lines.lineno, format!("bad section header {t:?}")))?;
+            let k: usize = k
+                .parse()
+                .map_err(|_| bad(lines.lineno, format!("bad section header {t:?}")))?;
             if k == 0 || k > declared.len() {
-                return Err(bad(lines.lineno, format!("section {t:?} not declared in the header")));
+                return Err(bad(
+                    lines.lineno,
+                    format!("section {t:?} not declared in the header"),
+                ));
             }
             section = k;
         } else if !t.is_empty() && section == 0 {
@@ -115,7 +136,9 @@ pub(super) fn read<R: BufRead>(mut r: R) -> Result<RawModel, Error> {
             let prob = parse_f32(f.next().unwrap_or(""), lines.lineno)?;
             let mut w = [0u32; 3];
             for slot in w.iter_mut().take(section) {
-                let word = f.next().ok_or_else(|| bad(lines.lineno, format!("expected {section} words")))?;
+                let word = f
+                    .next()
+                    .ok_or_else(|| bad(lines.lineno, format!("expected {section} words")))?;
                 *slot = if section == 1 {
                     let id = m.words.len() as u32;
                     if ids.insert(word.to_string(), id).is_some() {
@@ -124,7 +147,12 @@ pub(super) fn read<R: BufRead>(mut r: R) -> Result<RawModel, Error> {
                     m.words.push(word.to_string());
                     id
                 } else {
-                    *ids.get(word).ok_or_else(|| bad(lines.lineno, format!("word {word:?} is not among the unigrams")))?
+                    *ids.get(word).ok_or_else(|| {
+                        bad(
+                            lines.lineno,
+                            format!("word {word:?} is not among the unigrams"),
+                        )
+                    })?
                 };
             }
             let bo = match f.next() {
@@ -139,8 +167,18 @@ pub(super) fn read<R: BufRead>(mut r: R) -> Result<RawModel, Error> {
                     m.uni.push((prob, bo));
                     n_uni += 1;
                 }
-                2 => m.bi.push(Bigram { w1: w[0], w2: w[1], prob, bo }),
-                _ => m.tri.push(Trigram { w1: w[0], w2: w[1], w3: w[2], prob }),
+                2 => m.bi.push(Bigram {
+                    w1: w[0],
+                    w2: w[1],
+                    prob,
+                    bo,
+                }),
+                _ => m.tri.push(Trigram {
+                    w1: w[0],
+                    w2: w[1],
+                    w3: w[2],
+                    prob,
+                }),
             }
         }
         if !lines.next(&mut line)? {

@@ -104,7 +104,10 @@ pub(super) fn write(lm: &LanguageModel, level: i32) -> Vec<u8> {
         }
         put_stream(&mut p, &s);
         put_stream(&mut p, &bi.iter().map(|e| e.1 as u8).collect::<Vec<_>>());
-        put_stream(&mut p, &bi.iter().map(|e| (e.1 >> 8) as u8).collect::<Vec<_>>());
+        put_stream(
+            &mut p,
+            &bi.iter().map(|e| (e.1 >> 8) as u8).collect::<Vec<_>>(),
+        );
     }
     if lm.order >= 3 {
         put_codebook(&mut p, &lm.tri_prob);
@@ -174,7 +177,10 @@ impl<'a> Cur<'a> {
     }
     fn f32s(&mut self, n: usize, what: &str) -> Result<Vec<f32>, Error> {
         let bytes = self.take(n.checked_mul(4).ok_or_else(|| corrupt(what))?, what)?;
-        let v: Vec<f32> = bytes.chunks_exact(4).map(|c| f32::from_le_bytes(c.try_into().unwrap())).collect();
+        let v: Vec<f32> = bytes
+            .chunks_exact(4)
+            .map(|c| f32::from_le_bytes(c.try_into().unwrap()))
+            .collect();
         if v.iter().any(|x| !x.is_finite()) {
             return Err(corrupt(&format!("non-finite value in {what}")));
         }
@@ -234,8 +240,16 @@ fn decode_bigrams(n: u64, nb: usize, bits: u32, s: [&[u8]; 4]) -> Result<Table, 
         return Err(corrupt("bigram code streams have the wrong length"));
     }
     let mut t = Table::with_capacity(nb, 2 * bits, 16);
-    let mut cv = Varints { b: counts, pos: 0, what: "bigram count" };
-    let mut wv = Varints { b: w2s, pos: 0, what: "bigram word" };
+    let mut cv = Varints {
+        b: counts,
+        pos: 0,
+        what: "bigram count",
+    };
+    let mut wv = Varints {
+        b: w2s,
+        pos: 0,
+        what: "bigram word",
+    };
     let mut i = 0usize;
     for w1 in 0..n {
         let c = cv.next()?;
@@ -248,7 +262,10 @@ fn decode_bigrams(n: u64, nb: usize, bits: u32, s: [&[u8]; 4]) -> Result<Table, 
             if j > 0 && d == 0 {
                 return Err(corrupt("duplicate bigram"));
             }
-            w2 = w2.checked_add(d).filter(|&w| w < n).ok_or_else(|| corrupt("bigram word id out of range"))?;
+            w2 = w2
+                .checked_add(d)
+                .filter(|&w| w < n)
+                .ok_or_else(|| corrupt("bigram word id out of range"))?;
             t.insert_new((w1 << bits) | w2, probs[i] as u16 | (bos[i] as u16) << 8);
             i += 1;
         }
@@ -268,9 +285,23 @@ fn decode_trigrams(n: u64, nt: usize, bits: u32, s: [&[u8]; 3]) -> Result<Table,
         return Err(corrupt("trigram code stream has the wrong length"));
     }
     let mut t = Table::with_capacity(nt, 3 * bits, 8);
-    let mut cv = Varints { b: ctx, pos: 0, what: "trigram context" };
-    let mut wv = Varints { b: w3s, pos: 0, what: "trigram word" };
-    let range = |v: u64| if v < n { Ok(v) } else { Err(corrupt("trigram word id out of range")) };
+    let mut cv = Varints {
+        b: ctx,
+        pos: 0,
+        what: "trigram context",
+    };
+    let mut wv = Varints {
+        b: w3s,
+        pos: 0,
+        what: "trigram word",
+    };
+    let range = |v: u64| {
+        if v < n {
+            Ok(v)
+        } else {
+            Err(corrupt("trigram word id out of range"))
+        }
+    };
     let (mut a, mut b) = (0u64, 0u64);
     let mut i = 0usize;
     let mut first = true;
@@ -320,7 +351,10 @@ pub(super) fn read(bytes: &[u8]) -> Result<LanguageModel, Error> {
         }
     }
     let payload = container::decode(bytes, KIND, VERSION)?;
-    let mut c = Cur { b: &payload, pos: 0 };
+    let mut c = Cur {
+        b: &payload,
+        pos: 0,
+    };
     let order = c.u32("header")? as usize;
     if !(1..=3).contains(&order) {
         return Err(corrupt(&format!("order {order}")));

@@ -1,11 +1,15 @@
 //! 8-bit scalar quantization of log-probabilities and backoff weights.
 //!
-//! Each codebook holds 256 sorted centres trained with Lloyd's algorithm
-//! (1-D k-means, initialised at quantiles) on the weighted distinct values, so
-//! it minimises the mean squared error over all n-grams of one order.
+//! Each codebook holds 256 sorted centres: 32 spread evenly over the value
+//! range (bounding the error of rare extreme values) and 224 trained with
+//! Lloyd's algorithm (1-D k-means, initialised at quantiles) on the weighted
+//! distinct values, minimising the mean squared error over all n-grams of one
+//! order.
 
 /// Number of centres in a codebook (one byte per value).
 pub(crate) const LEVELS: usize = 256;
+/// Centres fixed at even spacing over the value range (see `train`).
+const ANCHORS: usize = 32;
 
 /// A sorted table of 256 centres; a code is an index into it.
 #[derive(Clone, Debug, PartialEq)]
@@ -69,47 +73,56 @@ impl Codebook {
             return Self::from_unsorted(centers);
         }
         let total = *cum_w.last().unwrap();
-        // Quantile initialisation over the weighted distribution.
-        let mut centers = vec![0f64; LEVELS];
-        for (k, c) in centers.iter_mut().enumerate() {
-            let target = total * (k as f64 + 0.5) / LEVELS as f64;
+        // Fixed anchors spread evenly over the range bound the error of rare
+        // extreme values, which pure k-means would lump together; the other
+        // centres start at quantiles and follow Lloyd's algorithm.
+        let hi = uniq[u - 1];
+        let lo = uniq[0].max(hi - 20.0);
+        let mut centers: Vec<(f64, bool)> = (0..ANCHORS)
+            .map(|k| (lo + (hi - lo) * (k as f64 + 0.5) / ANCHORS as f64, true))
+            .collect();
+        let free = LEVELS - ANCHORS;
+        for k in 0..free {
+            let target = total * (k as f64 + 0.5) / free as f64;
             let idx = cum_w[1..].partition_point(|&cw| cw < target).min(u - 1);
-            *c = uniq[idx];
+            centers.push((uniq[idx], false));
         }
         let mut bounds_idx = vec![0usize; LEVELS + 1];
         for _ in 0..60 {
-            centers.sort_by(f64::total_cmp);
+            centers.sort_by(|a, b| a.0.total_cmp(&b.0));
             // Cell k covers uniq[bounds_idx[k]..bounds_idx[k+1]].
             bounds_idx[0] = 0;
             bounds_idx[LEVELS] = u;
             for k in 1..LEVELS {
-                let mid = 0.5 * (centers[k - 1] + centers[k]);
+                let mid = 0.5 * (centers[k - 1].0 + centers[k].0);
                 bounds_idx[k] = uniq.partition_point(|&x| x < mid).max(bounds_idx[k - 1]);
             }
             let mut moved = 0f64;
             for k in 0..LEVELS {
                 let (a, b) = (bounds_idx[k], bounds_idx[k + 1]);
-                if b > a {
+                if b > a && !centers[k].1 {
                     let c = (cum_wx[b] - cum_wx[a]) / (cum_w[b] - cum_w[a]);
-                    moved = moved.max((c - centers[k]).abs());
-                    centers[k] = c;
+                    moved = moved.max((c - centers[k].0).abs());
+                    centers[k].0 = c;
                 }
             }
-            // Re-seed empty cells at the value with the largest error, so no
-            // code is wasted (this happens when quantiles coincide).
-            let empties: Vec<usize> = (0..LEVELS).filter(|&k| bounds_idx[k] == bounds_idx[k + 1]).collect();
+            // Re-seed empty free cells at the values with the largest error, so
+            // no code is wasted (this happens when quantiles coincide).
+            let empties: Vec<usize> = (0..LEVELS)
+                .filter(|&k| !centers[k].1 && bounds_idx[k] == bounds_idx[k + 1])
+                .collect();
             if !empties.is_empty() {
                 let mut errs: Vec<(f64, usize)> = Vec::new();
                 for k in 0..LEVELS {
                     for x in bounds_idx[k]..bounds_idx[k + 1] {
                         let w = cum_w[x + 1] - cum_w[x];
-                        errs.push(((uniq[x] - centers[k]).powi(2) * w, x));
+                        errs.push(((uniq[x] - centers[k].0).powi(2) * w, x));
                     }
                 }
                 errs.sort_by(|a, b| b.0.total_cmp(&a.0));
                 for (e, &k) in empties.iter().enumerate() {
                     if let Some(&(_, x)) = errs.get(e) {
-                        centers[k] = uniq[x];
+                        centers[k].0 = uniq[x];
                     }
                 }
                 moved = f64::INFINITY;
@@ -118,6 +131,7 @@ impl Codebook {
                 break;
             }
         }
+        let centers: Vec<f64> = centers.into_iter().map(|c| c.0).collect();
         let mut out = [0f32; LEVELS];
         for (o, c) in out.iter_mut().zip(&centers) {
             *o = *c as f32;
@@ -151,9 +165,14 @@ mod tests {
 
     #[test]
     fn many_values_small_error() {
-        let vals: Vec<f32> = (0..100_000).map(|i| -((i * 7919 % 100_000) as f32) / 15_000.0).collect();
+        let vals: Vec<f32> = (0..100_000)
+            .map(|i| -((i * 7919 % 100_000) as f32) / 15_000.0)
+            .collect();
         let cb = Codebook::train(&vals);
-        let max_err = vals.iter().map(|&v| (cb.decode(cb.encode(v)) - v).abs()).fold(0f32, f32::max);
+        let max_err = vals
+            .iter()
+            .map(|&v| (cb.decode(cb.encode(v)) - v).abs())
+            .fold(0f32, f32::max);
         // Uniform over a range of 6.67 with 256 levels: half a step is ~0.013.
         assert!(max_err < 0.02, "max error {max_err}");
         assert!(cb.centers.windows(2).all(|w| w[0] <= w[1]));

@@ -93,7 +93,10 @@ impl Level<'_> {
         }
     }
     fn next(&self, i: u64) -> u64 {
-        self.bits(i * self.total_bits + (self.word_bits + self.quant_bits) as u64, self.next_bits)
+        self.bits(
+            i * self.total_bits + (self.word_bits + self.quant_bits) as u64,
+            self.next_bits,
+        )
     }
     /// The child range of entry `i`, checked against the child level.
     fn children(&self, i: u64, child_capacity: u64) -> Result<(u64, u64), Error> {
@@ -150,19 +153,30 @@ pub(crate) fn read_with_info(bytes: &[u8]) -> Result<(RawModel, SphinxInfo), Err
         take(4, "quantizer header")?;
         let nvalues = ((order - 2) * 2 + 1) * TABLE;
         let raw = take(nvalues * 4, "quantizer tables")?;
-        tables = raw.chunks_exact(4).map(|c| f32::from_le_bytes(c.try_into().unwrap())).collect();
+        tables = raw
+            .chunks_exact(4)
+            .map(|c| f32::from_le_bytes(c.try_into().unwrap()))
+            .collect();
     }
     let ug_bytes = take((n + 1) * 12, "unigrams")?;
     let mut ug = Vec::with_capacity(n + 1);
     for c in ug_bytes.chunks_exact(12) {
         let f = |o: usize| f32::from_le_bytes(c[o..o + 4].try_into().unwrap());
-        ug.push((f(0), f(4), u32::from_le_bytes(c[8..12].try_into().unwrap()) as u64));
+        ug.push((
+            f(0),
+            f(4),
+            u32::from_le_bytes(c[8..12].try_into().unwrap()) as u64,
+        ));
     }
     // Levels for orders 2..=order.
     let mut levels = Vec::new();
     for i in 1..order {
         let highest = i == order - 1;
-        let next_bits = if highest { 0 } else { required_bits(counts[i + 1]) };
+        let next_bits = if highest {
+            0
+        } else {
+            required_bits(counts[i + 1])
+        };
         let quant_bits = if highest { 16 } else { 32 };
         let size = level_size(counts[i], counts[0], quant_bits + next_bits);
         let mem = take(size as usize, "n-gram levels")?;
@@ -181,19 +195,27 @@ pub(crate) fn read_with_info(bytes: &[u8]) -> Result<(RawModel, SphinxInfo), Err
     let mut start = 0;
     for (i, &b) in text.iter().enumerate() {
         if b == 0 {
-            let w = std::str::from_utf8(&text[start..i]).map_err(|_| bad("word list is not UTF-8"))?;
+            let w =
+                std::str::from_utf8(&text[start..i]).map_err(|_| bad("word list is not UTF-8"))?;
             words.push(w.to_string());
             start = i + 1;
         }
     }
     if words.len() != n {
-        return Err(bad(format!("{} words listed, header says {n}", words.len())));
+        return Err(bad(format!(
+            "{} words listed, header says {n}",
+            words.len()
+        )));
     }
 
     // Scale: logmath base 1.0001 unless the unigrams say otherwise.
     let default_scale = 1.0001f64.log10();
     let total = |scale: f64| -> f64 {
-        ug[..n].iter().filter(|u| u.0 <= 0.0).map(|u| 10f64.powf(u.0 as f64 * scale)).sum()
+        ug[..n]
+            .iter()
+            .filter(|u| u.0 <= 0.0)
+            .map(|u| 10f64.powf(u.0 as f64 * scale))
+            .sum()
     };
     let mut scale = default_scale;
     if (total(scale) - 1.0).abs() > 0.05 {
@@ -212,7 +234,10 @@ pub(crate) fn read_with_info(bytes: &[u8]) -> Result<(RawModel, SphinxInfo), Err
         }
     }
     let conv = |v: f32| -> f32 { ((v as f64 * scale) as f32).clamp(-99.0, 99.0) };
-    let uni: Vec<(f32, f32)> = ug[..n].iter().map(|u| (conv(u.0).min(0.0), conv(u.1))).collect();
+    let uni: Vec<(f32, f32)> = ug[..n]
+        .iter()
+        .map(|u| (conv(u.0).min(0.0), conv(u.1)))
+        .collect();
     if uni.iter().any(|u| !u.0.is_finite() || !u.1.is_finite()) {
         return Err(bad("non-finite unigram value"));
     }
@@ -231,7 +256,11 @@ pub(crate) fn read_with_info(bytes: &[u8]) -> Result<(RawModel, SphinxInfo), Err
     if order >= 2 {
         let l2 = &levels[0];
         let l3 = levels.get(1);
-        let (p2, b2) = if order == 2 { (table(0, false), None) } else { (table(0, false), Some(table(0, true))) };
+        let (p2, b2) = if order == 2 {
+            (table(0, false), None)
+        } else {
+            (table(0, false), Some(table(0, true)))
+        };
         // Trigram probabilities: the highest level's table, or the second
         // middle level's for orders above 3.
         let p3 = if order >= 3 { table(1, false) } else { &[][..] };
@@ -264,7 +293,12 @@ pub(crate) fn read_with_info(bytes: &[u8]) -> Result<(RawModel, SphinxInfo), Err
                 if filler {
                     info.fillers_dropped += 1;
                 } else {
-                    bi.push(Bigram { w1: u, w2: w as u32, prob, bo });
+                    bi.push(Bigram {
+                        w1: u,
+                        w2: w as u32,
+                        prob,
+                        bo,
+                    });
                 }
                 if let Some(l3) = l3 {
                     for j in cb..ce {
@@ -274,7 +308,12 @@ pub(crate) fn read_with_info(bytes: &[u8]) -> Result<(RawModel, SphinxInfo), Err
                         }
                         let (pc, _) = l3.codes(j);
                         n3 += 1;
-                        tri.push(Trigram { w1: v, w2: u, w3: w as u32, prob: conv(p3[pc]).min(0.0) });
+                        tri.push(Trigram {
+                            w1: v,
+                            w2: u,
+                            w3: w as u32,
+                            prob: conv(p3[pc]).min(0.0),
+                        });
                     }
                 }
             }
@@ -285,7 +324,13 @@ pub(crate) fn read_with_info(bytes: &[u8]) -> Result<(RawModel, SphinxInfo), Err
         }
     }
     info.scale_ppm_off = ((scale / default_scale - 1.0) * 1e6).round() as i64;
-    let raw = RawModel { order: order.min(3), words, uni, bi, tri };
+    let raw = RawModel {
+        order: order.min(3),
+        words,
+        uni,
+        bi,
+        tri,
+    };
     raw.validate("Sphinx binary language model")?;
     Ok((raw, info))
 }

@@ -111,6 +111,19 @@ impl Table {
         ((mix(key) as u128 * self.homes as u128) >> 64) as usize
     }
 
+    /// Asks the CPU to start fetching the home bucket of `key`.
+    #[inline(always)]
+    pub(crate) fn prefetch(&self, key: u64) {
+        let p = &self.buckets[self.home(key)] as *const Bucket;
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: a prefetch has no architectural effect; `p` is valid anyway.
+        unsafe {
+            std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(p as *const i8)
+        };
+        #[cfg(not(target_arch = "x86_64"))]
+        let _ = p;
+    }
+
     /// Inserts a key that is not yet present (callers guarantee uniqueness).
     pub(crate) fn insert_new(&mut self, key: u64, val: u16) {
         let mut b = self.home(key);
@@ -217,7 +230,11 @@ impl Table {
         for (b, bucket) in self.buckets.iter().enumerate() {
             for (j, &s) in bucket.0.iter().enumerate() {
                 if s != EMPTY {
-                    let v = if self.packed { (s >> self.key_bits) as u16 } else { self.vals[b * WIDTH + j] };
+                    let v = if self.packed {
+                        (s >> self.key_bits) as u16
+                    } else {
+                        self.vals[b * WIDTH + j]
+                    };
                     out.push((s & self.key_mask, v));
                 }
             }

@@ -127,7 +127,10 @@ fn arpa_errors() {
         "\\data\\\nngram 1=1\n\n\\2-grams:\n-1 a a\n",
         "\\data\\\nngram 1=1\n\n\\1-grams:\nnan a\n",
     ] {
-        assert!(LanguageModel::from_arpa(bad.as_bytes()).is_err(), "accepted {bad:?}");
+        assert!(
+            LanguageModel::from_arpa(bad.as_bytes()).is_err(),
+            "accepted {bad:?}"
+        );
     }
     let invalid_utf8: &[u8] = b"\\data\\\nngram 1=1\n\n\\1-grams:\n-1 \xff\n";
     assert!(LanguageModel::from_arpa(invalid_utf8).is_err());
@@ -194,10 +197,22 @@ impl Reference {
         arpa += "\n\\end\\\n";
         // Re-read the printed values so the reference matches the text.
         let r5 = |v: f32| format!("{v:.5}").parse::<f32>().unwrap();
-        let uni = uni.into_iter().map(|(k, (p, b))| (k, (r5(p), r5(b)))).collect();
-        let bi = bi.into_iter().map(|(k, (p, b))| (k, (r5(p), r5(b)))).collect();
+        let uni = uni
+            .into_iter()
+            .map(|(k, (p, b))| (k, (r5(p), r5(b))))
+            .collect();
+        let bi = bi
+            .into_iter()
+            .map(|(k, (p, b))| (k, (r5(p), r5(b))))
+            .collect();
         let tri = tri.into_iter().map(|(k, p)| (k, r5(p))).collect();
-        Reference { arpa, uni, bi, tri, words }
+        Reference {
+            arpa,
+            uni,
+            bi,
+            tri,
+            words,
+        }
     }
 
     fn prob(&self, a: &str, b: &str, c: &str) -> f32 {
@@ -205,7 +220,10 @@ impl Reference {
         if let Some(&p) = self.tri.get(&key3) {
             return p;
         }
-        let ctx = self.bi.get(&(a.to_string(), b.to_string())).map_or(0.0, |v| v.1);
+        let ctx = self
+            .bi
+            .get(&(a.to_string(), b.to_string()))
+            .map_or(0.0, |v| v.1);
         ctx + match self.bi.get(&(b.to_string(), c.to_string())) {
             Some(v) => v.0,
             None => self.uni[b].1 + self.uni[c].0,
@@ -217,18 +235,34 @@ impl Reference {
 fn quantized_model_tracks_exact_katz_and_round_trips() {
     let r = Reference::new(300, 0x9E37_79B9_7F4A_7C15);
     let lm = LanguageModel::from_arpa(r.arpa.as_bytes()).unwrap();
-    assert_eq!(lm.stats().ngrams, vec![r.uni.len() as u64 + 1, r.bi.len() as u64, r.tri.len() as u64]);
+    assert_eq!(
+        lm.stats().ngrams,
+        vec![
+            r.uni.len() as u64 + 1,
+            r.bi.len() as u64,
+            r.tri.len() as u64
+        ]
+    );
     let bytes = lm.to_bytes_with_level(3);
     let back = LanguageModel::from_bytes(&bytes).unwrap();
     assert_eq!(back.stats(), lm.stats());
-    assert_eq!(lm.to_bytes_with_level(3), back.to_bytes_with_level(3), "serialisation is deterministic");
+    assert_eq!(
+        lm.to_bytes_with_level(3),
+        back.to_bytes_with_level(3),
+        "serialisation is deterministic"
+    );
     let mut max_err = 0f32;
     let mut checked = 0;
     let mut check = |a: &str, b: &str, c: &str| {
         let ids = [lm.id(a).unwrap(), lm.id(b).unwrap(), lm.id(c).unwrap()];
         let got = lm.log10_prob(ids[0], ids[1], ids[2]);
+        // The portable and the AVX2 code paths agree.
+        assert_eq!(got, lm.log10_prob_impl::<false>(ids[0], ids[1], ids[2]));
         assert_eq!(got, back.log10_prob(ids[0], ids[1], ids[2]));
-        assert_eq!(lm.log10_prob_bigram(ids[1], ids[2]), back.log10_prob_bigram(ids[1], ids[2]));
+        assert_eq!(
+            lm.log10_prob_bigram(ids[1], ids[2]),
+            back.log10_prob_bigram(ids[1], ids[2])
+        );
         max_err = max_err.max((got - r.prob(a, b, c)).abs());
         checked += 1;
     };
@@ -332,6 +366,42 @@ fn real_sphinx_model() {
     assert_eq!(info.scale_ppm_off, 0, "logmath base 1.0001");
     let lm = LanguageModel::from_raw(raw).unwrap();
     eprintln!("{}", lm.stats());
+    // Quantization error against the file's own (16-bit) values, through the
+    // public lookups; dropped fillers must come out as their backed-off value.
+    let (raw, _) = sphinx::read_with_info(&bytes).unwrap();
+    let map = |w: u32| lm.id(&raw.words[w as usize]).unwrap();
+    let (mut sum, mut max, mut n) = (0f64, 0f32, 0usize);
+    for g in &raw.tri {
+        let e = (lm.log10_prob(map(g.w1), map(g.w2), map(g.w3)) - g.prob).abs();
+        (sum, max, n) = (sum + e as f64, max.max(e), n + 1);
+    }
+    eprintln!(
+        "trigram prob error: mean {:.4}, max {max:.4} over {n}",
+        sum / n as f64
+    );
+    let off = raw
+        .tri
+        .iter()
+        .filter(|g| (lm.log10_prob(map(g.w1), map(g.w2), map(g.w3)) - g.prob).abs() > 0.05);
+    eprintln!("{} trigrams off by more than 0.05", off.count());
+    assert!(sum / (n as f64) < 0.01 && max < 0.2);
+    let (mut sum, mut max, mut n) = (0f64, 0f32, 0usize);
+    for g in &raw.bi {
+        let e = (lm.log10_prob_bigram(map(g.w1), map(g.w2)) - g.prob).abs();
+        (sum, max, n) = (sum + e as f64, max.max(e), n + 1);
+    }
+    eprintln!(
+        "bigram prob error: mean {:.4}, max {max:.4} over {n}",
+        sum / n as f64
+    );
+    assert!(sum / (n as f64) < 0.01 && max < 0.2);
+    let min_uni = raw
+        .uni
+        .iter()
+        .map(|u| u.0)
+        .filter(|&p| p > -90.0)
+        .fold(0f32, f32::min);
+    eprintln!("lowest unigram log10 prob {min_uni} (unknown words get {UNK_FLOOR})");
     let id = |w: &str| lm.id(w).unwrap_or_else(|| panic!("{w} missing"));
     assert_eq!(lm.vocab_len(), 72_548, "72,547 words plus <unk>");
     let p_the = lm.log10_unigram(id("the"));
@@ -339,7 +409,10 @@ fn real_sphinx_model() {
     let (of, the, helium, one) = (id("of"), id("the"), id("helium"), id("one"));
     let of_the = lm.log10_prob_bigram(of, the);
     let of_helium = lm.log10_prob_bigram(of, helium);
-    assert!(of_the > -1.0 && of_the > of_helium + 2.0, "of the {of_the}, of helium {of_helium}");
+    assert!(
+        of_the > -1.0 && of_the > of_helium + 2.0,
+        "of the {of_the}, of helium {of_helium}"
+    );
     let one_of_the = lm.log10_prob(one, of, the);
     assert!(one_of_the > -0.7, "one of the {one_of_the}");
     assert!(lm.log10_prob(one, of, helium) < one_of_the - 2.0);
@@ -347,7 +420,20 @@ fn real_sphinx_model() {
     let back = LanguageModel::from_bytes(&lm.to_bytes_with_level(1)).unwrap();
     assert_eq!(back.log10_prob(one, of, the), one_of_the);
     // Truncated files fail cleanly.
-    for n in [0, 10, 20, 30, 1000, 800_000, 1_657_044, 20_000_000, bytes.len() - 1] {
-        assert!(LanguageModel::from_sphinx_bin(&bytes[..n]).is_err(), "prefix {n}");
+    for n in [
+        0,
+        10,
+        20,
+        30,
+        1000,
+        800_000,
+        1_657_044,
+        20_000_000,
+        bytes.len() - 1,
+    ] {
+        assert!(
+            LanguageModel::from_sphinx_bin(&bytes[..n]).is_err(),
+            "prefix {n}"
+        );
     }
 }
