@@ -14,7 +14,10 @@ pub fn run(wordnet: &Path, lm: &Path, out: &Path) -> Result<()> {
     let wn = WordNet::load(wordnet).with_context(|| format!("loading {}", wordnet.display()))?;
     let lm = LanguageModel::load_path(lm).with_context(|| format!("loading {}", lm.display()))?;
     let known = |w: &str| lm.id(w).is_some();
-    let prior = |w: &str| lm.id(w).map_or(-99.0, |id| lm.log10_unigram(id) * std::f32::consts::LN_10);
+    let prior = |w: &str| {
+        lm.id(w)
+            .map_or(-99.0, |id| lm.log10_unigram(id) * std::f32::consts::LN_10)
+    };
     let lex = Lexicon::build(&wn, ChannelParams::default(), &known, &prior);
     let (words, pairs) = lex.stats();
     let bytes = lex.to_bytes();

@@ -74,6 +74,12 @@ pub struct RestoreArgs {
     /// Pseudo-count of the global channel prior in document-level EM (advanced).
     #[arg(long, default_value_t = Options::default().em_prior_weight, hide_short_help = true)]
     pub em_prior_weight: f32,
+    /// Boost for candidates the author visibly used elsewhere in the text (advanced).
+    #[arg(long, default_value_t = Options::default().cache_weight, hide_short_help = true)]
+    pub cache_weight: f32,
+    /// Most originals considered per spun word (advanced).
+    #[arg(long, default_value_t = Options::default().max_candidates, hide_short_help = true)]
+    pub max_candidates: usize,
     #[command(flatten)]
     pub model: ModelFlags,
 }
@@ -93,7 +99,9 @@ pub fn run(args: &RestoreArgs) -> anyhow::Result<u8> {
         if j == 0 {
             bail!("--jobs must be at least 1");
         }
-        let _ = rayon::ThreadPoolBuilder::new().num_threads(j).build_global();
+        let _ = rayon::ThreadPoolBuilder::new()
+            .num_threads(j)
+            .build_global();
     }
     let model = args.model.load()?;
     let opts = Options {
@@ -101,6 +109,8 @@ pub fn run(args: &RestoreArgs) -> anyhow::Result<u8> {
         lm_weight: args.lm_weight,
         em_iterations: args.em_iterations,
         em_prior_weight: args.em_prior_weight,
+        cache_weight: args.cache_weight,
+        max_candidates: args.max_candidates,
         ..Options::default()
     };
     let inputs: Vec<PathBuf> = if args.files.is_empty() {
@@ -139,7 +149,13 @@ fn open(path: &Path) -> anyhow::Result<(Box<dyn Read + Send>, String)> {
 }
 
 /// Restores one stream chunk by chunk, writing text and diff output as it goes.
-fn restore_stream(model: &Model, opts: &Options, path: &Path, args: &RestoreArgs, out: &mut dyn Write) -> anyhow::Result<()> {
+fn restore_stream(
+    model: &Model,
+    opts: &Options,
+    path: &Path,
+    args: &RestoreArgs,
+    out: &mut dyn Write,
+) -> anyhow::Result<()> {
     let (reader, name) = open(path)?;
     let mut chunks = ChunkReader::new(reader, &name);
     let mut restorer = Restorer::new(model, opts.clone());
@@ -207,7 +223,12 @@ fn progress(len: u64, args: &RestoreArgs, what: &str) -> indicatif::ProgressBar 
 }
 
 /// Restores several files in parallel.
-fn restore_many(model: &Model, opts: &Options, inputs: &[PathBuf], args: &RestoreArgs) -> anyhow::Result<u8> {
+fn restore_many(
+    model: &Model,
+    opts: &Options,
+    inputs: &[PathBuf],
+    args: &RestoreArgs,
+) -> anyhow::Result<u8> {
     if args.out_dir.is_none() && args.format != Format::Json {
         bail!("several inputs need --out-dir DIR, or --format json for one JSON line per file");
     }
@@ -233,7 +254,10 @@ fn restore_many(model: &Model, opts: &Options, inputs: &[PathBuf], args: &Restor
         let (path, bytes) = r?;
         match &args.out_dir {
             Some(dir) => {
-                let name = path.file_name().map(|n| n.to_owned()).unwrap_or_else(|| "stdin".into());
+                let name = path
+                    .file_name()
+                    .map(|n| n.to_owned())
+                    .unwrap_or_else(|| "stdin".into());
                 let mut target = dir.join(name);
                 match args.format {
                     Format::Json => target.as_mut_os_string().push(".json"),
@@ -249,10 +273,16 @@ fn restore_many(model: &Model, opts: &Options, inputs: &[PathBuf], args: &Restor
     Ok(crate::EXIT_OK)
 }
 
-fn restore_file(restorer: &mut Restorer, path: &Path, args: &RestoreArgs) -> anyhow::Result<Vec<u8>> {
+fn restore_file(
+    restorer: &mut Restorer,
+    path: &Path,
+    args: &RestoreArgs,
+) -> anyhow::Result<Vec<u8>> {
     let mut bytes = Vec::new();
     let (mut reader, name) = open(path)?;
-    reader.read_to_end(&mut bytes).with_context(|| name.clone())?;
+    reader
+        .read_to_end(&mut bytes)
+        .with_context(|| name.clone())?;
     let text = unspin::input::check_text(&bytes, &name)?;
     let mut whole = Restoration {
         text: String::new(),
@@ -266,7 +296,9 @@ fn restore_file(restorer: &mut Restorer, path: &Path, args: &RestoreArgs) -> any
     }
     Ok(match args.format {
         Format::Text => whole.text.into_bytes(),
-        Format::Diff => unspin::render::diff(text, &whole, args.color == Color::Always).into_bytes(),
+        Format::Diff => {
+            unspin::render::diff(text, &whole, args.color == Color::Always).into_bytes()
+        }
         Format::Html => unspin::render::html(text, &whole, &name).into_bytes(),
         Format::Json => {
             let mut v = serde_json::to_value(&whole)?;
@@ -279,7 +311,12 @@ fn restore_file(restorer: &mut Restorer, path: &Path, args: &RestoreArgs) -> any
 }
 
 /// Restores a JSONL corpus: each line {"id": .., "text": ..}; output keeps the order.
-fn restore_jsonl(model: &Model, opts: &Options, path: &Path, args: &RestoreArgs) -> anyhow::Result<()> {
+fn restore_jsonl(
+    model: &Model,
+    opts: &Options,
+    path: &Path,
+    args: &RestoreArgs,
+) -> anyhow::Result<()> {
     let (reader, name) = open(path)?;
     let reader = std::io::BufReader::new(reader);
     let stdout = std::io::stdout();
@@ -291,7 +328,9 @@ fn restore_jsonl(model: &Model, opts: &Options, path: &Path, args: &RestoreArgs)
             .par_iter()
             .map_init(
                 || Restorer::new(model, opts.clone()),
-                |restorer, (lineno, line)| restore_json_line(restorer, line, &name, *lineno, args.format),
+                |restorer, (lineno, line)| {
+                    restore_json_line(restorer, line, &name, *lineno, args.format)
+                },
             )
             .collect();
         for l in lines {
@@ -304,7 +343,13 @@ fn restore_jsonl(model: &Model, opts: &Options, path: &Path, args: &RestoreArgs)
     let mut any = false;
     for (i, line) in reader.split(b'\n').enumerate() {
         let line = line.with_context(|| name.clone())?;
-        let line = String::from_utf8(line).map_err(|e| anyhow::anyhow!("{name}:{}: invalid UTF-8 at byte {}", i + 1, e.utf8_error().valid_up_to()))?;
+        let line = String::from_utf8(line).map_err(|e| {
+            anyhow::anyhow!(
+                "{name}:{}: invalid UTF-8 at byte {}",
+                i + 1,
+                e.utf8_error().valid_up_to()
+            )
+        })?;
         if line.trim().is_empty() {
             continue;
         }
@@ -323,8 +368,15 @@ fn restore_jsonl(model: &Model, opts: &Options, path: &Path, args: &RestoreArgs)
     Ok(())
 }
 
-fn restore_json_line(restorer: &mut Restorer, line: &str, name: &str, lineno: usize, format: Format) -> anyhow::Result<Vec<u8>> {
-    let v: serde_json::Value = serde_json::from_str(line).with_context(|| format!("{name}:{lineno}: not a JSON object"))?;
+fn restore_json_line(
+    restorer: &mut Restorer,
+    line: &str,
+    name: &str,
+    lineno: usize,
+    format: Format,
+) -> anyhow::Result<Vec<u8>> {
+    let v: serde_json::Value = serde_json::from_str(line)
+        .with_context(|| format!("{name}:{lineno}: not a JSON object"))?;
     let text = v
         .get("text")
         .and_then(|t| t.as_str())

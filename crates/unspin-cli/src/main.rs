@@ -4,6 +4,7 @@
 //! stream handling, progress and exit codes live here; everything else lives
 //! in the library.
 
+mod cmd_bench;
 mod cmd_eval;
 mod cmd_restore;
 mod cmd_spin;
@@ -45,6 +46,8 @@ enum Command {
     Eval(cmd_eval::EvalArgs),
     /// Show the models in use: versions, sizes, counts.
     Model(models::ModelArgs),
+    /// Benchmark restore on the held-out corpus: spin, restore, score, time.
+    Bench(cmd_bench::BenchArgs),
 }
 
 fn main() -> ExitCode {
@@ -64,6 +67,7 @@ fn main() -> ExitCode {
             .map(|()| EXIT_OK),
         Command::Eval(a) => cmd_eval::run(&a).map(|()| EXIT_OK),
         Command::Model(a) => models::run(&a),
+        Command::Bench(a) => cmd_bench::run(&a),
     };
     match result {
         Ok(code) => ExitCode::from(code),
@@ -86,6 +90,9 @@ fn is_broken_pipe(e: &anyhow::Error) -> bool {
 
 /// Joins an error chain into one line.
 fn one_line(e: &anyhow::Error) -> String {
-    let parts: Vec<String> = e.chain().map(|c| c.to_string().replace('\n', " ")).collect();
+    let parts: Vec<String> = e
+        .chain()
+        .map(|c| c.to_string().replace('\n', " "))
+        .collect();
     parts.join(": ")
 }

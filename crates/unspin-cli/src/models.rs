@@ -21,13 +21,15 @@ impl ModelFlags {
     /// Loads the chosen model.
     pub fn load(&self) -> anyhow::Result<Model> {
         let lm = match &self.lm {
-            Some(p) => unspin::lm::LanguageModel::load_path(p).with_context(|| format!("loading {}", p.display()))?,
+            Some(p) => unspin::lm::LanguageModel::load_path(p)
+                .with_context(|| format!("loading {}", p.display()))?,
             None => unspin::models::embedded_lm()?,
         };
         let lexicon = match &self.lexicon {
             Some(p) => {
                 let bytes = std::fs::read(p).with_context(|| format!("reading {}", p.display()))?;
-                unspin::lexicon::Lexicon::from_bytes(&bytes).with_context(|| format!("loading {}", p.display()))?
+                unspin::lexicon::Lexicon::from_bytes(&bytes)
+                    .with_context(|| format!("loading {}", p.display()))?
             }
             None => unspin::models::embedded_lexicon()?,
         };
@@ -48,7 +50,10 @@ pub fn run(args: &ModelArgs) -> anyhow::Result<u8> {
     let model = args.model.load()?;
     let (words, pairs) = model.lexicon.stats();
     println!("language model: {}", model.lm.stats());
-    println!("lexicon: {words} words, {pairs} (spun, original) pairs, {} phrase rewrites", model.lexicon.phrases().len());
+    println!(
+        "lexicon: {words} words, {pairs} (spun, original) pairs, {} phrase rewrites",
+        model.lexicon.phrases().len()
+    );
     println!("loaded in {:.0} ms", t.elapsed().as_secs_f64() * 1000.0);
     Ok(crate::EXIT_OK)
 }

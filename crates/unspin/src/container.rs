@@ -24,7 +24,8 @@ const HEADER_LEN: usize = 40;
 
 /// Wraps `payload` in a container of the given kind and version.
 pub fn encode(kind: [u8; 4], version: u32, payload: &[u8], level: i32) -> Vec<u8> {
-    let compressed = zstd::bulk::compress(payload, level).expect("zstd compression of an in-memory buffer");
+    let compressed =
+        zstd::bulk::compress(payload, level).expect("zstd compression of an in-memory buffer");
     let mut out = Vec::with_capacity(HEADER_LEN + compressed.len());
     out.extend_from_slice(MAGIC);
     out.extend_from_slice(&kind);
@@ -54,18 +55,35 @@ pub fn decode(bytes: &[u8], kind: [u8; 4], version: u32) -> Result<Vec<u8>, Erro
     let u64_at = |o: usize| u64::from_le_bytes(bytes[o..o + 8].try_into().unwrap());
     let found = u32_at(12);
     if found != version {
-        return Err(bad(format!("format version {found}, this build reads {version}")));
+        return Err(bad(format!(
+            "format version {found}, this build reads {version}"
+        )));
     }
     let clen = u64_at(16) as usize;
     let ulen = u64_at(24) as usize;
     let body = &bytes[HEADER_LEN..];
     if body.len() != clen {
-        return Err(bad(format!("truncated: payload is {} bytes, header says {clen}", body.len())));
+        return Err(bad(format!(
+            "truncated: payload is {} bytes, header says {clen}",
+            body.len()
+        )));
     }
     if crc32fast::hash(body) != u32_at(32) {
         return Err(bad("checksum mismatch (corrupt file)".into()));
     }
-    let out = zstd::bulk::decompress(body, ulen).map_err(|e| bad(format!("decompression failed: {e}")))?;
+    // The size field is outside the checksum: trust it only when the zstd
+    // frame itself records the same size, so a bad header cannot make us
+    // allocate gigabytes.
+    match zstd::zstd_safe::get_frame_content_size(body) {
+        Ok(Some(n)) if n == ulen as u64 => {}
+        _ => {
+            return Err(bad(
+                "payload size does not match the header (corrupt file)".into()
+            ))
+        }
+    }
+    let out = zstd::bulk::decompress(body, ulen)
+        .map_err(|e| bad(format!("decompression failed: {e}")))?;
     if out.len() != ulen {
         return Err(bad("decompressed size does not match header".into()));
     }

@@ -20,7 +20,6 @@ pub trait Scorer {
     fn ln_prob(&self, h2: WordId, h1: WordId, w: WordId) -> f32;
 }
 
-
 /// A candidate lattice under construction.
 #[derive(Default, Debug, Clone)]
 pub struct Lattice {
@@ -153,7 +152,13 @@ impl Decoder {
 
     /// Decodes `lat` with language-model weight `lm_weight`, starting after `<s> <s>`-like
     /// history `start` (two word ids).
-    pub fn decode<S: Scorer>(&mut self, lat: &Lattice, lm: &S, lm_weight: f32, start: [WordId; 2]) -> Decoded {
+    pub fn decode<S: Scorer>(
+        &mut self,
+        lat: &Lattice,
+        lm: &S,
+        lm_weight: f32,
+        start: [WordId; 2],
+    ) -> Decoded {
         let n = lat.len();
         let mut out = Decoded {
             best: vec![0; n],
@@ -166,7 +171,10 @@ impl Decoder {
         let mut seg_start = 0;
         for i in 0..n {
             // The state after slot i is unique when its last two words are fixed.
-            let fixed_end = lat.k(i) == 1 && (lat.alt_words(lat.alt_range(i).start).len() >= 2 || i == seg_start || lat.k(i - 1) == 1);
+            let fixed_end = lat.k(i) == 1
+                && (lat.alt_words(lat.alt_range(i).start).len() >= 2
+                    || i == seg_start
+                    || lat.k(i - 1) == 1);
             if fixed_end || i + 1 == n {
                 self.segment(lat, lm, lm_weight, seg_start, i + 1, hist, &mut out);
                 hist = last_two(lat, seg_start, i + 1, hist);
@@ -177,7 +185,16 @@ impl Decoder {
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn segment<S: Scorer>(&mut self, lat: &Lattice, lm: &S, w: f32, s0: usize, s1: usize, hist: [WordId; 2], out: &mut Decoded) {
+    fn segment<S: Scorer>(
+        &mut self,
+        lat: &Lattice,
+        lm: &S,
+        w: f32,
+        s0: usize,
+        s1: usize,
+        hist: [WordId; 2],
+        out: &mut Decoded,
+    ) {
         let m = s1 - s0;
         let k = |j: isize| -> usize {
             if j < 0 {
@@ -287,7 +304,9 @@ impl Decoder {
                 for c in 0..kc {
                     let mut acc = LogSum::default();
                     for d in 0..kd {
-                        acc.add(self.trans[toff + (b * kc + c) * kd + d] + self.bwd[noff + c * kd + d]);
+                        acc.add(
+                            self.trans[toff + (b * kc + c) * kd + d] + self.bwd[noff + c * kd + d],
+                        );
                     }
                     self.bwd[soff + b * kc + c] = acc.get();
                 }
@@ -381,7 +400,14 @@ impl LogSum {
 }
 
 /// The two words before slot `s0 + j`, given alternative `a` at `j-2` and `b` at `j-1`.
-fn history(lat: &Lattice, s0: usize, j: isize, a: usize, b: usize, start: [WordId; 2]) -> [WordId; 2] {
+fn history(
+    lat: &Lattice,
+    s0: usize,
+    j: isize,
+    a: usize,
+    b: usize,
+    start: [WordId; 2],
+) -> [WordId; 2] {
     let words_of = |jj: isize, alt: usize| -> Option<&[WordId]> {
         if jj < 0 {
             None
@@ -486,7 +512,10 @@ mod tests {
         for _ in 0..200 {
             let mut table = vec![];
             for _ in 0..60 {
-                table.push(((rnd(5) as u32, rnd(5) as u32, rnd(5) as u32), -(rnd(40) as f32) / 10.0));
+                table.push((
+                    (rnd(5) as u32, rnd(5) as u32, rnd(5) as u32),
+                    -(rnd(40) as f32) / 10.0,
+                ));
             }
             let lm = Toy(table);
             let mut lat = Lattice::new();

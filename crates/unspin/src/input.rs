@@ -137,7 +137,11 @@ impl<R: Read> ChunkReader<R> {
             return Ok(None);
         }
         self.seen_any = true;
-        let cut = if self.eof { self.buf.len() } else { cut_point(&self.buf) };
+        let cut = if self.eof {
+            self.buf.len()
+        } else {
+            cut_point(&self.buf)
+        };
         let piece: Vec<u8> = self.buf.drain(..cut).collect();
         // A multi-byte character may straddle the cut only in the fallback case.
         let piece = match check_piece(&piece, &self.name, self.offset) {
@@ -145,7 +149,12 @@ impl<R: Read> ChunkReader<R> {
             Err(e) => {
                 let valid = std::str::from_utf8(&piece).err().map(|u| u.valid_up_to());
                 match valid {
-                    Some(v) if !self.eof && piece.len() - v < 4 && std::str::from_utf8(&piece[v..]).is_err() && v > 0 => {
+                    Some(v)
+                        if !self.eof
+                            && piece.len() - v < 4
+                            && std::str::from_utf8(&piece[v..]).is_err()
+                            && v > 0 =>
+                    {
                         let (head, tail) = piece.split_at(v);
                         let mut rest = tail.to_vec();
                         rest.extend_from_slice(&self.buf);
@@ -168,9 +177,18 @@ mod tests {
 
     #[test]
     fn rejects_bad_input_with_offsets() {
-        assert!(check_text(b"", "x").unwrap_err().to_string().contains("empty"));
-        assert!(check_text(b"ab\0c", "x").unwrap_err().to_string().contains("offset 2"));
-        assert!(check_text(b"ab\xffc", "x").unwrap_err().to_string().contains("offset 2"));
+        assert!(check_text(b"", "x")
+            .unwrap_err()
+            .to_string()
+            .contains("empty"));
+        assert!(check_text(b"ab\0c", "x")
+            .unwrap_err()
+            .to_string()
+            .contains("offset 2"));
+        assert!(check_text(b"ab\xffc", "x")
+            .unwrap_err()
+            .to_string()
+            .contains("offset 2"));
         assert_eq!(check_text("héllo".as_bytes(), "x").unwrap(), "héllo");
     }
 
@@ -204,7 +222,10 @@ mod tests {
             joined.push_str(&c);
         }
         assert_eq!(joined, text);
-        assert_eq!(split_text(&text).iter().map(|p| p.1).collect::<String>(), text);
+        assert_eq!(
+            split_text(&text).iter().map(|p| p.1).collect::<String>(),
+            text
+        );
     }
 
     #[test]

@@ -108,7 +108,10 @@ impl Lexicon {
             index: FxHashMap::default(),
         };
         let mut by_spun: FxHashMap<u32, Vec<Candidate>> = FxHashMap::default();
-        let mut originals: Vec<&str> = wn.lemmas().filter(|w| is_plain_word(w) && keep_original(w)).collect();
+        let mut originals: Vec<&str> = wn
+            .lemmas()
+            .filter(|w| is_plain_word(w) && keep_original(w))
+            .collect();
         originals.sort_unstable();
         originals.dedup();
         for &w in &originals {
@@ -204,8 +207,8 @@ impl Lexicon {
     /// Loads from the `LEXI` container, checking header and checksum.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, Error> {
         let raw = crate::container::decode(bytes, KIND, VERSION)?;
-        let mut lex: Lexicon =
-            bincode::deserialize(&raw).map_err(|e| Error::Model(format!("LEXI model file: malformed payload: {e}")))?;
+        let mut lex: Lexicon = bincode::deserialize(&raw)
+            .map_err(|e| Error::Model(format!("LEXI model file: malformed payload: {e}")))?;
         let n = lex.words.len();
         if lex.cand_off.len() != n + 1
             || lex.replace.len() != n
@@ -216,7 +219,12 @@ impl Lexicon {
         {
             return Err(Error::Model("LEXI model file: inconsistent tables".into()));
         }
-        lex.index = lex.words.iter().enumerate().map(|(i, w)| (w.clone(), i as u32)).collect();
+        lex.index = lex
+            .words
+            .iter()
+            .enumerate()
+            .map(|(i, w)| (w.clone(), i as u32))
+            .collect();
         Ok(lex)
     }
 
@@ -273,5 +281,6 @@ pub fn is_plain_word(w: &str) -> bool {
 /// of letters, digits and apostrophes ("caller", "2", "ne'er").
 pub fn is_spun_form(w: &str) -> bool {
     w.bytes().next().is_some_and(|b| b.is_ascii_alphanumeric())
-        && w.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'\'')
+        && w.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'\'')
 }

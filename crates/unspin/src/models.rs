@@ -10,9 +10,18 @@ use crate::Error;
 
 #[cfg(feature = "embedded-model")]
 mod bytes {
-    pub static LM: &[u8] = include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../models/lm.unspin"));
-    pub static LEXICON: &[u8] = include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../models/lexicon.unspin"));
-    pub static WORDNET: &[u8] = include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../models/wordnet.unspin"));
+    pub static LM: &[u8] = include_bytes!(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../models/lm.unspin"
+    ));
+    pub static LEXICON: &[u8] = include_bytes!(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../models/lexicon.unspin"
+    ));
+    pub static WORDNET: &[u8] = include_bytes!(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../models/wordnet.unspin"
+    ));
 }
 
 #[cfg(not(feature = "embedded-model"))]

@@ -26,7 +26,10 @@ pub fn diff(input: &str, r: &Restoration, color: bool) -> String {
     for c in r.changes.iter().filter(|c| c.applied) {
         out.push_str(&input[at..c.start]);
         if color {
-            out.push_str(&format!("\x1b[9;31m{}\x1b[0m\x1b[1;32m{}\x1b[0m", c.spun, c.original));
+            out.push_str(&format!(
+                "\x1b[9;31m{}\x1b[0m\x1b[1;32m{}\x1b[0m",
+                c.spun, c.original
+            ));
         } else {
             out.push_str(&format!("[-{}-]{{+{}+}}", c.spun, c.original));
         }
@@ -65,7 +68,11 @@ pub fn html(input: &str, r: &Restoration, title: &str) -> String {
         at = c.end;
     }
     body.push_str(&html_escape(&input[at..]));
-    let spun_prob = r.sections.iter().map(|s| s.spun_prob).fold(0.0f32, f32::max);
+    let spun_prob = r
+        .sections
+        .iter()
+        .map(|s| s.spun_prob)
+        .fold(0.0f32, f32::max);
     format!(
         "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{t}</title>\n<style>\
 body{{font:16px/1.6 system-ui,sans-serif;max-width:50em;margin:2em auto;padding:0 1em;color:#222}}\

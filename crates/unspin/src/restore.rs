@@ -14,9 +14,9 @@ use serde::Serialize;
 
 use crate::decode::{Decoder, Lattice, Scorer, WordId};
 use crate::lexicon::{is_spun_form, Lexicon};
-use rustc_hash::FxHashMap;
 use crate::lm::LanguageModel;
 use crate::token::{tokenize, Token, TokenKind};
+use rustc_hash::FxHashMap;
 
 /// The language model and the lexicon, with the word-id mapping between them.
 pub struct Model {
@@ -31,8 +31,14 @@ impl Model {
     /// Joins a language model and a lexicon.
     pub fn new(lm: LanguageModel, lexicon: Lexicon) -> Self {
         let (n, _) = lexicon.stats();
-        let lex_to_lm = (0..n as u32).map(|i| lm.id(lexicon.word(i)).unwrap_or(lm.unk())).collect();
-        Self { lm, lexicon, lex_to_lm }
+        let lex_to_lm = (0..n as u32)
+            .map(|i| lm.id(lexicon.word(i)).unwrap_or(lm.unk()))
+            .collect();
+        Self {
+            lm,
+            lexicon,
+            lex_to_lm,
+        }
     }
 
     fn lm_id_of_lex(&self, id: u32) -> WordId {
@@ -70,6 +76,10 @@ pub struct Options {
     pub clean_margin_per_word: f32,
     /// Words per section for the spun/clean decision on long texts.
     pub section_words: usize,
+    /// Most originals considered per spun word (the lexicon's best first).
+    pub max_candidates: usize,
+    /// Boost (power of 1 + count) for candidates the author visibly used elsewhere in the text.
+    pub cache_weight: f32,
     /// Document-level EM steps on the channel (0 disables).
     pub em_iterations: usize,
     /// Weight of the global channel prior against the document's own counts in EM.
@@ -85,6 +95,8 @@ impl Default for Options {
             max_alternatives: 5,
             section_words: 200,
             clean_margin_per_word: 0.15,
+            cache_weight: 1.0,
+            max_candidates: 6,
             em_iterations: 1,
             em_prior_weight: 10.0,
         }
@@ -176,6 +188,11 @@ pub struct Restorer<'m> {
     clean: Lattice,
     slots: Vec<SlotInfo>,
     ids: Vec<WordId>,
+    /// Channel score of every lattice alternative before EM (the EM prior).
+    prior: Vec<f32>,
+    /// Words the author demonstrably used: lexicon ids seen where the spinner
+    /// cannot write (capitalized, punctuation-attached), with counts.
+    cache: FxHashMap<u32, f32>,
 }
 
 impl<'m> Restorer<'m> {
@@ -189,6 +206,8 @@ impl<'m> Restorer<'m> {
             clean: Lattice::new(),
             slots: Vec::new(),
             ids: Vec::new(),
+            prior: Vec::new(),
+            cache: FxHashMap::default(),
         }
     }
 
@@ -200,12 +219,18 @@ impl<'m> Restorer<'m> {
         let m = self.model;
         let scorer = LmScorer(&m.lm);
         let start = [m.lm.bos(), m.lm.bos()];
-        let mut spun = self.decoder.decode(&self.lattice, &scorer, self.opts.lm_weight, start);
+        let mut spun = self
+            .decoder
+            .decode(&self.lattice, &scorer, self.opts.lm_weight, start);
         for _ in 0..self.opts.em_iterations {
             self.reestimate(&spun);
-            spun = self.decoder.decode(&self.lattice, &scorer, self.opts.lm_weight, start);
+            spun = self
+                .decoder
+                .decode(&self.lattice, &scorer, self.opts.lm_weight, start);
         }
-        let clean = self.decoder.decode(&self.clean, &scorer, self.opts.lm_weight, start);
+        let clean = self
+            .decoder
+            .decode(&self.clean, &scorer, self.opts.lm_weight, start);
         let sections = self.sections(text, &spun, &clean);
 
         let mut changes = Vec::new();
@@ -222,7 +247,13 @@ impl<'m> Restorer<'m> {
             let best = spun.best[i] as usize;
             let post = |a: usize| spun.posterior[range.start + a];
             // Mixture of the clean hypothesis (keep, alternative 0) and the spun one.
-            let mix = |a: usize| if a == 0 { 1.0 - p_spun + p_spun * post(0) } else { p_spun * post(a) };
+            let mix = |a: usize| {
+                if a == 0 {
+                    1.0 - p_spun + p_spun * post(0)
+                } else {
+                    p_spun * post(a)
+                }
+            };
             let chosen = if p_spun >= 0.5 { best } else { 0 };
             if chosen == 0 {
                 continue;
@@ -276,25 +307,33 @@ impl<'m> Restorer<'m> {
         let mut counts: FxHashMap<(u32, u32), f32> = FxHashMap::default();
         let mut totals: FxHashMap<u32, f32> = FxHashMap::default();
         for (i, info) in self.slots.iter().enumerate() {
-            let SlotKind::Word { spun } = info.kind else { continue };
+            let SlotKind::Word { spun } = info.kind else {
+                continue;
+            };
             let range = self.lattice.alt_range(i);
             for (a, alt) in range.clone().enumerate() {
-                let orig = if a == 0 { spun } else { lex.candidates(spun)[a - 1].original };
+                let orig = if a == 0 {
+                    spun
+                } else {
+                    lex.candidates(spun)[a - 1].original
+                };
                 let p = d.posterior[alt];
                 *counts.entry((orig, spun)).or_default() += p;
                 *totals.entry(orig).or_default() += p;
             }
         }
         for (i, info) in self.slots.iter().enumerate() {
-            let SlotKind::Word { spun } = info.kind else { continue };
+            let SlotKind::Word { spun } = info.kind else {
+                continue;
+            };
             let range = self.lattice.alt_range(i);
             for (a, alt) in range.clone().enumerate() {
-                let orig = if a == 0 { spun } else { lex.candidates(spun)[a - 1].original };
-                let prior = if a == 0 {
-                    1.0 - lex.replace_prob(spun)
+                let orig = if a == 0 {
+                    spun
                 } else {
-                    lex.replace_prob(orig) * lex.candidates(spun)[a - 1].ln_prob.exp()
+                    lex.candidates(spun)[a - 1].original
                 };
+                let prior = self.prior[alt].exp();
                 let n = totals.get(&orig).copied().unwrap_or(0.0);
                 let c = counts.get(&(orig, spun)).copied().unwrap_or(0.0);
                 let theta = (alpha * prior + c) / (alpha + n);
@@ -305,7 +344,12 @@ impl<'m> Restorer<'m> {
 
     /// Splits the text into sections of about `section_words` words, cut at
     /// sentence boundaries, each with its spun-versus-clean likelihood ratio.
-    fn sections(&self, text: &str, spun: &crate::decode::Decoded, clean: &crate::decode::Decoded) -> Vec<Section> {
+    fn sections(
+        &self,
+        text: &str,
+        spun: &crate::decode::Decoded,
+        clean: &crate::decode::Decoded,
+    ) -> Vec<Section> {
         let logit_prior = (self.opts.spun_prior / (1.0 - self.opts.spun_prior)).ln();
         let mut out = Vec::new();
         let (mut si, mut ci) = (0, 0);
@@ -326,9 +370,17 @@ impl<'m> Restorer<'m> {
                 ci += 1;
             }
             // A section closes at a sentence boundary both decodes have finished.
-            let boundary = info.start == info.end && spun.segments.get(si.wrapping_sub(1)).is_some_and(|s| s.0 == i + 1);
+            let boundary = info.start == info.end
+                && spun
+                    .segments
+                    .get(si.wrapping_sub(1))
+                    .is_some_and(|s| s.0 == i + 1);
             if (boundary && words >= self.opts.section_words) || i + 1 == n {
-                let start = if out.is_empty() { 0 } else { self.slots[start_slot].start };
+                let start = if out.is_empty() {
+                    0
+                } else {
+                    self.slots[start_slot].start
+                };
                 let end = if i + 1 == n { text.len() } else { info.start };
                 let llr = (z_spun - z_clean) as f32;
                 out.push(Section {
@@ -336,7 +388,9 @@ impl<'m> Restorer<'m> {
                     end,
                     words,
                     log_likelihood_ratio: llr,
-                    spun_prob: sigmoid(llr + logit_prior - self.opts.clean_margin_per_word * words as f32),
+                    spun_prob: sigmoid(
+                        llr + logit_prior - self.opts.clean_margin_per_word * words as f32,
+                    ),
                 });
                 z_spun = 0.0;
                 z_clean = 0.0;
@@ -386,6 +440,8 @@ impl<'m> Restorer<'m> {
         self.lattice.clear();
         self.clean.clear();
         self.slots.clear();
+        self.prior.clear();
+        self.fill_cache(text, tokens);
         let mut i = 0;
         let mut pending_boundary = false;
         while i < tokens.len() {
@@ -435,6 +491,31 @@ impl<'m> Restorer<'m> {
         }
     }
 
+    /// Counts the words the spinner could not have touched: they are the
+    /// author's own, so candidates among them are more likely originals.
+    fn fill_cache(&mut self, text: &str, tokens: &[Token]) {
+        self.cache.clear();
+        if self.opts.cache_weight == 0.0 {
+            return;
+        }
+        let lex = &self.model.lexicon;
+        let mut lower = String::new();
+        for t in tokens {
+            if t.kind != TokenKind::Word {
+                continue;
+            }
+            let w = t.text(text);
+            if t.bare && is_spun_form(w) {
+                continue;
+            }
+            lower.clear();
+            lower.extend(w.chars().flat_map(char::to_lowercase));
+            if let Some(id) = lex.id(&lower) {
+                *self.cache.entry(id).or_default() += 1.0;
+            }
+        }
+    }
+
     fn boundary(&mut self, at: usize, tok: usize, bos: WordId, eos: WordId) {
         if !self.slots.is_empty() {
             self.fixed(at, at, tok, &[eos, bos]);
@@ -443,6 +524,7 @@ impl<'m> Restorer<'m> {
 
     fn fixed(&mut self, start: usize, end: usize, tok: usize, ids: &[WordId]) {
         self.lattice.push_fixed(ids);
+        self.prior.push(0.0);
         self.clean.push_fixed(ids);
         self.slots.push(SlotInfo {
             start,
@@ -461,13 +543,25 @@ impl<'m> Restorer<'m> {
             return false;
         }
         let keep_id = m.lm_id_of_lex(sid);
-        let keep_ln = (1.0 - lex.replace_prob(sid)).max(1e-6).ln();
+        let mut keep_ln = (1.0 - lex.replace_prob(sid)).max(1e-6).ln();
+        if let Some(&n) = self.cache.get(&sid) {
+            keep_ln += self.opts.cache_weight * (1.0 + n).ln();
+        }
         self.lattice.begin_slot();
         self.lattice.push_alt(&[keep_id], keep_ln);
-        for c in cands {
+        self.prior.push(keep_ln);
+        for c in cands.iter().take(self.opts.max_candidates) {
             let p = lex.replace_prob(c.original);
-            let ln = if p > 0.0 { p.ln() + c.ln_prob } else { f32::NEG_INFINITY };
+            let mut ln = if p > 0.0 {
+                p.ln() + c.ln_prob
+            } else {
+                f32::NEG_INFINITY
+            };
+            if let Some(&n) = self.cache.get(&c.original) {
+                ln += self.opts.cache_weight * (1.0 + n).ln();
+            }
             self.lattice.push_alt(&[m.lm_id_of_lex(c.original)], ln);
+            self.prior.push(ln);
         }
         self.clean.push_fixed(&[keep_id]);
         self.slots.push(SlotInfo {
@@ -479,7 +573,14 @@ impl<'m> Restorer<'m> {
         true
     }
 
-    fn phrase_slot(&mut self, text: &str, tokens: &[Token], first: usize, last: usize, phrase: usize) {
+    fn phrase_slot(
+        &mut self,
+        text: &str,
+        tokens: &[Token],
+        first: usize,
+        last: usize,
+        phrase: usize,
+    ) {
         let m = self.model;
         let p = &m.lexicon.phrases()[phrase];
         self.ids.clear();
@@ -493,6 +594,7 @@ impl<'m> Restorer<'m> {
         self.lattice.begin_slot();
         self.lattice.push_alt(&self.ids, 0.05f32.ln());
         self.lattice.push_alt(&orig, 0.95f32.ln());
+        self.prior.extend([0.05f32.ln(), 0.95f32.ln()]);
         self.clean.push_fixed(&self.ids);
         self.slots.push(SlotInfo {
             start: tokens[first].start,

@@ -148,7 +148,11 @@ fn scan_number(text: &str, start: usize) -> usize {
         if b[i].is_ascii_digit() {
             i += 1;
             end = i;
-        } else if (b[i] == b'.' || b[i] == b',') && i + 1 < b.len() && b[i + 1].is_ascii_digit() && end == i {
+        } else if (b[i] == b'.' || b[i] == b',')
+            && i + 1 < b.len()
+            && b[i + 1].is_ascii_digit()
+            && end == i
+        {
             i += 1;
         } else {
             break;
@@ -188,7 +192,9 @@ fn scan_email(text: &str, start: usize, word_end: usize) -> Option<usize> {
 
 fn scan_url(text: &str, start: usize) -> Option<usize> {
     let rest = &text[start..];
-    let lower_prefix = |p: &str| rest.len() >= p.len() && rest.as_bytes()[..p.len()].eq_ignore_ascii_case(p.as_bytes());
+    let lower_prefix = |p: &str| {
+        rest.len() >= p.len() && rest.as_bytes()[..p.len()].eq_ignore_ascii_case(p.as_bytes())
+    };
     if !(lower_prefix("http://") || lower_prefix("https://") || lower_prefix("www.")) {
         return None;
     }
@@ -203,8 +209,10 @@ fn scan_url(text: &str, start: usize) -> Option<usize> {
     loop {
         let s = &text[start..end];
         let Some(last) = s.chars().last() else { break };
-        let trim = matches!(last, '.' | ',' | ';' | ':' | '!' | '?' | '\'' | '\u{2019}' | '\u{201d}')
-            || (last == ')' && s.matches('(').count() < s.matches(')').count());
+        let trim = matches!(
+            last,
+            '.' | ',' | ';' | ':' | '!' | '?' | '\'' | '\u{2019}' | '\u{201d}'
+        ) || (last == ')' && s.matches('(').count() < s.matches(')').count());
         if !trim {
             break;
         }
@@ -272,7 +280,9 @@ fn mark_bare(tokens: &mut [Token]) {
         if !matches!(tokens[i].kind, TokenKind::Word | TokenKind::Number) {
             continue;
         }
-        let open = |t: Option<&Token>| t.is_none_or(|t| matches!(t.kind, TokenKind::Space | TokenKind::Tag));
+        let open = |t: Option<&Token>| {
+            t.is_none_or(|t| matches!(t.kind, TokenKind::Space | TokenKind::Tag))
+        };
         let before = if i == 0 { None } else { tokens.get(i - 1) };
         tokens[i].bare = open(before) && open(tokens.get(i + 1));
     }
@@ -299,7 +309,9 @@ fn merge_raw_elements(text: &str, tokens: Vec<Token>) -> Vec<Token> {
         if tag.ends_with("/>") {
             continue;
         }
-        let close = find_ascii_ci(&text[t.end..], name).map(|p| t.end + p).unwrap_or(text.len());
+        let close = find_ascii_ci(&text[t.end..], name)
+            .map(|p| t.end + p)
+            .unwrap_or(text.len());
         if close > t.end {
             out.push(Token {
                 start: t.end,
@@ -330,7 +342,8 @@ fn find_ascii_ci(hay: &str, needle: &str) -> Option<usize> {
     if n.len() > h.len() {
         return None;
     }
-    (0..=h.len() - n.len()).find(|&k| h[k..k + n.len()].eq_ignore_ascii_case(n) && hay.is_char_boundary(k))
+    (0..=h.len() - n.len())
+        .find(|&k| h[k..k + n.len()].eq_ignore_ascii_case(n) && hay.is_char_boundary(k))
 }
 
 #[cfg(test)]
@@ -338,7 +351,10 @@ mod tests {
     use super::*;
 
     fn kinds(text: &str) -> Vec<(&str, TokenKind)> {
-        tokenize(text).iter().map(|t| (t.text(text), t.kind)).collect()
+        tokenize(text)
+            .iter()
+            .map(|t| (t.text(text), t.kind))
+            .collect()
     }
 
     #[test]
@@ -406,7 +422,11 @@ mod tests {
     fn script_bodies_are_opaque() {
         let text = "<script>if (a < b) { in = 1 }</script> in";
         let toks = tokenize(text);
-        let words: Vec<&str> = toks.iter().filter(|t| t.kind == TokenKind::Word).map(|t| t.text(text)).collect();
+        let words: Vec<&str> = toks
+            .iter()
+            .filter(|t| t.kind == TokenKind::Word)
+            .map(|t| t.text(text))
+            .collect();
         assert_eq!(words, vec!["in"]);
     }
 
@@ -414,7 +434,9 @@ mod tests {
     fn fenced_code_is_one_token() {
         let text = "text\n```\nin on at\n```\nafter";
         let toks = tokenize(text);
-        assert!(toks.iter().any(|t| t.kind == TokenKind::Code && t.text(text) == "```\nin on at\n```"));
+        assert!(toks
+            .iter()
+            .any(|t| t.kind == TokenKind::Code && t.text(text) == "```\nin on at\n```"));
     }
 
     proptest::proptest! {

@@ -507,7 +507,7 @@ impl LanguageModel {
     /// earlier ones are scored.
     pub fn log10_prob_many(&self, queries: &[[WordId; 3]], out: &mut [f32]) {
         assert_eq!(queries.len(), out.len(), "log10_prob_many: output length");
-        const AHEAD: usize = 4;
+        const AHEAD: usize = 8;
         let prefetch = |q: &[WordId; 3]| {
             let (w1, w2, w3) = (self.clamp(q[0]), self.clamp(q[1]), self.clamp(q[2]));
             let bits = self.word_bits;

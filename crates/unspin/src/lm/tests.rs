@@ -40,6 +40,12 @@ fn close(a: f32, b: f32) -> bool {
 }
 
 #[test]
+fn model_is_send_and_sync() {
+    fn check<T: Send + Sync>() {}
+    check::<LanguageModel>();
+}
+
+#[test]
 fn small_model_basics() {
     let lm = small();
     assert_eq!(lm.order(), 3);
@@ -273,6 +279,19 @@ fn quantized_model_tracks_exact_katz_and_round_trips() {
         for c in r.words.iter().take(40) {
             check(a, b, c);
         }
+    }
+    // The batch entry point gives the same numbers.
+    let queries: Vec<[WordId; 3]> = r
+        .tri
+        .keys()
+        .take(300)
+        .map(|(a, b, c)| [lm.id(a).unwrap(), lm.id(b).unwrap(), lm.id(c).unwrap()])
+        .chain([[0, 1, 2], [lm.bos(), lm.bos(), 5], [7, 99_999, 3]])
+        .collect();
+    let mut out = vec![0f32; queries.len()];
+    lm.log10_prob_many(&queries, &mut out);
+    for (q, o) in queries.iter().zip(&out) {
+        assert_eq!(*o, lm.log10_prob(q[0], q[1], q[2]));
     }
     // Three quantized terms at most, each off by well under 0.02.
     assert!(max_err < 0.05, "max error {max_err} over {checked} lookups");

@@ -1,0 +1,769 @@
+//! `unspin bench`: the restore-quality benchmark behind docs/BENCHMARKS.md.
+//!
+//! Reads the held-out corpus, spins it in-process with the `news` profile
+//! (default settings) and the `synonym` profile at three rates (fixed seeds),
+//! restores every spun text and the clean text with the default options,
+//! scores each with `unspin::eval`, and prints one table with the machine and
+//! the date. Restore runs on one thread, one document after another, so its
+//! words per second are single-core figures; spinning and scoring use
+//! `--jobs` threads.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{bail, Context};
+use clap::{Args, ValueEnum};
+use rayon::prelude::*;
+use serde::Serialize;
+use unspin::eval::{evaluate, AlignmentRecord, EvalReport, Metrics};
+use unspin::restore::{Options, Restorer};
+use unspin::spinner::{seeded_hash, NewsConfig, Spinner};
+
+use crate::models::ModelFlags;
+
+/// The corpus `scripts/build-corpus.sh` writes.
+pub const DEFAULT_CORPUS: &str = "data/corpus/heldout.jsonl";
+/// Targets from the project's issues (checked and printed, never enforced).
+const TARGET_NEWS_RATIO: f64 = 0.25;
+const TARGET_CLEAN_CHANGED: f64 = 0.01;
+const TARGET_WORDS_PER_SECOND: f64 = 100_000.0;
+/// Rates of the `synonym` profile.
+const SYNONYM_RATES: [f64; 3] = [0.05, 0.15, 0.30];
+
+/// Output formats of `unspin bench`.
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+pub enum BenchFormat {
+    /// Markdown tables, as pasted into docs/BENCHMARKS.md.
+    Markdown,
+    /// One JSON object with every count and rate.
+    Json,
+}
+
+/// Arguments of `unspin bench`.
+#[derive(Args, Debug)]
+#[command(after_help = "Examples:\n  \
+bash scripts/build-corpus.sh && unspin bench            the table of docs/BENCHMARKS.md\n  \
+unspin bench --words 20000 --format json                a quick run, every count as JSON\n\n\
+Documents are picked from the corpus in a fixed pseudo-random order (a hash of their id)\n\
+until --words words are taken. Restore runs single-threaded so its words/s are one-core\n\
+figures; spinning and scoring use --jobs threads.")]
+pub struct BenchArgs {
+    /// Held-out corpus: JSONL of {"id": .., "text": ..} documents.
+    #[arg(long, value_name = "JSONL", default_value = DEFAULT_CORPUS)]
+    pub corpus: PathBuf,
+    /// Words (whitespace-separated) to take from the corpus.
+    #[arg(long, default_value_t = 250_000)]
+    pub words: usize,
+    /// Threads for spinning and scoring (restore always runs on one thread).
+    #[arg(long, short, value_name = "N")]
+    pub jobs: Option<usize>,
+    /// Seed of the spinners (the synonym rates use seed+1, seed+2, seed+3).
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Output format.
+    #[arg(long, short, value_enum, default_value_t = BenchFormat::Markdown)]
+    pub format: BenchFormat,
+    /// No progress lines on standard error.
+    #[arg(long, short)]
+    pub quiet: bool,
+    #[command(flatten)]
+    pub model: ModelFlags,
+}
+
+struct Doc {
+    id: String,
+    domain: String,
+    text: String,
+    words: usize,
+}
+
+/// One benchmark condition: a spinner setting, or the clean text.
+struct Condition {
+    profile: &'static str,
+    rate: String,
+    seed: Option<u64>,
+    spinner: Option<Spinner<'static>>,
+}
+
+/// Facts about the machine the benchmark ran on.
+#[derive(Serialize)]
+struct Machine {
+    cpus: usize,
+    cpu_model: String,
+    memory_gib: f64,
+    kernel: String,
+}
+
+#[derive(Serialize)]
+struct CorpusInfo {
+    path: String,
+    documents_total: usize,
+    documents: usize,
+    words: usize,
+    words_by_domain: std::collections::BTreeMap<String, usize>,
+}
+
+#[derive(Serialize)]
+struct Row {
+    profile: &'static str,
+    rate: String,
+    seed: Option<u64>,
+    /// Whitespace-separated words of the input given to restore.
+    input_words: usize,
+    restore_seconds: f64,
+    words_per_second: f64,
+    spin_seconds: f64,
+    eval: EvalReport,
+}
+
+#[derive(Serialize)]
+struct Timings {
+    load_model_seconds: f64,
+    load_wordnet_seconds: f64,
+    read_corpus_seconds: f64,
+    spin_seconds: f64,
+    restore_seconds: f64,
+    eval_seconds: f64,
+    total_seconds: f64,
+}
+
+#[derive(Serialize)]
+struct Targets {
+    news_ratio_max: f64,
+    news_ratio: Option<f64>,
+    news_ratio_ok: bool,
+    clean_changed_max: f64,
+    clean_changed: Option<f64>,
+    clean_changed_ok: bool,
+    words_per_second_min: f64,
+    words_per_second: f64,
+    words_per_second_ok: bool,
+}
+
+#[derive(Serialize)]
+struct BenchReport {
+    date: String,
+    command: String,
+    unspin_version: &'static str,
+    git_commit: Option<String>,
+    machine: Machine,
+    model: String,
+    threads: usize,
+    peak_memory_mib: Option<f64>,
+    corpus: CorpusInfo,
+    rows: Vec<Row>,
+    timings: Timings,
+    targets: Targets,
+}
+
+/// Runs `unspin bench`.
+pub fn run(args: &BenchArgs) -> anyhow::Result<u8> {
+    let t_all = Instant::now();
+    if args.words == 0 {
+        bail!("--words must be at least 1");
+    }
+    if args.jobs == Some(0) {
+        bail!("--jobs must be at least 1");
+    }
+    if !args.corpus.exists() {
+        bail!(
+            "{} not found: build the held-out corpus first with `bash scripts/build-corpus.sh`",
+            args.corpus.display()
+        );
+    }
+    let threads = args
+        .jobs
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .context("starting the thread pool")?;
+    let log = |msg: &str| {
+        if !args.quiet {
+            eprintln!("bench: {msg} ({:.1} s)", t_all.elapsed().as_secs_f64());
+        }
+    };
+
+    let t = Instant::now();
+    let (all_docs, docs) = read_corpus(&args.corpus, args.words)?;
+    let read_corpus_seconds = t.elapsed().as_secs_f64();
+    let corpus_words: usize = docs.iter().map(|d| d.words).sum();
+    let mut words_by_domain = std::collections::BTreeMap::new();
+    for d in &docs {
+        *words_by_domain.entry(d.domain.clone()).or_insert(0) += d.words;
+    }
+    log(&format!(
+        "{} of {} documents, {} words from {}",
+        docs.len(),
+        all_docs,
+        corpus_words,
+        args.corpus.display()
+    ));
+
+    let t = Instant::now();
+    let model = args.model.load()?;
+    let load_model_seconds = t.elapsed().as_secs_f64();
+    let t = Instant::now();
+    // The spinners borrow WordNet for the whole run; leaking it gives them a
+    // 'static borrow without threading a lifetime through every condition.
+    let wn: &'static unspin::wordnet::WordNet =
+        Box::leak(Box::new(unspin::models::embedded_wordnet()?));
+    let load_wordnet_seconds = t.elapsed().as_secs_f64();
+    log("models loaded");
+
+    let mut conditions = vec![Condition {
+        profile: "news",
+        rate: format!(
+            "default ({:.0}% of types)",
+            100.0 * (1.0 - NewsConfig::default().skip_share)
+        ),
+        seed: Some(args.seed),
+        spinner: Some(Spinner::news(wn, args.seed)),
+    }];
+    for (k, &rate) in SYNONYM_RATES.iter().enumerate() {
+        let seed = args.seed + 1 + k as u64;
+        conditions.push(Condition {
+            profile: "synonym",
+            rate: format!("{rate:.2}"),
+            seed: Some(seed),
+            spinner: Some(Spinner::synonym(wn, rate, seed)),
+        });
+    }
+    conditions.push(Condition {
+        profile: "clean",
+        rate: "-".into(),
+        seed: None,
+        spinner: None,
+    });
+
+    let opts = Options::default();
+    let mut rows = Vec::new();
+    let (mut spin_total, mut restore_total, mut eval_total) = (0.0, 0.0, 0.0);
+    for cond in &conditions {
+        // Spin (parallel).
+        let t = Instant::now();
+        let spun: Vec<Option<unspin::spinner::Spun>> = pool.install(|| {
+            docs.par_iter()
+                .map(|d| cond.spinner.as_ref().map(|s| s.spin(&d.text)))
+                .collect()
+        });
+        let spin_seconds = t.elapsed().as_secs_f64();
+        spin_total += spin_seconds;
+        let inputs: Vec<&str> = docs
+            .iter()
+            .zip(&spun)
+            .map(|(d, s)| s.as_ref().map_or(d.text.as_str(), |s| s.text.as_str()))
+            .collect();
+
+        // Restore (one thread, timed).
+        let mut restorer = Restorer::new(&model, opts.clone());
+        let t = Instant::now();
+        let outputs: Vec<String> = inputs
+            .iter()
+            .map(|text| {
+                let mut out = String::with_capacity(text.len());
+                for (_, piece) in unspin::input::split_text(text) {
+                    out.push_str(&restorer.restore(piece).text);
+                }
+                out
+            })
+            .collect();
+        let restore_seconds = t.elapsed().as_secs_f64();
+        restore_total += restore_seconds;
+        let input_words: usize = inputs.iter().map(|t| t.split_whitespace().count()).sum();
+
+        // Score (parallel).
+        let t = Instant::now();
+        let reports: Vec<EvalReport> = pool.install(|| {
+            (0..docs.len())
+                .into_par_iter()
+                .map(|i| {
+                    let records: Option<Vec<AlignmentRecord>> = spun[i].as_ref().map(|s| {
+                        s.changes
+                            .iter()
+                            .map(|c| AlignmentRecord {
+                                orig_start: c.orig_start,
+                                orig_end: c.orig_end,
+                                spun_start: c.spun_start,
+                                spun_end: c.spun_end,
+                                original: c.original.clone(),
+                                spun: c.spun.clone(),
+                                relation: c.relation.clone(),
+                                profile: c.profile.clone(),
+                            })
+                            .collect()
+                    });
+                    evaluate(&docs[i].text, inputs[i], &outputs[i], records.as_deref())
+                })
+                .collect()
+        });
+        let mut eval = EvalReport::default();
+        for r in &reports {
+            eval.merge(r);
+        }
+        eval_total += t.elapsed().as_secs_f64();
+
+        let words_per_second = input_words as f64 / restore_seconds.max(1e-9);
+        log(&format!(
+            "{} {}: restored {} words in {:.2} s ({:.0} words/s)",
+            cond.profile, cond.rate, input_words, restore_seconds, words_per_second
+        ));
+        rows.push(Row {
+            profile: cond.profile,
+            rate: cond.rate.clone(),
+            seed: cond.seed,
+            input_words,
+            restore_seconds,
+            words_per_second,
+            spin_seconds,
+            eval,
+        });
+    }
+
+    let news = rows
+        .iter()
+        .find(|r| r.profile == "news")
+        .map(|r| r.eval.metrics());
+    let news_ratio = news.as_ref().and_then(ratio_of);
+    let clean_changed = rows
+        .iter()
+        .find(|r| r.profile == "clean")
+        .and_then(|r| r.eval.metrics().clean_changed_rate);
+    let (w, s) = rows.iter().fold((0usize, 0.0f64), |(w, s), r| {
+        (w + r.input_words, s + r.restore_seconds)
+    });
+    let overall_wps = w as f64 / s.max(1e-9);
+    let targets = Targets {
+        news_ratio_max: TARGET_NEWS_RATIO,
+        news_ratio,
+        news_ratio_ok: news_ratio.is_some_and(|r| r <= TARGET_NEWS_RATIO),
+        clean_changed_max: TARGET_CLEAN_CHANGED,
+        clean_changed,
+        clean_changed_ok: clean_changed.is_some_and(|c| c <= TARGET_CLEAN_CHANGED),
+        words_per_second_min: TARGET_WORDS_PER_SECOND,
+        words_per_second: overall_wps,
+        words_per_second_ok: overall_wps >= TARGET_WORDS_PER_SECOND,
+    };
+
+    let report = BenchReport {
+        date: utc_now(),
+        command: command_line(),
+        unspin_version: env!("CARGO_PKG_VERSION"),
+        git_commit: git_commit(),
+        machine: machine(),
+        model: describe_model(&args.model),
+        threads,
+        peak_memory_mib: peak_memory_mib(),
+        corpus: CorpusInfo {
+            path: args.corpus.display().to_string(),
+            documents_total: all_docs,
+            documents: docs.len(),
+            words: corpus_words,
+            words_by_domain,
+        },
+        rows,
+        timings: Timings {
+            load_model_seconds,
+            load_wordnet_seconds,
+            read_corpus_seconds,
+            spin_seconds: spin_total,
+            restore_seconds: restore_total,
+            eval_seconds: eval_total,
+            total_seconds: t_all.elapsed().as_secs_f64(),
+        },
+        targets,
+    };
+    match args.format {
+        BenchFormat::Markdown => print!("{}", markdown(&report)),
+        BenchFormat::Json => println!("{}", serde_json::to_string_pretty(&report)?),
+    }
+    Ok(crate::EXIT_OK)
+}
+
+/// Reads the corpus and picks documents in the order of a fixed hash of their
+/// id until `want` words are taken; returns (documents in the file, picked
+/// documents in file order).
+fn read_corpus(path: &Path, want: usize) -> anyhow::Result<(usize, Vec<Doc>)> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let mut docs = Vec::new();
+    for (k, line) in text.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let v: serde_json::Value = serde_json::from_str(line)
+            .with_context(|| format!("{} line {}: not JSON", path.display(), k + 1))?;
+        let id = match v.get("id") {
+            Some(serde_json::Value::String(s)) => s.clone(),
+            Some(serde_json::Value::Number(n)) => n.to_string(),
+            _ => format!("line-{}", k + 1),
+        };
+        let Some(body) = v.get("text").and_then(|t| t.as_str()) else {
+            bail!("{} line {}: no \"text\" string", path.display(), k + 1);
+        };
+        let domain = v
+            .get("domain")
+            .and_then(|d| d.as_str())
+            .unwrap_or("-")
+            .to_string();
+        docs.push(Doc {
+            words: body.split_whitespace().count(),
+            id,
+            domain,
+            text: body.to_string(),
+        });
+    }
+    let total = docs.len();
+    if total == 0 {
+        bail!("{}: no documents", path.display());
+    }
+    let mut order: Vec<usize> = (0..total).collect();
+    order.sort_by_key(|&i| (seeded_hash(0, 0x6265_6e63, &docs[i].id), i));
+    let mut taken = vec![false; total];
+    let mut words = 0;
+    for i in order {
+        if words >= want {
+            break;
+        }
+        taken[i] = true;
+        words += docs[i].words;
+    }
+    let picked = docs
+        .into_iter()
+        .zip(taken)
+        .filter(|(_, t)| *t)
+        .map(|(d, _)| d)
+        .collect();
+    Ok((total, picked))
+}
+
+fn ratio_of(m: &Metrics) -> Option<f64> {
+    match (m.wer_input, m.wer_output) {
+        (Some(i), Some(o)) if i > 0.0 => Some(o / i),
+        _ => None,
+    }
+}
+
+fn pct(x: Option<f64>, digits: usize) -> String {
+    x.map_or_else(|| "-".into(), |v| format!("{:.*}%", digits, 100.0 * v))
+}
+
+/// 1234567 -> "1,234,567".
+fn thousands(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+fn mark(ok: bool) -> &'static str {
+    if ok {
+        "met"
+    } else {
+        "NOT met"
+    }
+}
+
+fn markdown(r: &BenchReport) -> String {
+    let mut s = String::new();
+    let m = &r.machine;
+    let _ = writeln!(s, "- Date: {}", r.date);
+    let _ = writeln!(
+        s,
+        "- Machine: {} CPUs ({}), {:.1} GiB memory, Linux {}",
+        m.cpus, m.cpu_model, m.memory_gib, m.kernel
+    );
+    let commit = r
+        .git_commit
+        .as_deref()
+        .map_or(String::new(), |c| format!(", commit {c}"));
+    let _ = writeln!(
+        s,
+        "- unspin {}{commit}; command: `{}`",
+        r.unspin_version, r.command
+    );
+    let _ = writeln!(s, "- Model: {}", r.model);
+    let domains: Vec<String> = r
+        .corpus
+        .words_by_domain
+        .iter()
+        .map(|(d, w)| format!("{d} {}", thousands(*w as u64)))
+        .collect();
+    let _ = writeln!(
+        s,
+        "- Corpus: `{}`, {} of {} held-out documents, {} words ({})",
+        r.corpus.path,
+        r.corpus.documents,
+        r.corpus.documents_total,
+        thousands(r.corpus.words as u64),
+        domains.join(", ")
+    );
+    let t = &r.timings;
+    let _ = writeln!(
+        s,
+        "- Time: {:.1} s in all: load model {:.2} s, WordNet {:.2} s; spin {:.1} s and score {:.1} s on {} threads; restore {:.1} s on one thread; peak memory {}",
+        t.total_seconds,
+        t.load_model_seconds,
+        t.load_wordnet_seconds,
+        t.spin_seconds,
+        t.eval_seconds,
+        r.threads,
+        t.restore_seconds,
+        r.peak_memory_mib.map_or("-".into(), |v| format!("{v:.0} MiB (whole bench process)"))
+    );
+    let _ = writeln!(s);
+    let _ = writeln!(
+        s,
+        "| profile | rate | spun-input WER | restored WER | ratio | precision | recall | F1 | clean words changed | words/s (1 thread) |"
+    );
+    let _ = writeln!(s, "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|");
+    for row in &r.rows {
+        let mm = row.eval.metrics();
+        let ratio = ratio_of(&mm).map_or("-".into(), |v| format!("{v:.3}"));
+        let (p, rc, f) = if row.profile == "clean" {
+            // Nothing needs a change: every change is a false positive.
+            (pct(mm.precision, 1), "-".into(), "-".into())
+        } else {
+            (pct(mm.precision, 1), pct(mm.recall, 1), pct(mm.f1, 1))
+        };
+        let _ = writeln!(
+            s,
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} ({} of {}) | {} |",
+            row.profile,
+            row.rate,
+            pct(mm.wer_input, 2),
+            pct(mm.wer_output, 2),
+            ratio,
+            p,
+            rc,
+            f,
+            pct(mm.clean_changed_rate, 2),
+            thousands(row.eval.clean_words_changed),
+            thousands(row.eval.clean_words),
+            thousands(row.words_per_second.round() as u64)
+        );
+    }
+    let _ = writeln!(s);
+    let tg = &r.targets;
+    let _ = writeln!(
+        s,
+        "Targets: news restored/input WER ratio <= {:.2}: {} ({}); clean words changed <= {}: {} ({}); restore >= {} words/s on one thread: {} ({}).",
+        tg.news_ratio_max,
+        tg.news_ratio.map_or("-".into(), |v| format!("{v:.3}")),
+        mark(tg.news_ratio_ok),
+        pct(Some(tg.clean_changed_max), 0),
+        pct(tg.clean_changed, 2),
+        mark(tg.clean_changed_ok),
+        thousands(tg.words_per_second_min as u64),
+        thousands(tg.words_per_second.round() as u64),
+        mark(tg.words_per_second_ok)
+    );
+    let _ = writeln!(s);
+    let _ = writeln!(
+        s,
+        "WER: word-level Levenshtein errors over reference words (whitespace-separated words, case-sensitive). \
+Ratio: restored WER / spun-input WER. Precision/recall/F1: changed words (edit positions) that now match the reference. \
+Clean words changed: input words equal to the reference that restore changed anyway. \
+words/s: input words over the wall time of `Restorer::restore` on one thread (tokenize, lattice, decode, EM, output), model load excluded."
+    );
+    if let Some(news) = r.rows.iter().find(|x| x.profile == "news") {
+        let _ = writeln!(s);
+        let _ = writeln!(s, "### Per-relation recall (news)");
+        let _ = writeln!(s);
+        let _ = writeln!(s, "| relation | spun spans | restored | recall |");
+        let _ = writeln!(s, "|---|--:|--:|--:|");
+        let mut rels: Vec<_> = news.eval.relations.iter().collect();
+        rels.sort_by(|a, b| b.1.total.cmp(&a.1.total).then(a.0.cmp(b.0)));
+        let (mut tot, mut res) = (0, 0);
+        for (rel, c) in rels {
+            tot += c.total;
+            res += c.restored;
+            let _ = writeln!(
+                s,
+                "| {rel} | {} | {} | {} |",
+                thousands(c.total),
+                thousands(c.restored),
+                pct((c.total > 0).then(|| c.restored as f64 / c.total as f64), 1)
+            );
+        }
+        let _ = writeln!(
+            s,
+            "| **all** | {} | {} | {} |",
+            thousands(tot),
+            thousands(res),
+            pct((tot > 0).then(|| res as f64 / tot as f64), 1)
+        );
+        if news.eval.alignment_records_skipped > 0 {
+            let _ = writeln!(s);
+            let _ = writeln!(
+                s,
+                "({} alignment records skipped: offsets did not match their text.)",
+                news.eval.alignment_records_skipped
+            );
+        }
+    }
+    s
+}
+
+fn describe_model(flags: &ModelFlags) -> String {
+    match (&flags.lm, &flags.lexicon) {
+        (None, None) => "embedded default (WordNet 3.0 channel lexicon, CMU Sphinx en-us trigram LM), default restore options".into(),
+        (lm, lex) => format!(
+            "language model {}, lexicon {}, default restore options",
+            lm.as_ref().map_or("embedded".into(), |p| p.display().to_string()),
+            lex.as_ref().map_or("embedded".into(), |p| p.display().to_string())
+        ),
+    }
+}
+
+fn command_line() -> String {
+    let mut args = std::env::args();
+    let prog = args.next().map(|p| {
+        Path::new(&p)
+            .file_name()
+            .map_or(p.clone(), |n| n.to_string_lossy().into_owned())
+    });
+    prog.into_iter().chain(args).collect::<Vec<_>>().join(" ")
+}
+
+fn git_commit() -> Option<String> {
+    let out = std::process::Command::new("git")
+        .args(["describe", "--always", "--dirty", "--abbrev=12"])
+        .stderr(std::process::Stdio::null())
+        .output()
+        .ok()?;
+    let s = String::from_utf8(out.stdout).ok()?.trim().to_string();
+    (out.status.success() && !s.is_empty()).then_some(s)
+}
+
+fn machine() -> Machine {
+    let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+    let cpu_model = cpuinfo
+        .lines()
+        .find(|l| l.starts_with("model name"))
+        .and_then(|l| l.split_once(':'))
+        .map_or_else(
+            || std::env::consts::ARCH.to_string(),
+            |(_, v)| v.trim().to_string(),
+        );
+    let meminfo = std::fs::read_to_string("/proc/meminfo").unwrap_or_default();
+    let memory_gib = proc_kib(&meminfo, "MemTotal:").map_or(0.0, |k| k / (1024.0 * 1024.0));
+    let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease")
+        .map(|s| s.trim().to_string())
+        .unwrap_or_else(|_| "-".into());
+    Machine {
+        cpus: std::thread::available_parallelism().map_or(1, |n| n.get()),
+        cpu_model,
+        memory_gib,
+        kernel,
+    }
+}
+
+/// A `Key:   123 kB` value of a /proc file, in KiB.
+fn proc_kib(text: &str, key: &str) -> Option<f64> {
+    text.lines()
+        .find(|l| l.starts_with(key))?
+        .split_whitespace()
+        .nth(1)?
+        .parse()
+        .ok()
+}
+
+fn peak_memory_mib() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    proc_kib(&status, "VmHWM:").map(|k| k / 1024.0)
+}
+
+/// The current UTC time as `YYYY-MM-DD HH:MM UTC`.
+fn utc_now() -> String {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    format_utc(secs)
+}
+
+fn format_utc(secs: u64) -> String {
+    let days = (secs / 86_400) as i64;
+    let rem = secs % 86_400;
+    // Howard Hinnant's days-to-civil.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!(
+        "{y:04}-{m:02}-{d:02} {:02}:{:02} UTC",
+        rem / 3600,
+        rem % 3600 / 60
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates() {
+        assert_eq!(format_utc(0), "1970-01-01 00:00 UTC");
+        assert_eq!(format_utc(951_782_400), "2000-02-29 00:00 UTC");
+        assert_eq!(format_utc(1_735_689_599), "2024-12-31 23:59 UTC");
+    }
+
+    #[test]
+    fn number_format() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1000), "1,000");
+        assert_eq!(thousands(1_234_567), "1,234,567");
+    }
+
+    #[test]
+    fn corpus_pick_is_stable_and_reaches_the_word_count() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("c.jsonl");
+        let mut s = String::new();
+        for i in 0..50 {
+            let _ = writeln!(
+                s,
+                "{{\"id\":\"d{i}\",\"domain\":\"x\",\"text\":\"one two three four\"}}"
+            );
+        }
+        std::fs::write(&p, s).unwrap();
+        let (total, a) = read_corpus(&p, 30).unwrap();
+        let (_, b) = read_corpus(&p, 30).unwrap();
+        assert_eq!(total, 50);
+        assert_eq!(a.len(), 8);
+        assert_eq!(
+            a.iter().map(|d| &d.id).collect::<Vec<_>>(),
+            b.iter().map(|d| &d.id).collect::<Vec<_>>()
+        );
+        let (_, all) = read_corpus(&p, 1_000).unwrap();
+        assert_eq!(all.len(), 50);
+    }
+
+    #[test]
+    fn missing_corpus_is_one_clear_error() {
+        let args = BenchArgs {
+            corpus: PathBuf::from("/nonexistent/heldout.jsonl"),
+            words: 10,
+            jobs: None,
+            seed: 1,
+            format: BenchFormat::Markdown,
+            quiet: true,
+            model: ModelFlags::default(),
+        };
+        let e = run(&args).unwrap_err().to_string();
+        assert!(e.contains("scripts/build-corpus.sh"), "{e}");
+        assert!(!e.contains('\n'));
+    }
+}
