@@ -116,7 +116,9 @@ impl Lexicon {
         originals.dedup();
         for &w in &originals {
             let wid = lex.intern(w);
-            if NEVER_CHANGED.contains(&w) {
+            // Inflected forms are never changed even when WordNet lists them
+            // ("employed", "concluded"): they stay originals with certainty.
+            if NEVER_CHANGED.contains(&w) || wn.is_inflected_form(w, 3) {
                 continue;
             }
             lex.replace[wid as usize] = params.replace_prob;

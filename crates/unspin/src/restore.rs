@@ -89,7 +89,7 @@ pub struct Options {
 impl Default for Options {
     fn default() -> Self {
         Self {
-            lm_weight: 0.45,
+            lm_weight: 0.3,
             min_confidence: 0.0,
             spun_prior: 0.5,
             max_alternatives: 5,
@@ -453,7 +453,9 @@ impl<'m> Restorer<'m> {
                         pending_boundary = false;
                     }
                     let word = t.text(text);
-                    if t.bare && is_spun_form(word) {
+                    // Tokens with digits are never changed, and the LM cannot
+                    // compare "2" with "two" fairly, so they stay as written.
+                    if t.bare && is_spun_form(word) && !word.bytes().any(|b| b.is_ascii_digit()) {
                         if let Some((phrase, last)) = match_phrase(lex, text, tokens, i) {
                             self.phrase_slot(text, tokens, i, last, phrase);
                             i = last + 1;
