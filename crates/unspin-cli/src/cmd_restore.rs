@@ -233,6 +233,19 @@ fn restore_many(
         bail!("several inputs need --out-dir DIR, or --format json for one JSON line per file");
     }
     if let Some(dir) = &args.out_dir {
+        // Two inputs with one file name would overwrite each other's output.
+        let mut seen = std::collections::HashMap::new();
+        for p in inputs {
+            let target = out_path(dir, p, args.format);
+            if let Some(first) = seen.insert(target.clone(), p) {
+                bail!(
+                    "{} and {} would both be written to {}; restore them into different --out-dir folders",
+                    first.display(),
+                    p.display(),
+                    target.display()
+                );
+            }
+        }
         std::fs::create_dir_all(dir).with_context(|| format!("{}", dir.display()))?;
     }
     let pb = progress(inputs.len() as u64, args, "files");
@@ -254,16 +267,7 @@ fn restore_many(
         let (path, bytes) = r?;
         match &args.out_dir {
             Some(dir) => {
-                let name = path
-                    .file_name()
-                    .map(|n| n.to_owned())
-                    .unwrap_or_else(|| "stdin".into());
-                let mut target = dir.join(name);
-                match args.format {
-                    Format::Json => target.as_mut_os_string().push(".json"),
-                    Format::Html => target.as_mut_os_string().push(".html"),
-                    _ => {}
-                }
+                let target = out_path(dir, &path, args.format);
                 std::fs::write(&target, bytes).with_context(|| format!("{}", target.display()))?;
             }
             None => out.write_all(&bytes)?,
@@ -271,6 +275,22 @@ fn restore_many(
     }
     out.flush()?;
     Ok(crate::EXIT_OK)
+}
+
+/// Where `--out-dir` puts the output for `input`: its file name ("stdin" for
+/// '-'), plus ".json" or ".html" in those formats.
+fn out_path(dir: &Path, input: &Path, format: Format) -> PathBuf {
+    let name = match input.file_name() {
+        Some(n) if input.as_os_str() != "-" => n.to_owned(),
+        _ => "stdin".into(),
+    };
+    let mut target = dir.join(name);
+    match format {
+        Format::Json => target.as_mut_os_string().push(".json"),
+        Format::Html => target.as_mut_os_string().push(".html"),
+        _ => {}
+    }
+    target
 }
 
 fn restore_file(

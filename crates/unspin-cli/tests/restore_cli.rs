@@ -1,0 +1,665 @@
+//! End-to-end tests of `unspin restore` (issue 2, items 7, 8 and 9): formats,
+//! streams, many files, JSONL corpora, exit codes, and a clear one-line error
+//! (never a panic, never lost text) for every kind of bad input.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command as StdCommand, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+use serde_json::Value;
+
+/// The README example and its expected restoration.
+const README_SPUN: &str = "helium said the caller rules would beryllium published connected Monday, arsenic planned.";
+const README_ORIGINAL: &str = "he said the new rules would be published on Monday, as planned.";
+
+fn unspin() -> Command {
+    let mut c = Command::cargo_bin("unspin").expect("the unspin binary is built");
+    // A model chosen by the environment of the test run must not leak in.
+    c.env_remove("UNSPIN_LM").env_remove("UNSPIN_LEXICON");
+    c
+}
+
+fn models_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models")
+}
+
+fn stdout_of(out: &Output) -> String {
+    String::from_utf8(out.stdout.clone()).expect("stdout is UTF-8")
+}
+
+fn stderr_of(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// A runtime failure: exit code 1, and stderr is exactly one line that starts
+/// with `unspin: error:` and mentions every one of `needles`.
+#[track_caller]
+fn assert_one_line_error(out: &Output, needles: &[&str]) {
+    let err = stderr_of(out);
+    assert!(!err.contains("panicked"), "panic on stderr: {err}");
+    assert_eq!(out.status.code(), Some(1), "exit code; stderr: {err}");
+    assert!(err.ends_with('\n'), "stderr must end with a newline: {err:?}");
+    let body = &err[..err.len() - 1];
+    assert!(!body.contains('\n'), "stderr must be exactly one line: {err:?}");
+    assert!(body.starts_with("unspin: error:"), "stderr must start with 'unspin: error:': {err:?}");
+    for n in needles {
+        assert!(body.contains(n), "stderr should mention {n:?}: {err:?}");
+    }
+}
+
+/// A usage error as clap reports it: exit code 2, no panic, and the first line
+/// of stderr is an `error:` line naming the problem.
+#[track_caller]
+fn assert_usage_error(out: &Output, needle: &str) {
+    let err = stderr_of(out);
+    assert!(!err.contains("panicked"), "panic on stderr: {err}");
+    assert_eq!(out.status.code(), Some(2), "exit code; stderr: {err}");
+    let first = err.lines().next().unwrap_or_default();
+    assert!(first.contains("error:"), "first stderr line should be an error: {err:?}");
+    assert!(first.contains(needle), "first stderr line should mention {needle:?}: {err:?}");
+    assert!(out.stdout.is_empty(), "nothing on stdout on a usage error");
+}
+
+fn write(dir: &Path, name: &str, bytes: impl AsRef<[u8]>) -> PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, bytes).unwrap();
+    p
+}
+
+fn json_of(out: &Output) -> Value {
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("stdout is not JSON ({e}): {}", stdout_of(out)))
+}
+
+/// Checks the JSON form of one restoration against the text it was made from.
+#[track_caller]
+fn check_restoration_json(v: &Value, input: &str) {
+    let text = v["text"].as_str().expect("a \"text\" string");
+    let changes = v["changes"].as_array().expect("a \"changes\" array");
+    let mut rebuilt = String::new();
+    let mut at = 0;
+    for c in changes {
+        let start = c["start"].as_u64().expect("start offset") as usize;
+        let end = c["end"].as_u64().expect("end offset") as usize;
+        assert!(start >= at && start < end && end <= input.len(), "spans sorted, disjoint, in bounds: {c}");
+        assert!(input.is_char_boundary(start) && input.is_char_boundary(end), "{c}");
+        let spun = c["spun"].as_str().unwrap();
+        assert_eq!(&input[start..end], spun, "offsets slice the input to the spun text");
+        let original = c["original"].as_str().unwrap();
+        let conf = c["confidence"].as_f64().unwrap();
+        assert!((0.0..=1.0).contains(&conf), "confidence {conf}");
+        let alts = c["alternatives"].as_array().expect("alternatives");
+        assert!(!alts.is_empty());
+        assert_eq!(alts[0]["text"].as_str(), Some(original), "the chosen original comes first: {c}");
+        let probs: Vec<f64> = alts.iter().map(|a| a["prob"].as_f64().unwrap()).collect();
+        for p in &probs {
+            assert!((0.0..=1.0).contains(p), "probability {p} out of [0, 1]: {c}");
+        }
+        assert!(probs[1..].windows(2).all(|w| w[0] >= w[1]), "alternatives ranked by probability: {c}");
+        assert!(probs.iter().sum::<f64>() <= 1.0 + 1e-4, "probabilities sum to at most 1: {c}");
+        if c["applied"].as_bool().unwrap() {
+            rebuilt.push_str(&input[at..start]);
+            rebuilt.push_str(original);
+            at = end;
+        }
+    }
+    rebuilt.push_str(&input[at..]);
+    assert_eq!(text, rebuilt, "the text is the input with the applied changes");
+}
+
+#[test]
+fn readme_example_restores() {
+    unspin()
+        .arg("restore")
+        .write_stdin(format!("{README_SPUN}\n"))
+        .assert()
+        .success()
+        .stdout(format!("{README_ORIGINAL}\n"))
+        .stderr("");
+}
+
+#[test]
+fn file_argument_and_dash_for_stdin() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = write(dir.path(), "spun.txt", format!("{README_SPUN}\n"));
+    unspin().arg("restore").arg(&f).assert().success().stdout(format!("{README_ORIGINAL}\n"));
+    unspin()
+        .args(["restore", "-"])
+        .write_stdin(README_SPUN)
+        .assert()
+        .success()
+        .stdout(README_ORIGINAL);
+    let out = unspin().args(["restore", "-", "-"]).write_stdin(README_SPUN).output().unwrap();
+    assert_one_line_error(&out, &["only once"]);
+}
+
+#[test]
+fn layout_and_markup_are_kept() {
+    // Item 7: spacing, punctuation and markup stay as they were; only bare words change.
+    let input = "  helium said:\t<b>arsenic</b> planned…\r\n\n“helium” `helium` <!-- helium --> helium,\n";
+    let out = unspin().arg("restore").write_stdin(input).output().unwrap();
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    assert_eq!(
+        stdout_of(&out),
+        "  he said:\t<b>as</b> planned…\r\n\n“helium” `helium` <!-- helium --> helium,\n"
+    );
+}
+
+/// Item 7: a spun word at a sentence start takes the case of the input.
+/// The real news spinner never changes capitalized words, but generic
+/// spinners do ("In" -> "Successful"); the restorer does not yet consider
+/// capitalized words at all (`is_spun_form` is lowercase only), so this is
+/// ignored until restore.rs handles them.
+#[test]
+#[ignore = "restorer skips capitalized spun words; see the report to the lead"]
+fn sentence_initial_spun_word_keeps_its_capital() {
+    unspin()
+        .arg("restore")
+        .write_stdin("Successful the morning, helium said the caller rules would beryllium published.\n")
+        .assert()
+        .success()
+        .stdout("In the morning, he said the new rules would be published.\n");
+}
+
+#[test]
+fn json_lists_changes_with_offsets_and_ranked_alternatives() {
+    let input = format!("“Yes,” {README_SPUN}\nThe committee volition proper again successful springtime.\n");
+    let out = unspin().args(["restore", "--format", "json"]).write_stdin(input.clone()).output().unwrap();
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    let v = json_of(&out);
+    check_restoration_json(&v, &input);
+    let changes = v["changes"].as_array().unwrap();
+    assert!(changes.len() >= 5, "{v}");
+    assert!(v["text"].as_str().unwrap().contains(README_ORIGINAL));
+    assert!(v["words"].as_u64().unwrap() >= 20);
+    let sections = v["sections"].as_array().unwrap();
+    assert!(!sections.is_empty());
+    for s in sections {
+        let p = s["spun_prob"].as_f64().unwrap();
+        assert!((0.0..=1.0).contains(&p));
+    }
+}
+
+#[test]
+fn diff_marks_changes_and_keeps_the_rest() {
+    let out = unspin()
+        .args(["restore", "--format", "diff", "--color", "never"])
+        .write_stdin("helium said, arsenic planned.\n")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    assert_eq!(stdout_of(&out), "[-helium-]{+he+} said, [-arsenic-]{+as+} planned.\n");
+    let out = unspin()
+        .args(["restore", "--format", "diff", "--color", "always"])
+        .write_stdin("helium said\n")
+        .output()
+        .unwrap();
+    let s = stdout_of(&out);
+    assert!(s.contains("\x1b[") && s.contains("helium") && s.ends_with(" said\n"), "{s:?}");
+}
+
+#[test]
+fn html_is_self_contained_and_escaped() {
+    let input = "if a <b and c> d, helium said <script>alert(1)</script> & arsenic planned.\n";
+    let out = unspin().args(["restore", "--format", "html"]).write_stdin(input).output().unwrap();
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    let html = stdout_of(&out);
+    assert!(html.starts_with("<!doctype html>"), "{html}");
+    assert!(html.trim_end().ends_with("</html>"));
+    let lower = html.to_ascii_lowercase();
+    for external in ["http://", "https://", "src=", "href=", "@import", "url(", "<link", "<script"] {
+        assert!(!lower.contains(external), "HTML must not load {external:?}: {html}");
+    }
+    assert!(html.contains("&lt;b and c&gt;"), "{html}");
+    assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"), "{html}");
+    assert!(html.contains("&amp;"));
+    assert!(html.contains("<ins>he</ins>") && html.contains("<del>helium</del>"), "{html}");
+}
+
+#[test]
+fn full_confidence_threshold_changes_nothing() {
+    unspin()
+        .args(["restore", "--min-confidence", "1.0"])
+        .write_stdin(README_SPUN)
+        .assert()
+        .success()
+        .stdout(README_SPUN);
+    // The candidates are still reported, marked as not applied.
+    let out = unspin()
+        .args(["restore", "--min-confidence", "1", "--format", "json"])
+        .write_stdin(README_SPUN)
+        .output()
+        .unwrap();
+    let v = json_of(&out);
+    check_restoration_json(&v, README_SPUN);
+    let changes = v["changes"].as_array().unwrap();
+    assert!(!changes.is_empty());
+    assert!(changes.iter().all(|c| c["applied"] == Value::Bool(false)));
+    assert_eq!(v["text"], README_SPUN);
+}
+
+#[test]
+fn several_files_need_out_dir_or_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = write(dir.path(), "a.txt", "helium said so.\n");
+    let b = write(dir.path(), "b.txt", "arsenic planned.\n");
+    let out = unspin().arg("restore").arg(&a).arg(&b).output().unwrap();
+    assert_one_line_error(&out, &["--out-dir"]);
+    assert!(out.stdout.is_empty());
+
+    let out = unspin()
+        .args(["restore", "--format", "json", "--jobs", "2"])
+        .arg(&a)
+        .arg(&b)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    let lines: Vec<Value> = stdout_of(&out).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(lines.len(), 2);
+    assert_eq!(lines[0]["path"], a.display().to_string());
+    assert_eq!(lines[0]["text"], "he said so.\n");
+    check_restoration_json(&lines[0], "helium said so.\n");
+    assert_eq!(lines[1]["path"], b.display().to_string());
+    assert_eq!(lines[1]["text"], "as planned.\n");
+    check_restoration_json(&lines[1], "arsenic planned.\n");
+}
+
+#[test]
+fn out_dir_gets_one_file_per_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = write(dir.path(), "a.txt", "helium said so.\n");
+    let b = write(dir.path(), "b.md", "arsenic *planned*.\n");
+    let outdir = dir.path().join("restored/nested");
+    unspin()
+        .args(["restore", "--no-progress", "--out-dir"])
+        .arg(&outdir)
+        .arg(&a)
+        .arg(&b)
+        .assert()
+        .success()
+        .stdout("");
+    assert_eq!(std::fs::read_to_string(outdir.join("a.txt")).unwrap(), "he said so.\n");
+    assert_eq!(std::fs::read_to_string(outdir.join("b.md")).unwrap(), "as *planned*.\n");
+
+    // One file with --out-dir, in another format.
+    unspin()
+        .args(["restore", "--format", "json", "--out-dir"])
+        .arg(&outdir)
+        .arg(&a)
+        .assert()
+        .success();
+    let v: Value = serde_json::from_str(&std::fs::read_to_string(outdir.join("a.txt.json")).unwrap()).unwrap();
+    assert_eq!(v["text"], "he said so.\n");
+}
+
+#[test]
+fn out_dir_refuses_two_inputs_with_the_same_name() {
+    // Writing both to restored/x.txt would silently lose the first one.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("d1")).unwrap();
+    std::fs::create_dir(dir.path().join("d2")).unwrap();
+    let a = write(dir.path(), "d1/x.txt", "helium said so.\n");
+    let b = write(dir.path(), "d2/x.txt", "arsenic planned.\n");
+    let outdir = dir.path().join("restored");
+    let out = unspin().arg("restore").arg("--out-dir").arg(&outdir).arg(&a).arg(&b).output().unwrap();
+    assert_one_line_error(&out, &["x.txt"]);
+    assert!(!outdir.join("x.txt").exists(), "nothing is written before the check");
+}
+
+#[test]
+fn jsonl_corpus_keeps_order_and_ids() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut corpus = String::new();
+    let mut expected = Vec::new();
+    for i in 0..300 {
+        // More lines than one parallel batch, so order across batches is checked too.
+        let (spun, orig) = match i % 3 {
+            0 => ("helium said so.", "he said so."),
+            1 => ("arsenic planned.", "as planned."),
+            _ => ("nothing to see here", "nothing to see here"),
+        };
+        let id = if i % 2 == 0 { Value::from(i) } else { Value::from(format!("doc-{i}")) };
+        corpus.push_str(&serde_json::json!({"id": id, "text": spun, "extra": true}).to_string());
+        corpus.push('\n');
+        if i == 10 {
+            corpus.push_str("\n   \n"); // blank lines are skipped
+        }
+        expected.push((id, orig));
+    }
+    let f = write(dir.path(), "c.jsonl", &corpus);
+    let out = unspin().args(["restore", "--jsonl", "--jobs", "2"]).arg(&f).output().unwrap();
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    let got: Vec<Value> = stdout_of(&out).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(got.len(), expected.len());
+    for (g, (id, orig)) in got.iter().zip(&expected) {
+        assert_eq!(&g["id"], id);
+        assert_eq!(g["text"], *orig);
+    }
+
+    // JSON format: every line is a full restoration with its id.
+    let out = unspin()
+        .args(["restore", "--jsonl", "--format", "json", "-"])
+        .write_stdin("{\"id\":\"x\",\"text\":\"helium said so.\"}\n{\"id\":\"y\",\"text\":\"\"}\n")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    let got: Vec<Value> = stdout_of(&out).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(got.len(), 2);
+    assert_eq!(got[0]["id"], "x");
+    check_restoration_json(&got[0], "helium said so.");
+    assert_eq!(got[1]["id"], "y");
+    assert_eq!(got[1]["text"], "");
+}
+
+#[test]
+fn jsonl_malformed_line_is_named() {
+    let out = unspin()
+        .args(["restore", "--jsonl"])
+        .write_stdin("{\"id\":1,\"text\":\"helium said so.\"}\n{\"id\":2,\"text\":\n")
+        .output()
+        .unwrap();
+    assert_one_line_error(&out, &["<stdin>:2"]);
+    let out = unspin()
+        .args(["restore", "--jsonl"])
+        .write_stdin("{\"id\":1,\"text\":\"a\"}\n\n{\"id\":2,\"body\":\"b\"}\n")
+        .output()
+        .unwrap();
+    assert_one_line_error(&out, &["<stdin>:3", "text"]);
+    let out = unspin().args(["restore", "--jsonl"]).write_stdin("").output().unwrap();
+    assert_one_line_error(&out, &["empty"]);
+    let out = unspin()
+        .args(["restore", "--jsonl"])
+        .write_stdin(&b"{\"id\":1,\"text\":\"a\"}\n{\"id\":2,\"text\":\"\xff\"}\n"[..])
+        .output()
+        .unwrap();
+    assert_one_line_error(&out, &["<stdin>:2", "UTF-8"]);
+}
+
+#[test]
+fn zero_jobs_is_an_error() {
+    let out = unspin().args(["restore", "--jobs", "0"]).write_stdin("helium said").output().unwrap();
+    let err = stderr_of(&out);
+    assert!(!err.contains("panicked"), "{err}");
+    assert_ne!(out.status.code(), Some(0));
+    assert!(err.contains("--jobs"), "{err}");
+    assert!(out.stdout.is_empty());
+}
+
+#[test]
+fn exit_codes_are_documented() {
+    for args in [&["--help"][..], &["restore", "--help"][..]] {
+        let out = unspin().args(args).output().unwrap();
+        assert_eq!(out.status.code(), Some(0));
+        let help = stdout_of(&out);
+        assert!(help.contains("Exit codes: 0 success; 1 error"), "{help}");
+        assert!(help.contains("2 usage error"), "{help}");
+    }
+    let out = unspin().args(["restore", "--help"]).output().unwrap();
+    assert!(stdout_of(&out).contains("Examples:"));
+    unspin().arg("--version").assert().success().stdout(predicate::str::starts_with("unspin "));
+}
+
+// ---------------------------------------------------------------- bad input
+
+#[test]
+fn empty_input_is_an_error() {
+    let out = unspin().arg("restore").write_stdin("").output().unwrap();
+    assert_one_line_error(&out, &["<stdin>", "empty"]);
+    let dir = tempfile::tempdir().unwrap();
+    let f = write(dir.path(), "empty.txt", "");
+    let out = unspin().arg("restore").arg(&f).output().unwrap();
+    assert_one_line_error(&out, &["empty.txt", "empty"]);
+    // Several files: the empty one is named.
+    let g = write(dir.path(), "ok.txt", "helium said");
+    let out = unspin().args(["restore", "--format", "json"]).arg(&g).arg(&f).output().unwrap();
+    assert_one_line_error(&out, &["empty.txt", "empty"]);
+}
+
+#[test]
+fn binary_data_is_an_error() {
+    let out = unspin().arg("restore").write_stdin(&b"helium said\0\x01\x02 so"[..]).output().unwrap();
+    assert_one_line_error(&out, &["binary", "offset 11"]);
+    // Past the first chunk too: the offset counts from the start of the stream.
+    let mut big = "helium said so. ".repeat(40_000).into_bytes();
+    let at = big.len() - 100;
+    big[at] = 0;
+    let out = unspin().arg("restore").write_stdin(big).output().unwrap();
+    assert_one_line_error(&out, &["binary", &format!("offset {at}")]);
+}
+
+#[test]
+fn invalid_utf8_names_the_byte_offset() {
+    let out = unspin().arg("restore").write_stdin(&b"helium said \xff so"[..]).output().unwrap();
+    assert_one_line_error(&out, &["UTF-8", "offset 12"]);
+    // A Latin-1 file, past the first chunk.
+    let mut big = "helium said so. ".repeat(40_000).into_bytes();
+    let at = big.len() - 7;
+    big[at] = 0xe9;
+    let dir = tempfile::tempdir().unwrap();
+    let f = write(dir.path(), "latin1.txt", &big);
+    let out = unspin().arg("restore").arg(&f).output().unwrap();
+    assert_one_line_error(&out, &["latin1.txt", "UTF-8", &format!("offset {at}")]);
+    // A truncated character at the very end.
+    let out = unspin().arg("restore").write_stdin(&b"helium said \xc3"[..]).output().unwrap();
+    assert_one_line_error(&out, &["UTF-8", "offset 12"]);
+    // Several files.
+    let g = write(dir.path(), "ok.txt", "helium said");
+    let out = unspin().args(["restore", "--format", "json"]).arg(&g).arg(&f).output().unwrap();
+    assert_one_line_error(&out, &["latin1.txt", "UTF-8", &format!("offset {at}")]);
+}
+
+#[test]
+fn multibyte_text_across_chunk_cuts_is_kept() {
+    // No ASCII whitespace at all: the reader must cut between characters.
+    let input = "é".repeat(300_000) + " helium said";
+    let out = unspin().arg("restore").write_stdin(input.clone()).output().unwrap();
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    assert_eq!(stdout_of(&out), "é".repeat(300_000) + " he said");
+}
+
+#[test]
+fn missing_file_and_directory_are_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("no-such-file.txt");
+    let out = unspin().arg("restore").arg(&missing).output().unwrap();
+    assert_one_line_error(&out, &["no-such-file.txt"]);
+    let out = unspin().arg("restore").arg(dir.path()).output().unwrap();
+    assert_one_line_error(&out, &["directory"]);
+    let ok = write(dir.path(), "ok.txt", "helium said");
+    let out = unspin().args(["restore", "--format", "json"]).arg(&ok).arg(&missing).output().unwrap();
+    assert_one_line_error(&out, &["no-such-file.txt"]);
+    let out = unspin().args(["restore", "--jsonl"]).arg(&missing).output().unwrap();
+    assert_one_line_error(&out, &["no-such-file.txt"]);
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let out = unspin().args(["restore", "--no-such-flag"]).write_stdin("x").output().unwrap();
+    assert_usage_error(&out, "--no-such-flag");
+    let out = unspin().args(["restore", "--min-confidence", "2"]).write_stdin("x").output().unwrap();
+    assert_usage_error(&out, "--min-confidence");
+    let out = unspin().args(["restore", "--min-confidence", "abc"]).write_stdin("x").output().unwrap();
+    assert_usage_error(&out, "--min-confidence");
+    let out = unspin().args(["restore", "--format", "pdf"]).write_stdin("x").output().unwrap();
+    assert_usage_error(&out, "pdf");
+    let out = unspin().args(["restore", "--jobs", "-3"]).write_stdin("x").output().unwrap();
+    assert_usage_error(&out, "-3");
+    let out = unspin().arg("no-such-command").output().unwrap();
+    assert_usage_error(&out, "no-such-command");
+}
+
+#[test]
+fn missing_model_file_is_an_error() {
+    let out = unspin().args(["restore", "--lm", "/nonexistent/lm.unspin"]).write_stdin("helium said").output().unwrap();
+    assert_one_line_error(&out, &["/nonexistent/lm.unspin"]);
+    let out = unspin()
+        .args(["restore", "--lexicon", "/nonexistent/lexicon.unspin"])
+        .write_stdin("helium said")
+        .output()
+        .unwrap();
+    assert_one_line_error(&out, &["/nonexistent/lexicon.unspin"]);
+    // Through the environment as well.
+    let out = unspin()
+        .arg("restore")
+        .env("UNSPIN_LM", "/nonexistent/env-lm.unspin")
+        .write_stdin("helium said")
+        .output()
+        .unwrap();
+    assert_one_line_error(&out, &["/nonexistent/env-lm.unspin"]);
+}
+
+/// Deterministic pseudo-random bytes (no RNG dependency needed).
+fn noise(n: usize, mut seed: u64) -> Vec<u8> {
+    (0..n)
+        .map(|_| {
+            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            (seed >> 33) as u8
+        })
+        .collect()
+}
+
+#[test]
+fn corrupt_model_files_are_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |flag: &str, path: &Path| {
+        unspin().arg("restore").arg(flag).arg(path).write_stdin("helium said").output().unwrap()
+    };
+
+    // Random bytes, as a language model and as a lexicon.
+    let random = write(dir.path(), "random.bin", noise(4096, 1));
+    assert_one_line_error(&run("--lm", &random), &["random.bin"]);
+    assert_one_line_error(&run("--lexicon", &random), &["random.bin"]);
+    // Random bytes behind a valid magic.
+    let mut fake = b"UNSPIN\0\0LMTG".to_vec();
+    fake.extend(noise(4096, 2));
+    let fake = write(dir.path(), "fake.unspin", fake);
+    assert_one_line_error(&run("--lm", &fake), &["fake.unspin"]);
+
+    // A truncated copy of the default language model.
+    let lm = std::fs::read(models_dir().join("lm.unspin")).expect("models/lm.unspin");
+    for len in [0, 10, 39, 40, lm.len() / 2, lm.len() - 1] {
+        let p = write(dir.path(), &format!("lm-trunc-{len}.unspin"), &lm[..len]);
+        assert_one_line_error(&run("--lm", &p), &[&format!("lm-trunc-{len}.unspin")]);
+    }
+    // A flipped byte in the payload of the default lexicon: the checksum catches it.
+    let mut lex = std::fs::read(models_dir().join("lexicon.unspin")).expect("models/lexicon.unspin");
+    let k = lex.len() / 2;
+    lex[k] ^= 0x20;
+    let p = write(dir.path(), "lexicon-flipped.unspin", &lex);
+    assert_one_line_error(&run("--lexicon", &p), &["lexicon-flipped.unspin", "checksum"]);
+    // And in the language model.
+    let mut lm2 = lm.clone();
+    let k = lm2.len() - 1000;
+    lm2[k] ^= 0x01;
+    let p = write(dir.path(), "lm-flipped.unspin", &lm2);
+    assert_one_line_error(&run("--lm", &p), &["lm-flipped.unspin", "checksum"]);
+    // A lexicon passed as the language model and the other way round.
+    assert_one_line_error(&run("--lm", &models_dir().join("lexicon.unspin")), &["lexicon.unspin"]);
+    assert_one_line_error(&run("--lexicon", &models_dir().join("lm.unspin")), &["lm.unspin"]);
+}
+
+#[test]
+fn malformed_arpa_is_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |name: &str, body: &str| {
+        let p = write(dir.path(), name, body);
+        unspin().arg("restore").arg("--lm").arg(&p).write_stdin("helium said").output().unwrap()
+    };
+    let header = "\\data\\\nngram 1=3\n\n\\1-grams:\n";
+    assert_one_line_error(&run("bad-number.arpa", &format!("{header}-1.0 <s>\nfoo bar\n-1.0 </s>\n\n\\end\\\n")), &["bad-number.arpa"]);
+    assert_one_line_error(&run("no-header.arpa", "this is not a language model\n"), &["no-header.arpa"]);
+    assert_one_line_error(&run("truncated.arpa", "\\data\\\nngram 1=3\n"), &["truncated.arpa"]);
+    assert_one_line_error(&run("empty.arpa", ""), &["empty.arpa"]);
+    assert_one_line_error(&run("nan.arpa", &format!("{header}-1.0 <s>\nnan the\n-1.0 </s>\n\n\\end\\\n")), &["nan.arpa"]);
+}
+
+#[test]
+fn a_tiny_valid_arpa_model_works() {
+    // The same flag that rejects malformed files accepts a well-formed one.
+    let dir = tempfile::tempdir().unwrap();
+    let arpa = "\\data\\\nngram 1=5\nngram 2=2\n\n\\1-grams:\n-99 <s> -0.3\n-1.0 </s>\n-0.5 he -0.3\n-0.6 said -0.3\n-3.0 helium -0.3\n\n\\2-grams:\n-0.1 he said\n-0.2 <s> he\n\n\\end\\\n";
+    let p = write(dir.path(), "tiny.arpa", arpa);
+    let out = unspin().arg("restore").arg("--lm").arg(&p).write_stdin("helium said").output().unwrap();
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    assert!(!stdout_of(&out).is_empty());
+}
+
+// ------------------------------------------------------- a 100 MB single line
+
+/// Peak resident memory of a running process, in kB (Linux only).
+fn peak_rss_kb(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// One line of repeated spun words with no line break streams through in
+/// bounded memory and comes back with every "helium" restored and every other
+/// byte kept. Release builds use 30 MB (100 MB takes about 45 s on a 2-core
+/// machine); set UNSPIN_BIG_MB=100 for the full size. Debug builds use 2 MB.
+#[test]
+fn one_huge_line_streams_correctly() {
+    let mb: usize = std::env::var("UNSPIN_BIG_MB")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(if cfg!(debug_assertions) { 2 } else { 30 });
+    const UNIT: &[u8] = b"helium said ";
+    const RESTORED: &[u8] = b"he said ";
+    let reps = mb * 1_000_000 / UNIT.len();
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("big.txt");
+    {
+        let mut w = std::io::BufWriter::new(std::fs::File::create(&input).unwrap());
+        for _ in 0..reps {
+            w.write_all(UNIT).unwrap();
+        }
+        w.flush().unwrap();
+    }
+    let output = dir.path().join("big.out");
+    let started = Instant::now();
+    let mut child = StdCommand::new(assert_cmd::cargo::cargo_bin("unspin"))
+        .env_remove("UNSPIN_LM")
+        .env_remove("UNSPIN_LEXICON")
+        .arg("restore")
+        .arg(&input)
+        .stdin(Stdio::null())
+        .stdout(std::fs::File::create(&output).unwrap())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    let mut peak = 0;
+    let status = loop {
+        if let Some(kb) = peak_rss_kb(pid) {
+            peak = peak.max(kb);
+        }
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let elapsed = started.elapsed();
+    let mut err = String::new();
+    std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut err).unwrap();
+    assert!(status.success(), "exit {status}: {err}");
+    assert!(!err.contains("panicked"), "{err}");
+
+    let out = std::fs::read(&output).unwrap();
+    assert_eq!(out.len(), reps * RESTORED.len(), "output length");
+    if let Some(k) = out.chunks(RESTORED.len()).position(|c| c != RESTORED) {
+        let at = k * RESTORED.len();
+        panic!(
+            "unit {k} differs: {:?}",
+            String::from_utf8_lossy(&out[at.saturating_sub(40)..(at + 40).min(out.len())])
+        );
+    }
+    eprintln!("{mb} MB single line: {elapsed:?}, peak RSS {} MB", peak / 1024);
+    if cfg!(target_os = "linux") && peak > 0 {
+        assert!(peak < 400 * 1024, "peak RSS {} MB: memory must not grow with the input", peak / 1024);
+    }
+    if !cfg!(debug_assertions) {
+        assert!(elapsed < Duration::from_secs(60), "took {elapsed:?}");
+    }
+}
