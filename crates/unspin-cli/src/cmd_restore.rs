@@ -7,7 +7,7 @@ use anyhow::{bail, Context};
 use clap::{Args, ValueEnum};
 use rayon::prelude::*;
 use unspin::input::ChunkReader;
-use unspin::restore::{Change, Model, Options, Restoration, Restorer};
+use unspin::restore::{Model, Options, Restoration, Restorer};
 
 use crate::models::ModelFlags;
 
@@ -165,19 +165,14 @@ fn restore_stream(
         Color::Auto => std::io::stdout().is_terminal(),
     };
     let mut whole_in = String::new();
-    let mut whole = Restoration {
-        text: String::new(),
-        changes: Vec::new(),
-        sections: Vec::new(),
-        words: 0,
-    };
+    let mut whole = Restoration::default();
     while let Some((offset, chunk)) = chunks.next_chunk()? {
         let r = restorer.restore(&chunk);
         match args.format {
             Format::Text => out.write_all(r.text.as_bytes())?,
             Format::Diff => out.write_all(unspin::render::diff(&chunk, &r, color).as_bytes())?,
             Format::Json | Format::Html => {
-                merge(&mut whole, r, offset as usize);
+                whole.append(r, offset as usize);
                 whole_in.push_str(&chunk);
             }
         }
@@ -191,21 +186,6 @@ fn restore_stream(
         _ => {}
     }
     Ok(())
-}
-
-fn merge(into: &mut Restoration, r: Restoration, offset: usize) {
-    into.text.push_str(&r.text);
-    into.words += r.words;
-    into.changes.extend(r.changes.into_iter().map(|c| Change {
-        start: c.start + offset,
-        end: c.end + offset,
-        ..c
-    }));
-    into.sections.extend(r.sections.into_iter().map(|mut s| {
-        s.start += offset;
-        s.end += offset;
-        s
-    }));
 }
 
 fn progress(len: u64, args: &RestoreArgs, what: &str) -> indicatif::ProgressBar {
@@ -304,16 +284,7 @@ fn restore_file(
         .read_to_end(&mut bytes)
         .with_context(|| name.clone())?;
     let text = unspin::input::check_text(&bytes, &name)?;
-    let mut whole = Restoration {
-        text: String::new(),
-        changes: Vec::new(),
-        sections: Vec::new(),
-        words: 0,
-    };
-    for (offset, piece) in unspin::input::split_text(text) {
-        let r = restorer.restore(piece);
-        merge(&mut whole, r, offset);
-    }
+    let whole = restorer.restore_document(text);
     Ok(match args.format {
         Format::Text => whole.text.into_bytes(),
         Format::Diff => {
@@ -401,15 +372,7 @@ fn restore_json_line(
         .get("text")
         .and_then(|t| t.as_str())
         .with_context(|| format!("{name}:{lineno}: no string field \"text\""))?;
-    let mut whole = Restoration {
-        text: String::new(),
-        changes: Vec::new(),
-        sections: Vec::new(),
-        words: 0,
-    };
-    for (offset, piece) in unspin::input::split_text(text) {
-        merge(&mut whole, restorer.restore(piece), offset);
-    }
+    let whole = restorer.restore_document(text);
     let mut o = serde_json::Map::new();
     if let Some(id) = v.get("id") {
         o.insert("id".into(), id.clone());

@@ -149,7 +149,7 @@ pub struct Section {
 }
 
 /// The result of restoring one text.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Default, Serialize)]
 pub struct Restoration {
     /// The restored text.
     pub text: String,
@@ -159,6 +159,26 @@ pub struct Restoration {
     pub sections: Vec<Section>,
     /// Number of word tokens in the input.
     pub words: usize,
+}
+
+impl Restoration {
+    /// Appends the restoration of a piece that starts at byte `offset` of the whole input.
+    pub fn append(&mut self, piece: Restoration, offset: usize) {
+        self.text.push_str(&piece.text);
+        self.words += piece.words;
+        self.changes
+            .extend(piece.changes.into_iter().map(|c| Change {
+                start: c.start + offset,
+                end: c.end + offset,
+                ..c
+            }));
+        self.sections
+            .extend(piece.sections.into_iter().map(|mut s| {
+                s.start += offset;
+                s.end += offset;
+                s
+            }));
+    }
 }
 
 /// Where a lattice slot came from.
@@ -211,7 +231,18 @@ impl<'m> Restorer<'m> {
         }
     }
 
-    /// Restores `text`.
+    /// Restores a text of any length in bounded memory: it is cut into pieces
+    /// of about [`crate::input::CHUNK_BYTES`] at line or sentence ends.
+    pub fn restore_document(&mut self, text: &str) -> Restoration {
+        let mut whole = Restoration::default();
+        for (offset, piece) in crate::input::split_text(text) {
+            let r = self.restore(piece);
+            whole.append(r, offset);
+        }
+        whole
+    }
+
+    /// Restores `text` as one piece (memory grows with its length; see [`Restorer::restore_document`]).
     pub fn restore(&mut self, text: &str) -> Restoration {
         let tokens = tokenize(text);
         let words = tokens.iter().filter(|t| t.kind == TokenKind::Word).count();
