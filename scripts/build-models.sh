@@ -2,6 +2,9 @@
 # Rebuilds every embedded model file in models/ from registry packages:
 #   WordNet 3.0          <- Debian package wordnet-base
 #   CMU Sphinx en-us LM  <- Debian package pocketsphinx-en-us
+#   training split       <- scripts/build-corpus.sh (npm and Debian packages)
+# The default language model is the CMU model interpolated (weight LM_LAMBDA)
+# with a Kneser-Ney trigram trained on the corpus's training split only.
 # The output is byte-for-byte reproducible (fixed iteration orders, fixed zstd
 # level); models/SHA256SUMS records what was built.
 set -euo pipefail
@@ -16,9 +19,16 @@ if [ ! -f "$WORDNET_DIR/data.noun" ] || [ ! -f "$SPHINX_LM" ]; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wordnet-base pocketsphinx-en-us >/dev/null
 fi
 
+LM_LAMBDA=${LM_LAMBDA:-0.7}
+[ -f data/corpus/train.txt ] || bash scripts/build-corpus.sh
+work=target/model-build
+mkdir -p "$work"
+
 build=(cargo run --quiet --release -p unspin-build --)
 "${build[@]}" wordnet --dict "$WORDNET_DIR" --out models/wordnet.unspin
-"${build[@]}" lm --sphinx "$SPHINX_LM" --out models/lm.unspin
+"${build[@]}" lm --sphinx "$SPHINX_LM" --out "$work/cmu-en-us.unspin"
+"${build[@]}" lm-train --text data/corpus/train.txt --out "$work/train.unspin"
+"${build[@]}" lm-mix --base "$work/cmu-en-us.unspin" --other "$work/train.unspin" --lambda "$LM_LAMBDA" --out models/lm.unspin
 "${build[@]}" lexicon --wordnet models/wordnet.unspin --lm models/lm.unspin --out models/lexicon.unspin
 (cd models && sha256sum wordnet.unspin lm.unspin lexicon.unspin > SHA256SUMS)
 cat models/SHA256SUMS

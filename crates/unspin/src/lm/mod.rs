@@ -18,10 +18,12 @@
 
 mod arpa;
 mod format;
+mod mix;
 mod quant;
 mod raw;
 mod sphinx;
 mod table;
+pub mod train;
 
 use std::path::Path;
 
