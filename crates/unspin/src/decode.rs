@@ -132,11 +132,26 @@ impl Lattice {
     }
 }
 
+/// One independent stretch of the lattice.
+#[derive(Clone, Copy, Debug)]
+struct Segment {
+    s0: usize,
+    s1: usize,
+    /// Offset of its language-model transition scores in `Decoder::trans`.
+    trans_off: usize,
+    /// For single-path segments: the language-model score of the path.
+    single: Option<f64>,
+}
+
 /// Reusable buffers so decoding allocates nothing in the steady state.
+///
+/// The language-model part of every transition is computed once per lattice
+/// shape and kept, so [`Decoder::redecode`] after a change of channel scores
+/// (document-level EM) costs no language-model lookups at all.
 #[derive(Default)]
 pub struct Decoder {
     trans: Vec<f32>,
-    trans_off: Vec<usize>,
+    segs: Vec<Segment>,
     fwd: Vec<f32>,
     vit: Vec<f32>,
     back: Vec<u32>,
@@ -150,8 +165,8 @@ impl Decoder {
         Self::default()
     }
 
-    /// Decodes `lat` with language-model weight `lm_weight`, starting after `<s> <s>`-like
-    /// history `start` (two word ids).
+    /// Decodes `lat` with language-model weight `lm_weight`, starting after
+    /// the two-word history `start`.
     pub fn decode<S: Scorer>(
         &mut self,
         lat: &Lattice,
@@ -159,14 +174,32 @@ impl Decoder {
         lm_weight: f32,
         start: [WordId; 2],
     ) -> Decoded {
-        let n = lat.len();
+        self.prepare(lat, lm, lm_weight, start);
+        self.redecode(lat)
+    }
+
+    /// Decodes `lat` again after [`Decoder::decode`] on the same lattice,
+    /// whose channel scores (only) may have changed.
+    pub fn redecode(&mut self, lat: &Lattice) -> Decoded {
         let mut out = Decoded {
-            best: vec![0; n],
+            best: vec![0; lat.len()],
             posterior: vec![0.0; lat.alts.len()],
             log_z: 0.0,
             log_best: 0.0,
-            segments: Vec::new(),
+            segments: Vec::with_capacity(self.segs.len()),
         };
+        for i in 0..self.segs.len() {
+            let seg = self.segs[i];
+            self.run_segment(lat, seg, &mut out);
+        }
+        out
+    }
+
+    /// Splits the lattice into segments and scores every transition with the LM.
+    fn prepare<S: Scorer>(&mut self, lat: &Lattice, lm: &S, w: f32, start: [WordId; 2]) {
+        self.trans.clear();
+        self.segs.clear();
+        let n = lat.len();
         let mut hist = start;
         let mut seg_start = 0;
         for i in 0..n {
@@ -176,16 +209,15 @@ impl Decoder {
                     || i == seg_start
                     || lat.k(i - 1) == 1);
             if fixed_end || i + 1 == n {
-                self.segment(lat, lm, lm_weight, seg_start, i + 1, hist, &mut out);
+                let seg = self.score_segment(lat, lm, w, seg_start, i + 1, hist);
+                self.segs.push(seg);
                 hist = last_two(lat, seg_start, i + 1, hist);
                 seg_start = i + 1;
             }
         }
-        out
     }
 
-    #[allow(clippy::too_many_arguments)]
-    fn segment<S: Scorer>(
+    fn score_segment<S: Scorer>(
         &mut self,
         lat: &Lattice,
         lm: &S,
@@ -193,8 +225,7 @@ impl Decoder {
         s0: usize,
         s1: usize,
         hist: [WordId; 2],
-        out: &mut Decoded,
-    ) {
+    ) -> Segment {
         let m = s1 - s0;
         let k = |j: isize| -> usize {
             if j < 0 {
@@ -203,33 +234,26 @@ impl Decoder {
                 lat.k(s0 + j as usize)
             }
         };
-        // Fast path: a segment with a single path.
+        let trans_off = self.trans.len();
         if (0..m).all(|j| lat.k(s0 + j) == 1) {
             let mut h = hist;
             let mut total = 0.0f64;
             for j in 0..m {
                 let alt = lat.alt_range(s0 + j).start;
-                let sp = lat.alts[alt];
-                let mut s = sp.channel;
                 for &wd in lat.alt_words(alt) {
-                    s += w * lm.ln_prob(h[0], h[1], wd);
+                    total += (w * lm.ln_prob(h[0], h[1], wd)) as f64;
                     h = [h[1], wd];
                 }
-                total += s as f64;
-                out.posterior[alt] = 1.0;
-                out.best[s0 + j] = 0;
             }
-            out.log_z += total;
-            out.log_best += total;
-            out.segments.push((s1, total));
-            return;
+            return Segment {
+                s0,
+                s1,
+                trans_off,
+                single: Some(total),
+            };
         }
-
-        // Transition scores T_j(a, b, c) for all alternative triples, computed once.
-        self.trans.clear();
-        self.trans_off.clear();
+        // T_j(a, b, c) for all alternative triples, without the channel.
         for j in 0..m as isize {
-            self.trans_off.push(self.trans.len());
             let (ka, kb, kc) = (k(j - 2), k(j - 1), k(j));
             for a in 0..ka {
                 for b in 0..kb {
@@ -237,7 +261,7 @@ impl Decoder {
                     for c in 0..kc {
                         let alt = lat.alt_range(s0 + j as usize).start + c;
                         let mut hh = h;
-                        let mut s = lat.alts[alt].channel;
+                        let mut s = 0.0;
                         for &wd in lat.alt_words(alt) {
                             s += w * lm.ln_prob(hh[0], hh[1], wd);
                             hh = [hh[1], wd];
@@ -247,6 +271,45 @@ impl Decoder {
                 }
             }
         }
+        Segment {
+            s0,
+            s1,
+            trans_off,
+            single: None,
+        }
+    }
+
+    fn run_segment(&mut self, lat: &Lattice, seg: Segment, out: &mut Decoded) {
+        let Segment { s0, s1, .. } = seg;
+        let m = s1 - s0;
+        let k = |j: isize| -> usize {
+            if j < 0 {
+                1
+            } else {
+                lat.k(s0 + j as usize)
+            }
+        };
+        if let Some(lm_total) = seg.single {
+            let mut total = lm_total;
+            for j in 0..m {
+                let alt = lat.alt_range(s0 + j).start;
+                total += lat.alts[alt].channel as f64;
+                out.posterior[alt] = 1.0;
+                out.best[s0 + j] = 0;
+            }
+            out.log_z += total;
+            out.log_best += total;
+            out.segments.push((s1, total));
+            return;
+        }
+        // Offsets of each slot's transition block.
+        let mut toffs = Vec::with_capacity(m);
+        let mut acc = seg.trans_off;
+        for j in 0..m as isize {
+            toffs.push(acc);
+            acc += k(j - 2) * k(j - 1) * k(j);
+        }
+        let ch = |j: usize, c: usize| lat.alts[lat.alt_range(s0 + j).start + c].channel;
 
         // State (b, c) at slot j is stored at state_off[j] + b * k(j) + c.
         self.state_off.clear();
@@ -266,15 +329,16 @@ impl Decoder {
 
         for j in 0..m as isize {
             let (ka, kb, kc) = (k(j - 2), k(j - 1), k(j));
-            let toff = self.trans_off[j as usize];
+            let toff = toffs[j as usize];
             let soff = self.state_off[j as usize];
             for b in 0..kb {
                 for c in 0..kc {
+                    let chc = ch(j as usize, c);
                     let mut best = f32::NEG_INFINITY;
                     let mut arg = 0u32;
                     let mut acc = LogSum::default();
                     for a in 0..ka {
-                        let t = self.trans[toff + (a * kb + b) * kc + c];
+                        let t = self.trans[toff + (a * kb + b) * kc + c] + chc;
                         let (pv, pf) = if j == 0 {
                             (0.0, 0.0)
                         } else {
@@ -297,7 +361,7 @@ impl Decoder {
         // Backward pass: bwd at the last slot is 0 (the future is shared).
         for j in (0..m as isize - 1).rev() {
             let (kb, kc, kd) = (k(j - 1), k(j), k(j + 1));
-            let toff = self.trans_off[j as usize + 1];
+            let toff = toffs[j as usize + 1];
             let soff = self.state_off[j as usize];
             let noff = self.state_off[j as usize + 1];
             for b in 0..kb {
@@ -305,7 +369,9 @@ impl Decoder {
                     let mut acc = LogSum::default();
                     for d in 0..kd {
                         acc.add(
-                            self.trans[toff + (b * kc + c) * kd + d] + self.bwd[noff + c * kd + d],
+                            self.trans[toff + (b * kc + c) * kd + d]
+                                + ch(j as usize + 1, d)
+                                + self.bwd[noff + c * kd + d],
                         );
                     }
                     self.bwd[soff + b * kc + c] = acc.get();
@@ -529,7 +595,18 @@ mod tests {
                 }
             }
             let start = [rnd(5) as u32, rnd(5) as u32];
-            let got = Decoder::new().decode(&lat, &lm, 1.0, start);
+            // Decode once with zeroed channels, then restore them and redecode:
+            // the cached language-model scores must give the same answer.
+            let saved: Vec<f32> = (0..lat.alts.len()).map(|a| lat.channel(a)).collect();
+            for a in 0..lat.alts.len() {
+                lat.set_channel(a, 0.0);
+            }
+            let mut dec = Decoder::new();
+            let _ = dec.decode(&lat, &lm, 1.0, start);
+            for (a, &c) in saved.iter().enumerate() {
+                lat.set_channel(a, c);
+            }
+            let got = dec.redecode(&lat);
             let (best, z, post) = brute_force(&lat, &lm, start);
             assert!((got.log_z - z).abs() < 1e-3, "log Z {} vs {}", got.log_z, z);
             for (p, q) in got.posterior.iter().zip(&post) {

@@ -255,9 +255,7 @@ impl<'m> Restorer<'m> {
             .decode(&self.lattice, &scorer, self.opts.lm_weight, start);
         for _ in 0..self.opts.em_iterations {
             self.reestimate(&spun);
-            spun = self
-                .decoder
-                .decode(&self.lattice, &scorer, self.opts.lm_weight, start);
+            spun = self.decoder.redecode(&self.lattice);
         }
         let clean = self
             .decoder
