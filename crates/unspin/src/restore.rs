@@ -89,7 +89,7 @@ pub struct Options {
 impl Default for Options {
     fn default() -> Self {
         Self {
-            lm_weight: 0.3,
+            lm_weight: 0.6,
             min_confidence: 0.0,
             spun_prior: 0.5,
             max_alternatives: 5,
