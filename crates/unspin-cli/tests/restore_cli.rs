@@ -12,7 +12,8 @@ use predicates::prelude::*;
 use serde_json::Value;
 
 /// The README example and its expected restoration.
-const README_SPUN: &str = "helium said the caller rules would beryllium published connected Monday, arsenic planned.";
+const README_SPUN: &str =
+    "helium said the caller rules would beryllium published connected Monday, arsenic planned.";
 const README_ORIGINAL: &str = "he said the new rules would be published on Monday, as planned.";
 
 fn unspin() -> Command {
@@ -41,25 +42,44 @@ fn assert_one_line_error(out: &Output, needles: &[&str]) {
     let err = stderr_of(out);
     assert!(!err.contains("panicked"), "panic on stderr: {err}");
     assert_eq!(out.status.code(), Some(1), "exit code; stderr: {err}");
-    assert!(err.ends_with('\n'), "stderr must end with a newline: {err:?}");
+    assert!(
+        err.ends_with('\n'),
+        "stderr must end with a newline: {err:?}"
+    );
     let body = &err[..err.len() - 1];
-    assert!(!body.contains('\n'), "stderr must be exactly one line: {err:?}");
-    assert!(body.starts_with("unspin: error:"), "stderr must start with 'unspin: error:': {err:?}");
+    assert!(
+        !body.contains('\n'),
+        "stderr must be exactly one line: {err:?}"
+    );
+    assert!(
+        body.starts_with("unspin: error:"),
+        "stderr must start with 'unspin: error:': {err:?}"
+    );
     for n in needles {
         assert!(body.contains(n), "stderr should mention {n:?}: {err:?}");
     }
 }
 
-/// A usage error as clap reports it: exit code 2, no panic, and the first line
-/// of stderr is an `error:` line naming the problem.
+/// A usage error (unknown flag, bad value): exit code 2, nothing on stdout,
+/// and the same one-line `unspin: error:` message as any other error.
 #[track_caller]
 fn assert_usage_error(out: &Output, needle: &str) {
     let err = stderr_of(out);
     assert!(!err.contains("panicked"), "panic on stderr: {err}");
     assert_eq!(out.status.code(), Some(2), "exit code; stderr: {err}");
-    let first = err.lines().next().unwrap_or_default();
-    assert!(first.contains("error:"), "first stderr line should be an error: {err:?}");
-    assert!(first.contains(needle), "first stderr line should mention {needle:?}: {err:?}");
+    assert_eq!(
+        err.lines().count(),
+        1,
+        "stderr must be exactly one line: {err:?}"
+    );
+    assert!(
+        err.starts_with("unspin: error:"),
+        "stderr must start with 'unspin: error:': {err:?}"
+    );
+    assert!(
+        err.contains(needle),
+        "stderr should mention {needle:?}: {err:?}"
+    );
     assert!(out.stdout.is_empty(), "nothing on stdout on a usage error");
 }
 
@@ -70,7 +90,8 @@ fn write(dir: &Path, name: &str, bytes: impl AsRef<[u8]>) -> PathBuf {
 }
 
 fn json_of(out: &Output) -> Value {
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("stdout is not JSON ({e}): {}", stdout_of(out)))
+    serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("stdout is not JSON ({e}): {}", stdout_of(out)))
 }
 
 /// Checks the JSON form of one restoration against the text it was made from.
@@ -83,22 +104,45 @@ fn check_restoration_json(v: &Value, input: &str) {
     for c in changes {
         let start = c["start"].as_u64().expect("start offset") as usize;
         let end = c["end"].as_u64().expect("end offset") as usize;
-        assert!(start >= at && start < end && end <= input.len(), "spans sorted, disjoint, in bounds: {c}");
-        assert!(input.is_char_boundary(start) && input.is_char_boundary(end), "{c}");
+        assert!(
+            start >= at && start < end && end <= input.len(),
+            "spans sorted, disjoint, in bounds: {c}"
+        );
+        assert!(
+            input.is_char_boundary(start) && input.is_char_boundary(end),
+            "{c}"
+        );
         let spun = c["spun"].as_str().unwrap();
-        assert_eq!(&input[start..end], spun, "offsets slice the input to the spun text");
+        assert_eq!(
+            &input[start..end],
+            spun,
+            "offsets slice the input to the spun text"
+        );
         let original = c["original"].as_str().unwrap();
         let conf = c["confidence"].as_f64().unwrap();
         assert!((0.0..=1.0).contains(&conf), "confidence {conf}");
         let alts = c["alternatives"].as_array().expect("alternatives");
         assert!(!alts.is_empty());
-        assert_eq!(alts[0]["text"].as_str(), Some(original), "the chosen original comes first: {c}");
+        assert_eq!(
+            alts[0]["text"].as_str(),
+            Some(original),
+            "the chosen original comes first: {c}"
+        );
         let probs: Vec<f64> = alts.iter().map(|a| a["prob"].as_f64().unwrap()).collect();
         for p in &probs {
-            assert!((0.0..=1.0).contains(p), "probability {p} out of [0, 1]: {c}");
+            assert!(
+                (0.0..=1.0).contains(p),
+                "probability {p} out of [0, 1]: {c}"
+            );
         }
-        assert!(probs[1..].windows(2).all(|w| w[0] >= w[1]), "alternatives ranked by probability: {c}");
-        assert!(probs.iter().sum::<f64>() <= 1.0 + 1e-4, "probabilities sum to at most 1: {c}");
+        assert!(
+            probs[1..].windows(2).all(|w| w[0] >= w[1]),
+            "alternatives ranked by probability: {c}"
+        );
+        assert!(
+            probs.iter().sum::<f64>() <= 1.0 + 1e-4,
+            "probabilities sum to at most 1: {c}"
+        );
         if c["applied"].as_bool().unwrap() {
             rebuilt.push_str(&input[at..start]);
             rebuilt.push_str(original);
@@ -106,7 +150,10 @@ fn check_restoration_json(v: &Value, input: &str) {
         }
     }
     rebuilt.push_str(&input[at..]);
-    assert_eq!(text, rebuilt, "the text is the input with the applied changes");
+    assert_eq!(
+        text, rebuilt,
+        "the text is the input with the applied changes"
+    );
 }
 
 #[test]
@@ -124,27 +171,84 @@ fn readme_example_restores() {
 fn file_argument_and_dash_for_stdin() {
     let dir = tempfile::tempdir().unwrap();
     let f = write(dir.path(), "spun.txt", format!("{README_SPUN}\n"));
-    unspin().arg("restore").arg(&f).assert().success().stdout(format!("{README_ORIGINAL}\n"));
+    unspin()
+        .arg("restore")
+        .arg(&f)
+        .assert()
+        .success()
+        .stdout(format!("{README_ORIGINAL}\n"));
     unspin()
         .args(["restore", "-"])
         .write_stdin(README_SPUN)
         .assert()
         .success()
         .stdout(README_ORIGINAL);
-    let out = unspin().args(["restore", "-", "-"]).write_stdin(README_SPUN).output().unwrap();
+    let out = unspin()
+        .args(["restore", "-", "-"])
+        .write_stdin(README_SPUN)
+        .output()
+        .unwrap();
     assert_one_line_error(&out, &["only once"]);
 }
 
 #[test]
 fn layout_and_markup_are_kept() {
     // Item 7: spacing, punctuation and markup stay as they were; only bare words change.
-    let input = "  helium said:\t<b>arsenic</b> planned…\r\n\n“helium” `helium` <!-- helium --> helium,\n";
+    let input =
+        "  helium said:\t<b>arsenic</b> planned…\r\n\n“helium” `helium` <!-- helium --> helium,\n";
     let out = unspin().arg("restore").write_stdin(input).output().unwrap();
     assert!(out.status.success(), "{}", stderr_of(&out));
     assert_eq!(
         stdout_of(&out),
         "  he said:\t<b>as</b> planned…\r\n\n“helium” `helium` <!-- helium --> helium,\n"
     );
+}
+
+#[test]
+fn large_markup_regions_pass_through_untouched() {
+    // Script bodies and code blocks longer than one chunk stay whole: their
+    // words are never restored, and the text after them still is.
+    let script = "var helium = caller;\n".repeat(20_000);
+    let html = format!("<p>helium said</p>\n<script>\n{script}</script>\n<p>arsenic planned</p>\n");
+    let html_want = format!("<p>he said</p>\n<script>\n{script}</script>\n<p>as planned</p>\n");
+    let code = "helium said\n".repeat(30_000);
+    let md = format!("helium said\n```\n{code}```\narsenic planned\n");
+    let md_want = format!("he said\n```\n{code}```\nas planned\n");
+    let comment = format!("helium said <!--\n{code}-->\narsenic planned\n");
+    let comment_want = format!("he said <!--\n{code}-->\nas planned\n");
+    let dir = tempfile::tempdir().unwrap();
+    let cases = [
+        ("page.html", &html, &html_want),
+        ("doc.md", &md, &md_want),
+        ("c.txt", &comment, &comment_want),
+    ];
+    let mut files = Vec::new();
+    for (name, input, want) in cases {
+        // Streamed from standard input.
+        let out = unspin()
+            .arg("restore")
+            .write_stdin(input.as_str())
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", stderr_of(&out));
+        assert!(
+            stdout_of(&out) == *want,
+            "{name}: markup changed when streamed"
+        );
+        files.push((write(dir.path(), name, input), want));
+    }
+    // Read whole, as several files are.
+    let outdir = dir.path().join("out");
+    let mut cmd = unspin();
+    cmd.arg("restore").arg("--out-dir").arg(&outdir);
+    for (f, _) in &files {
+        cmd.arg(f);
+    }
+    cmd.assert().success();
+    for (f, want) in &files {
+        let got = std::fs::read_to_string(outdir.join(f.file_name().unwrap())).unwrap();
+        assert!(got == **want, "{}: markup changed", f.display());
+    }
 }
 
 /// Item 7: a spun word at a sentence start takes the case of the input.
@@ -157,7 +261,9 @@ fn layout_and_markup_are_kept() {
 fn sentence_initial_spun_word_keeps_its_capital() {
     unspin()
         .arg("restore")
-        .write_stdin("Successful the morning, helium said the caller rules would beryllium published.\n")
+        .write_stdin(
+            "Successful the morning, helium said the caller rules would beryllium published.\n",
+        )
         .assert()
         .success()
         .stdout("In the morning, he said the new rules would be published.\n");
@@ -165,8 +271,14 @@ fn sentence_initial_spun_word_keeps_its_capital() {
 
 #[test]
 fn json_lists_changes_with_offsets_and_ranked_alternatives() {
-    let input = format!("“Yes,” {README_SPUN}\nThe committee volition proper again successful springtime.\n");
-    let out = unspin().args(["restore", "--format", "json"]).write_stdin(input.clone()).output().unwrap();
+    let input = format!(
+        "“Yes,” {README_SPUN}\nThe committee volition proper again successful springtime.\n"
+    );
+    let out = unspin()
+        .args(["restore", "--format", "json"])
+        .write_stdin(input.clone())
+        .output()
+        .unwrap();
     assert!(out.status.success(), "{}", stderr_of(&out));
     let v = json_of(&out);
     check_restoration_json(&v, &input);
@@ -184,38 +296,69 @@ fn json_lists_changes_with_offsets_and_ranked_alternatives() {
 
 #[test]
 fn diff_marks_changes_and_keeps_the_rest() {
+    // The README's diff example (stdout is no terminal here, so no color).
+    unspin()
+        .args(["restore", "--format", "diff"])
+        .write_stdin("helium said the caller rules would beryllium published connected Monday.\n")
+        .assert()
+        .success()
+        .stdout(
+            "[-helium-]{+he+} said the [-caller-]{+new+} rules would [-beryllium-]{+be+} \
+             published [-connected-]{+on+} Monday.\n",
+        );
     let out = unspin()
         .args(["restore", "--format", "diff", "--color", "never"])
         .write_stdin("helium said, arsenic planned.\n")
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", stderr_of(&out));
-    assert_eq!(stdout_of(&out), "[-helium-]{+he+} said, [-arsenic-]{+as+} planned.\n");
+    assert_eq!(
+        stdout_of(&out),
+        "[-helium-]{+he+} said, [-arsenic-]{+as+} planned.\n"
+    );
     let out = unspin()
         .args(["restore", "--format", "diff", "--color", "always"])
         .write_stdin("helium said\n")
         .output()
         .unwrap();
     let s = stdout_of(&out);
-    assert!(s.contains("\x1b[") && s.contains("helium") && s.ends_with(" said\n"), "{s:?}");
+    assert!(
+        s.contains("\x1b[") && s.contains("helium") && s.ends_with(" said\n"),
+        "{s:?}"
+    );
 }
 
 #[test]
 fn html_is_self_contained_and_escaped() {
     let input = "if a <b and c> d, helium said <script>alert(1)</script> & arsenic planned.\n";
-    let out = unspin().args(["restore", "--format", "html"]).write_stdin(input).output().unwrap();
+    let out = unspin()
+        .args(["restore", "--format", "html"])
+        .write_stdin(input)
+        .output()
+        .unwrap();
     assert!(out.status.success(), "{}", stderr_of(&out));
     let html = stdout_of(&out);
     assert!(html.starts_with("<!doctype html>"), "{html}");
     assert!(html.trim_end().ends_with("</html>"));
     let lower = html.to_ascii_lowercase();
-    for external in ["http://", "https://", "src=", "href=", "@import", "url(", "<link", "<script"] {
-        assert!(!lower.contains(external), "HTML must not load {external:?}: {html}");
+    for external in [
+        "http://", "https://", "src=", "href=", "@import", "url(", "<link", "<script",
+    ] {
+        assert!(
+            !lower.contains(external),
+            "HTML must not load {external:?}: {html}"
+        );
     }
     assert!(html.contains("&lt;b and c&gt;"), "{html}");
-    assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"), "{html}");
+    assert!(
+        html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"),
+        "{html}"
+    );
     assert!(html.contains("&amp;"));
-    assert!(html.contains("<ins>he</ins>") && html.contains("<del>helium</del>"), "{html}");
+    assert!(
+        html.contains("<ins>he</ins>") && html.contains("<del>helium</del>"),
+        "{html}"
+    );
 }
 
 #[test]
@@ -256,7 +399,10 @@ fn several_files_need_out_dir_or_json() {
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", stderr_of(&out));
-    let lines: Vec<Value> = stdout_of(&out).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let lines: Vec<Value> = stdout_of(&out)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     assert_eq!(lines.len(), 2);
     assert_eq!(lines[0]["path"], a.display().to_string());
     assert_eq!(lines[0]["text"], "he said so.\n");
@@ -280,8 +426,14 @@ fn out_dir_gets_one_file_per_input() {
         .assert()
         .success()
         .stdout("");
-    assert_eq!(std::fs::read_to_string(outdir.join("a.txt")).unwrap(), "he said so.\n");
-    assert_eq!(std::fs::read_to_string(outdir.join("b.md")).unwrap(), "as *planned*.\n");
+    assert_eq!(
+        std::fs::read_to_string(outdir.join("a.txt")).unwrap(),
+        "he said so.\n"
+    );
+    assert_eq!(
+        std::fs::read_to_string(outdir.join("b.md")).unwrap(),
+        "as *planned*.\n"
+    );
 
     // One file with --out-dir, in another format.
     unspin()
@@ -290,7 +442,8 @@ fn out_dir_gets_one_file_per_input() {
         .arg(&a)
         .assert()
         .success();
-    let v: Value = serde_json::from_str(&std::fs::read_to_string(outdir.join("a.txt.json")).unwrap()).unwrap();
+    let v: Value =
+        serde_json::from_str(&std::fs::read_to_string(outdir.join("a.txt.json")).unwrap()).unwrap();
     assert_eq!(v["text"], "he said so.\n");
 }
 
@@ -303,9 +456,19 @@ fn out_dir_refuses_two_inputs_with_the_same_name() {
     let a = write(dir.path(), "d1/x.txt", "helium said so.\n");
     let b = write(dir.path(), "d2/x.txt", "arsenic planned.\n");
     let outdir = dir.path().join("restored");
-    let out = unspin().arg("restore").arg("--out-dir").arg(&outdir).arg(&a).arg(&b).output().unwrap();
+    let out = unspin()
+        .arg("restore")
+        .arg("--out-dir")
+        .arg(&outdir)
+        .arg(&a)
+        .arg(&b)
+        .output()
+        .unwrap();
     assert_one_line_error(&out, &["x.txt"]);
-    assert!(!outdir.join("x.txt").exists(), "nothing is written before the check");
+    assert!(
+        !outdir.join("x.txt").exists(),
+        "nothing is written before the check"
+    );
 }
 
 #[test]
@@ -320,7 +483,11 @@ fn jsonl_corpus_keeps_order_and_ids() {
             1 => ("arsenic planned.", "as planned."),
             _ => ("nothing to see here", "nothing to see here"),
         };
-        let id = if i % 2 == 0 { Value::from(i) } else { Value::from(format!("doc-{i}")) };
+        let id = if i % 2 == 0 {
+            Value::from(i)
+        } else {
+            Value::from(format!("doc-{i}"))
+        };
         corpus.push_str(&serde_json::json!({"id": id, "text": spun, "extra": true}).to_string());
         corpus.push('\n');
         if i == 10 {
@@ -329,9 +496,16 @@ fn jsonl_corpus_keeps_order_and_ids() {
         expected.push((id, orig));
     }
     let f = write(dir.path(), "c.jsonl", &corpus);
-    let out = unspin().args(["restore", "--jsonl", "--jobs", "2"]).arg(&f).output().unwrap();
+    let out = unspin()
+        .args(["restore", "--jsonl", "--jobs", "2"])
+        .arg(&f)
+        .output()
+        .unwrap();
     assert!(out.status.success(), "{}", stderr_of(&out));
-    let got: Vec<Value> = stdout_of(&out).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let got: Vec<Value> = stdout_of(&out)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     assert_eq!(got.len(), expected.len());
     for (g, (id, orig)) in got.iter().zip(&expected) {
         assert_eq!(&g["id"], id);
@@ -345,7 +519,10 @@ fn jsonl_corpus_keeps_order_and_ids() {
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", stderr_of(&out));
-    let got: Vec<Value> = stdout_of(&out).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let got: Vec<Value> = stdout_of(&out)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     assert_eq!(got.len(), 2);
     assert_eq!(got[0]["id"], "x");
     check_restoration_json(&got[0], "helium said so.");
@@ -367,7 +544,11 @@ fn jsonl_malformed_line_is_named() {
         .output()
         .unwrap();
     assert_one_line_error(&out, &["<stdin>:3", "text"]);
-    let out = unspin().args(["restore", "--jsonl"]).write_stdin("").output().unwrap();
+    let out = unspin()
+        .args(["restore", "--jsonl"])
+        .write_stdin("")
+        .output()
+        .unwrap();
     assert_one_line_error(&out, &["empty"]);
     let out = unspin()
         .args(["restore", "--jsonl"])
@@ -379,7 +560,11 @@ fn jsonl_malformed_line_is_named() {
 
 #[test]
 fn zero_jobs_is_an_error() {
-    let out = unspin().args(["restore", "--jobs", "0"]).write_stdin("helium said").output().unwrap();
+    let out = unspin()
+        .args(["restore", "--jobs", "0"])
+        .write_stdin("helium said")
+        .output()
+        .unwrap();
     let err = stderr_of(&out);
     assert!(!err.contains("panicked"), "{err}");
     assert_ne!(out.status.code(), Some(0));
@@ -398,7 +583,11 @@ fn exit_codes_are_documented() {
     }
     let out = unspin().args(["restore", "--help"]).output().unwrap();
     assert!(stdout_of(&out).contains("Examples:"));
-    unspin().arg("--version").assert().success().stdout(predicate::str::starts_with("unspin "));
+    unspin()
+        .arg("--version")
+        .assert()
+        .success()
+        .stdout(predicate::str::starts_with("unspin "));
 }
 
 // ---------------------------------------------------------------- bad input
@@ -413,13 +602,22 @@ fn empty_input_is_an_error() {
     assert_one_line_error(&out, &["empty.txt", "empty"]);
     // Several files: the empty one is named.
     let g = write(dir.path(), "ok.txt", "helium said");
-    let out = unspin().args(["restore", "--format", "json"]).arg(&g).arg(&f).output().unwrap();
+    let out = unspin()
+        .args(["restore", "--format", "json"])
+        .arg(&g)
+        .arg(&f)
+        .output()
+        .unwrap();
     assert_one_line_error(&out, &["empty.txt", "empty"]);
 }
 
 #[test]
 fn binary_data_is_an_error() {
-    let out = unspin().arg("restore").write_stdin(&b"helium said\0\x01\x02 so"[..]).output().unwrap();
+    let out = unspin()
+        .arg("restore")
+        .write_stdin(&b"helium said\0\x01\x02 so"[..])
+        .output()
+        .unwrap();
     assert_one_line_error(&out, &["binary", "offset 11"]);
     // Past the first chunk too: the offset counts from the start of the stream.
     let mut big = "helium said so. ".repeat(40_000).into_bytes();
@@ -431,7 +629,11 @@ fn binary_data_is_an_error() {
 
 #[test]
 fn invalid_utf8_names_the_byte_offset() {
-    let out = unspin().arg("restore").write_stdin(&b"helium said \xff so"[..]).output().unwrap();
+    let out = unspin()
+        .arg("restore")
+        .write_stdin(&b"helium said \xff so"[..])
+        .output()
+        .unwrap();
     assert_one_line_error(&out, &["UTF-8", "offset 12"]);
     // A Latin-1 file, past the first chunk.
     let mut big = "helium said so. ".repeat(40_000).into_bytes();
@@ -442,11 +644,20 @@ fn invalid_utf8_names_the_byte_offset() {
     let out = unspin().arg("restore").arg(&f).output().unwrap();
     assert_one_line_error(&out, &["latin1.txt", "UTF-8", &format!("offset {at}")]);
     // A truncated character at the very end.
-    let out = unspin().arg("restore").write_stdin(&b"helium said \xc3"[..]).output().unwrap();
+    let out = unspin()
+        .arg("restore")
+        .write_stdin(&b"helium said \xc3"[..])
+        .output()
+        .unwrap();
     assert_one_line_error(&out, &["UTF-8", "offset 12"]);
     // Several files.
     let g = write(dir.path(), "ok.txt", "helium said");
-    let out = unspin().args(["restore", "--format", "json"]).arg(&g).arg(&f).output().unwrap();
+    let out = unspin()
+        .args(["restore", "--format", "json"])
+        .arg(&g)
+        .arg(&f)
+        .output()
+        .unwrap();
     assert_one_line_error(&out, &["latin1.txt", "UTF-8", &format!("offset {at}")]);
 }
 
@@ -454,7 +665,11 @@ fn invalid_utf8_names_the_byte_offset() {
 fn multibyte_text_across_chunk_cuts_is_kept() {
     // No ASCII whitespace at all: the reader must cut between characters.
     let input = "é".repeat(300_000) + " helium said";
-    let out = unspin().arg("restore").write_stdin(input.clone()).output().unwrap();
+    let out = unspin()
+        .arg("restore")
+        .write_stdin(input.clone())
+        .output()
+        .unwrap();
     assert!(out.status.success(), "{}", stderr_of(&out));
     assert_eq!(stdout_of(&out), "é".repeat(300_000) + " he said");
 }
@@ -468,23 +683,52 @@ fn missing_file_and_directory_are_errors() {
     let out = unspin().arg("restore").arg(dir.path()).output().unwrap();
     assert_one_line_error(&out, &["directory"]);
     let ok = write(dir.path(), "ok.txt", "helium said");
-    let out = unspin().args(["restore", "--format", "json"]).arg(&ok).arg(&missing).output().unwrap();
+    let out = unspin()
+        .args(["restore", "--format", "json"])
+        .arg(&ok)
+        .arg(&missing)
+        .output()
+        .unwrap();
     assert_one_line_error(&out, &["no-such-file.txt"]);
-    let out = unspin().args(["restore", "--jsonl"]).arg(&missing).output().unwrap();
+    let out = unspin()
+        .args(["restore", "--jsonl"])
+        .arg(&missing)
+        .output()
+        .unwrap();
     assert_one_line_error(&out, &["no-such-file.txt"]);
 }
 
 #[test]
 fn usage_errors_exit_2() {
-    let out = unspin().args(["restore", "--no-such-flag"]).write_stdin("x").output().unwrap();
+    let out = unspin()
+        .args(["restore", "--no-such-flag"])
+        .write_stdin("x")
+        .output()
+        .unwrap();
     assert_usage_error(&out, "--no-such-flag");
-    let out = unspin().args(["restore", "--min-confidence", "2"]).write_stdin("x").output().unwrap();
+    let out = unspin()
+        .args(["restore", "--min-confidence", "2"])
+        .write_stdin("x")
+        .output()
+        .unwrap();
     assert_usage_error(&out, "--min-confidence");
-    let out = unspin().args(["restore", "--min-confidence", "abc"]).write_stdin("x").output().unwrap();
+    let out = unspin()
+        .args(["restore", "--min-confidence", "abc"])
+        .write_stdin("x")
+        .output()
+        .unwrap();
     assert_usage_error(&out, "--min-confidence");
-    let out = unspin().args(["restore", "--format", "pdf"]).write_stdin("x").output().unwrap();
+    let out = unspin()
+        .args(["restore", "--format", "pdf"])
+        .write_stdin("x")
+        .output()
+        .unwrap();
     assert_usage_error(&out, "pdf");
-    let out = unspin().args(["restore", "--jobs", "-3"]).write_stdin("x").output().unwrap();
+    let out = unspin()
+        .args(["restore", "--jobs", "-3"])
+        .write_stdin("x")
+        .output()
+        .unwrap();
     assert_usage_error(&out, "-3");
     let out = unspin().arg("no-such-command").output().unwrap();
     assert_usage_error(&out, "no-such-command");
@@ -492,7 +736,11 @@ fn usage_errors_exit_2() {
 
 #[test]
 fn missing_model_file_is_an_error() {
-    let out = unspin().args(["restore", "--lm", "/nonexistent/lm.unspin"]).write_stdin("helium said").output().unwrap();
+    let out = unspin()
+        .args(["restore", "--lm", "/nonexistent/lm.unspin"])
+        .write_stdin("helium said")
+        .output()
+        .unwrap();
     assert_one_line_error(&out, &["/nonexistent/lm.unspin"]);
     let out = unspin()
         .args(["restore", "--lexicon", "/nonexistent/lexicon.unspin"])
@@ -514,7 +762,9 @@ fn missing_model_file_is_an_error() {
 fn noise(n: usize, mut seed: u64) -> Vec<u8> {
     (0..n)
         .map(|_| {
-            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
             (seed >> 33) as u8
         })
         .collect()
@@ -524,7 +774,13 @@ fn noise(n: usize, mut seed: u64) -> Vec<u8> {
 fn corrupt_model_files_are_errors() {
     let dir = tempfile::tempdir().unwrap();
     let run = |flag: &str, path: &Path| {
-        unspin().arg("restore").arg(flag).arg(path).write_stdin("helium said").output().unwrap()
+        unspin()
+            .arg("restore")
+            .arg(flag)
+            .arg(path)
+            .write_stdin("helium said")
+            .output()
+            .unwrap()
     };
 
     // Random bytes, as a language model and as a lexicon.
@@ -544,11 +800,15 @@ fn corrupt_model_files_are_errors() {
         assert_one_line_error(&run("--lm", &p), &[&format!("lm-trunc-{len}.unspin")]);
     }
     // A flipped byte in the payload of the default lexicon: the checksum catches it.
-    let mut lex = std::fs::read(models_dir().join("lexicon.unspin")).expect("models/lexicon.unspin");
+    let mut lex =
+        std::fs::read(models_dir().join("lexicon.unspin")).expect("models/lexicon.unspin");
     let k = lex.len() / 2;
     lex[k] ^= 0x20;
     let p = write(dir.path(), "lexicon-flipped.unspin", &lex);
-    assert_one_line_error(&run("--lexicon", &p), &["lexicon-flipped.unspin", "checksum"]);
+    assert_one_line_error(
+        &run("--lexicon", &p),
+        &["lexicon-flipped.unspin", "checksum"],
+    );
     // And in the language model.
     let mut lm2 = lm.clone();
     let k = lm2.len() - 1000;
@@ -556,8 +816,14 @@ fn corrupt_model_files_are_errors() {
     let p = write(dir.path(), "lm-flipped.unspin", &lm2);
     assert_one_line_error(&run("--lm", &p), &["lm-flipped.unspin", "checksum"]);
     // A lexicon passed as the language model and the other way round.
-    assert_one_line_error(&run("--lm", &models_dir().join("lexicon.unspin")), &["lexicon.unspin"]);
-    assert_one_line_error(&run("--lexicon", &models_dir().join("lm.unspin")), &["lm.unspin"]);
+    assert_one_line_error(
+        &run("--lm", &models_dir().join("lexicon.unspin")),
+        &["lexicon.unspin"],
+    );
+    assert_one_line_error(
+        &run("--lexicon", &models_dir().join("lm.unspin")),
+        &["lm.unspin"],
+    );
 }
 
 #[test]
@@ -565,14 +831,38 @@ fn malformed_arpa_is_an_error() {
     let dir = tempfile::tempdir().unwrap();
     let run = |name: &str, body: &str| {
         let p = write(dir.path(), name, body);
-        unspin().arg("restore").arg("--lm").arg(&p).write_stdin("helium said").output().unwrap()
+        unspin()
+            .arg("restore")
+            .arg("--lm")
+            .arg(&p)
+            .write_stdin("helium said")
+            .output()
+            .unwrap()
     };
     let header = "\\data\\\nngram 1=3\n\n\\1-grams:\n";
-    assert_one_line_error(&run("bad-number.arpa", &format!("{header}-1.0 <s>\nfoo bar\n-1.0 </s>\n\n\\end\\\n")), &["bad-number.arpa"]);
-    assert_one_line_error(&run("no-header.arpa", "this is not a language model\n"), &["no-header.arpa"]);
-    assert_one_line_error(&run("truncated.arpa", "\\data\\\nngram 1=3\n"), &["truncated.arpa"]);
+    assert_one_line_error(
+        &run(
+            "bad-number.arpa",
+            &format!("{header}-1.0 <s>\nfoo bar\n-1.0 </s>\n\n\\end\\\n"),
+        ),
+        &["bad-number.arpa"],
+    );
+    assert_one_line_error(
+        &run("no-header.arpa", "this is not a language model\n"),
+        &["no-header.arpa"],
+    );
+    assert_one_line_error(
+        &run("truncated.arpa", "\\data\\\nngram 1=3\n"),
+        &["truncated.arpa"],
+    );
     assert_one_line_error(&run("empty.arpa", ""), &["empty.arpa"]);
-    assert_one_line_error(&run("nan.arpa", &format!("{header}-1.0 <s>\nnan the\n-1.0 </s>\n\n\\end\\\n")), &["nan.arpa"]);
+    assert_one_line_error(
+        &run(
+            "nan.arpa",
+            &format!("{header}-1.0 <s>\nnan the\n-1.0 </s>\n\n\\end\\\n"),
+        ),
+        &["nan.arpa"],
+    );
 }
 
 #[test]
@@ -581,7 +871,13 @@ fn a_tiny_valid_arpa_model_works() {
     let dir = tempfile::tempdir().unwrap();
     let arpa = "\\data\\\nngram 1=5\nngram 2=2\n\n\\1-grams:\n-99 <s> -0.3\n-1.0 </s>\n-0.5 he -0.3\n-0.6 said -0.3\n-3.0 helium -0.3\n\n\\2-grams:\n-0.1 he said\n-0.2 <s> he\n\n\\end\\\n";
     let p = write(dir.path(), "tiny.arpa", arpa);
-    let out = unspin().arg("restore").arg("--lm").arg(&p).write_stdin("helium said").output().unwrap();
+    let out = unspin()
+        .arg("restore")
+        .arg("--lm")
+        .arg(&p)
+        .write_stdin("helium said")
+        .output()
+        .unwrap();
     assert!(out.status.success(), "{}", stderr_of(&out));
     assert!(!stdout_of(&out).is_empty());
 }
@@ -655,9 +951,16 @@ fn one_huge_line_streams_correctly() {
             String::from_utf8_lossy(&out[at.saturating_sub(40)..(at + 40).min(out.len())])
         );
     }
-    eprintln!("{mb} MB single line: {elapsed:?}, peak RSS {} MB", peak / 1024);
+    eprintln!(
+        "{mb} MB single line: {elapsed:?}, peak RSS {} MB",
+        peak / 1024
+    );
     if cfg!(target_os = "linux") && peak > 0 {
-        assert!(peak < 400 * 1024, "peak RSS {} MB: memory must not grow with the input", peak / 1024);
+        assert!(
+            peak < 400 * 1024,
+            "peak RSS {} MB: memory must not grow with the input",
+            peak / 1024
+        );
     }
     if !cfg!(debug_assertions) {
         assert!(elapsed < Duration::from_secs(60), "took {elapsed:?}");

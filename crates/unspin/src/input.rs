@@ -74,17 +74,168 @@ pub fn cut_point(buf: &[u8]) -> usize {
     }
 }
 
-/// Splits a text into pieces of about [`CHUNK_BYTES`] at safe cut points.
+/// A chunk grows past [`CHUNK_BYTES`] to keep a markup region (a `<script>`
+/// body, an HTML comment, a fenced code block) whole, but not past this.
+pub const MAX_REGION_BYTES: usize = 8 * 1024 * 1024;
+
+/// Where a markup region that the tokenizer passes through untouched (an
+/// HTML tag or comment, a `<script>`/`<style>` body, Markdown code) opens in
+/// `buf` and is still open at its end. A chunk must not end inside one: the
+/// rest, restored on its own, would read as prose. `buf` must start outside
+/// any region. Errs on the side of reporting one (a shorter chunk is harmless).
+pub fn open_region(buf: &[u8]) -> Option<usize> {
+    let find_before = |from: usize, to: usize, needle: &[u8]| -> Option<usize> {
+        buf.get(from..to)?
+            .windows(needle.len())
+            .position(|w| w.eq_ignore_ascii_case(needle))
+            .map(|p| from + p)
+    };
+    let find = |from: usize, needle: &[u8]| find_before(from, buf.len(), needle);
+    // The first paragraph break at or after some earlier position, so that
+    // many backticks in one long paragraph cost one scan, not one each.
+    let mut next_para: Option<Option<usize>> = None;
+    let mut i = 0;
+    while i < buf.len() {
+        match buf[i] {
+            b'<' if buf[i..].starts_with(b"<!--") => match find(i + 4, b"-->") {
+                Some(e) => i = e + 3,
+                None => return Some(i),
+            },
+            b'<' => {
+                let Some(end) = tag_end(&buf[i..]) else {
+                    i += 1;
+                    continue;
+                };
+                let Some(end) = end else {
+                    return Some(i); // the tag may close after the cut
+                };
+                let end = i + end;
+                let tag = &buf[i..end];
+                let starts = |name: &[u8]| {
+                    tag.len() >= name.len() && tag[..name.len()].eq_ignore_ascii_case(name)
+                };
+                let close: &[u8] = if starts(b"<script") {
+                    b"</script"
+                } else if starts(b"<style") {
+                    b"</style"
+                } else {
+                    i = end;
+                    continue;
+                };
+                if tag.ends_with(b"/>") {
+                    i = end;
+                    continue;
+                }
+                match find(end, close) {
+                    Some(e) => i = e,
+                    None => return Some(i),
+                }
+            }
+            b'`' => {
+                let ticks = buf[i..].iter().take_while(|&&b| b == b'`').count();
+                let fence = &buf[i..i + ticks];
+                let line_start = match buf[..i].iter().rposition(|b| !b.is_ascii_whitespace()) {
+                    None => true,
+                    Some(p) => buf[p + 1..i].contains(&b'\n'),
+                };
+                if ticks >= 3 && line_start {
+                    // A fenced block ends at the same fence at the start of a line.
+                    let mut from = i + ticks;
+                    loop {
+                        match find(from, fence) {
+                            Some(e) if buf[e - 1] == b'\n' => {
+                                i = e;
+                                break;
+                            }
+                            Some(e) => from = e + ticks,
+                            None => return Some(i),
+                        }
+                    }
+                    while buf.get(i) == Some(&b'`') {
+                        i += 1;
+                    }
+                } else {
+                    // Inline code ends at the same backticks within the paragraph.
+                    let body = i + ticks;
+                    let para_end = match next_para {
+                        Some(Some(p)) if p >= body => Some(p),
+                        Some(None) => None,
+                        _ => {
+                            let p = find(body, b"\n\n");
+                            next_para = Some(p);
+                            p
+                        }
+                    };
+                    match find_before(body, para_end.unwrap_or(buf.len()), fence) {
+                        Some(e) => i = e + ticks,
+                        None if para_end.is_some() => i += ticks,
+                        None => return Some(i),
+                    }
+                }
+            }
+            _ => i += 1,
+        }
+    }
+    None
+}
+
+/// Scans a tag the way the tokenizer does (quotes respected, at most 4096
+/// bytes, no `<` inside): `None` if `b` opens no tag, `Some(None)` if the
+/// tag may still close after the end of `b`, else `Some(Some(len))`.
+fn tag_end(b: &[u8]) -> Option<Option<usize>> {
+    let second = match b.get(1) {
+        None => return Some(None),
+        Some(&s) => s,
+    };
+    if !(second.is_ascii_alphabetic() || matches!(second, b'/' | b'!' | b'?')) {
+        return None;
+    }
+    let mut quote = None;
+    for (k, &ch) in b.iter().enumerate().take(4096).skip(1) {
+        match quote {
+            Some(q) if ch == q => quote = None,
+            Some(_) => {}
+            None if ch == b'"' || ch == b'\'' => quote = Some(ch),
+            None if ch == b'>' => return Some(Some(k + 1)),
+            None if ch == b'<' => return None,
+            None => {}
+        }
+    }
+    (b.len() < 4096).then_some(None)
+}
+
+/// The cut for the next chunk of `buf` (not the last one): [`cut_point`],
+/// moved back to the start of a markup region open there. `None` when a
+/// region opens at the very start and stays open: read more first.
+fn chunk_cut(buf: &[u8]) -> Option<usize> {
+    let cut = cut_point(buf);
+    match open_region(&buf[..cut]) {
+        None => Some(cut),
+        Some(0) if buf.len() < MAX_REGION_BYTES => None,
+        Some(0) => Some(cut),
+        Some(start) => Some(start),
+    }
+}
+
+/// Splits a text into pieces of about [`CHUNK_BYTES`] at safe cut points
+/// (never inside a `<script>` body, an HTML comment or Markdown code that
+/// fits in [`MAX_REGION_BYTES`]).
 pub fn split_text(text: &str) -> Vec<(usize, &str)> {
     let mut out = Vec::new();
     let mut at = 0;
-    while text.len() - at > CHUNK_BYTES {
-        let mut cut = at + cut_point(&text.as_bytes()[at..at + CHUNK_BYTES]);
+    let mut len = CHUNK_BYTES;
+    while text.len() - at > len {
+        let Some(mut cut) = chunk_cut(&text.as_bytes()[at..at + len]) else {
+            len *= 2;
+            continue;
+        };
+        cut += at;
         while !text.is_char_boundary(cut) {
             cut += 1;
         }
         out.push((at, &text[at..cut]));
         at = cut;
+        len = CHUNK_BYTES;
     }
     if at < text.len() || out.is_empty() {
         out.push((at, &text[at..]));
@@ -100,6 +251,8 @@ pub struct ChunkReader<R> {
     offset: u64,
     eof: bool,
     seen_any: bool,
+    /// Bytes to buffer before cutting; grows while a markup region stays open.
+    want: usize,
 }
 
 impl<R: Read> ChunkReader<R> {
@@ -112,12 +265,13 @@ impl<R: Read> ChunkReader<R> {
             offset: 0,
             eof: false,
             seen_any: false,
+            want: CHUNK_BYTES,
         }
     }
 
     /// The next chunk with its byte offset, `None` at the end. An empty stream is an error.
     pub fn next_chunk(&mut self) -> Result<Option<(u64, String)>, Error> {
-        while !self.eof && self.buf.len() < CHUNK_BYTES {
+        while !self.eof && self.buf.len() < self.want {
             let old = self.buf.len();
             self.buf.resize(old + CHUNK_BYTES, 0);
             match self.reader.read(&mut self.buf[old..]) {
@@ -140,8 +294,16 @@ impl<R: Read> ChunkReader<R> {
         let cut = if self.eof {
             self.buf.len()
         } else {
-            cut_point(&self.buf)
+            match chunk_cut(&self.buf) {
+                Some(cut) => cut,
+                // A markup region opens at the start of the buffer: read on until it closes.
+                None => {
+                    self.want = self.buf.len() * 2;
+                    return self.next_chunk();
+                }
+            }
         };
+        self.want = CHUNK_BYTES;
         let piece: Vec<u8> = self.buf.drain(..cut).collect();
         // A multi-byte character may straddle the cut only in the fallback case.
         let piece = match check_piece(&piece, &self.name, self.offset) {
@@ -226,6 +388,105 @@ mod tests {
             split_text(&text).iter().map(|p| p.1).collect::<String>(),
             text
         );
+    }
+
+    #[test]
+    fn open_regions_are_found() {
+        assert_eq!(open_region(b"plain text\n"), None);
+        assert_eq!(open_region(b"a <!-- b --> c"), None);
+        assert_eq!(open_region(b"a <!-- b c"), Some(2));
+        assert_eq!(open_region(b"a <script>x</script> b"), None);
+        assert_eq!(open_region(b"a <SCRIPT type=\"x>\">x"), Some(2));
+        assert_eq!(open_region(b"a <style>x</STYLE> <script src=x /> b"), None);
+        assert_eq!(open_region(b"a <b>c</b> <p class=\"x"), Some(11));
+        assert_eq!(open_region(b"a < b, c <"), Some(9));
+        assert_eq!(open_region(b"a < b"), None);
+        assert_eq!(open_region(b"x\n```\ncode\n```\ny"), None);
+        assert_eq!(open_region(b"x\n  ````\ncode\n```\n"), Some(4));
+        assert_eq!(open_region(b"x `a` y `b"), Some(8));
+        assert_eq!(open_region(b"x `a\n\nb"), None);
+        assert_eq!(open_region(b"x ``a` b"), Some(2));
+    }
+
+    type Spans = Vec<(usize, usize)>;
+
+    /// The Tag and Code tokens of the whole text, and of its pieces.
+    fn markup_tokens(text: &str, pieces: &[(usize, &str)]) -> (Spans, Spans) {
+        use crate::token::{tokenize, TokenKind};
+        let keep = |k: TokenKind| matches!(k, TokenKind::Tag | TokenKind::Code);
+        let whole = tokenize(text)
+            .iter()
+            .filter(|t| keep(t.kind))
+            .map(|t| (t.start, t.end))
+            .collect();
+        let mut parts = Vec::new();
+        for (off, p) in pieces {
+            parts.extend(
+                tokenize(p)
+                    .iter()
+                    .filter(|t| keep(t.kind))
+                    .map(|t| (t.start + off, t.end + off)),
+            );
+        }
+        (whole, parts)
+    }
+
+    #[test]
+    fn chunks_never_end_inside_markup() {
+        let texts = [
+            format!(
+                "<p>helium said</p>\n<script>\n{}</script>\n<p>arsenic</p>\n",
+                "var helium = caller;\n".repeat(20_000)
+            ),
+            format!(
+                "text\n```\n{}```\nhelium said\n",
+                "helium said\n".repeat(30_000)
+            ),
+            format!(
+                "a <!--\n{}-->\nhelium said\n",
+                "helium said\n".repeat(60_000)
+            ),
+            format!(
+                "{}\n```\n{}```\nhelium said\n",
+                "word ".repeat(40_000),
+                "helium said\n".repeat(30_000)
+            ),
+        ];
+        for text in &texts {
+            let pieces = split_text(text);
+            assert!(pieces.len() > 1 || text.len() < MAX_REGION_BYTES);
+            let (whole, parts) = markup_tokens(text, &pieces);
+            assert_eq!(whole, parts);
+            let mut r = ChunkReader::new(text.as_bytes(), "t");
+            let mut chunks = Vec::new();
+            while let Some((off, c)) = r.next_chunk().unwrap() {
+                chunks.push((off as usize, c));
+            }
+            assert_eq!(
+                chunks.iter().map(|c| c.1.as_str()).collect::<String>(),
+                *text
+            );
+            let borrowed: Vec<(usize, &str)> =
+                chunks.iter().map(|(o, c)| (*o, c.as_str())).collect();
+            let (whole, parts) = markup_tokens(text, &borrowed);
+            assert_eq!(whole, parts);
+        }
+    }
+
+    #[test]
+    fn an_unclosed_region_is_cut_at_the_cap() {
+        let text = format!("<script>{}", "x = 1;\n".repeat(MAX_REGION_BYTES / 4));
+        let pieces = split_text(&text);
+        assert!(pieces.len() > 1);
+        assert!(pieces.iter().all(|p| p.1.len() <= 2 * MAX_REGION_BYTES));
+        assert_eq!(pieces.iter().map(|p| p.1).collect::<String>(), text);
+        let mut r = ChunkReader::new(text.as_bytes(), "t");
+        let mut n = 0;
+        while let Some((_, c)) = r.next_chunk().unwrap() {
+            assert!(c.len() <= 2 * MAX_REGION_BYTES);
+            n += c.len();
+        }
+        assert_eq!(n, text.len());
     }
 
     #[test]

@@ -100,8 +100,12 @@ pub fn tokenize(text: &str) -> Vec<Token> {
                 (TokenKind::Email, e)
             } else if text[i..end].chars().any(|ch| ch.is_alphabetic()) {
                 (TokenKind::Word, end)
-            } else {
+            } else if c.is_ascii_digit() {
                 (TokenKind::Number, scan_number(text, i))
+            } else {
+                // A combining mark with no letter before it: one symbol
+                // (a number scan from here would end inside the character).
+                (TokenKind::Punct, i + c.len_utf8())
             }
         } else {
             (TokenKind::Punct, i + c.len_utf8())
@@ -439,6 +443,18 @@ mod tests {
             .any(|t| t.kind == TokenKind::Code && t.text(text) == "```\nin on at\n```"));
     }
 
+    #[test]
+    fn stray_combining_marks_are_symbols() {
+        use TokenKind::*;
+        assert_eq!(kinds("\u{300}"), vec![("\u{300}", Punct)]);
+        assert_eq!(kinds("\u{301}12"), vec![("\u{301}", Punct), ("12", Number)]);
+        assert_eq!(
+            kinds("me@ex.orge\u{301}<b>"),
+            vec![("me@ex.orge", Email), ("\u{301}", Punct), ("<b>", Tag)]
+        );
+        assert_eq!(kinds("e\u{301}t\u{e9}"), vec![("e\u{301}t\u{e9}", Word)]);
+    }
+
     proptest::proptest! {
         #[test]
         fn spans_tile_the_input(s in "\\PC*") {
@@ -450,6 +466,13 @@ mod tests {
                 at = t.end;
             }
             proptest::prop_assert_eq!(at, s.len());
+        }
+
+        #[test]
+        fn spans_tile_input_with_combining_marks(s in "[a-z0-9\u{300}\u{301}\u{e9}@.,<>' ]{0,40}") {
+            let toks = tokenize(&s);
+            let joined: String = toks.iter().map(|t| t.text(&s)).collect();
+            proptest::prop_assert_eq!(joined, s);
         }
 
         #[test]
