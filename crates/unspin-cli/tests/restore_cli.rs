@@ -253,11 +253,9 @@ fn large_markup_regions_pass_through_untouched() {
 
 /// Item 7: a spun word at a sentence start takes the case of the input.
 /// The real news spinner never changes capitalized words, but generic
-/// spinners do ("In" -> "Successful"); the restorer does not yet consider
-/// capitalized words at all (`is_spun_form` is lowercase only), so this is
-/// ignored until restore.rs handles them.
+/// spinners do ("In" -> "Successful"), so sentence-initial capitals are
+/// candidates with a weak prior.
 #[test]
-#[ignore = "restorer skips capitalized spun words; see the report to the lead"]
 fn sentence_initial_spun_word_keeps_its_capital() {
     unspin()
         .arg("restore")

@@ -76,6 +76,9 @@ pub struct Options {
     pub clean_margin_per_word: f32,
     /// Words per section for the spun/clean decision on long texts.
     pub section_words: usize,
+    /// Probability that a sentence-initial capitalized word was rewritten
+    /// (the news spinner never does it; other spinners do).
+    pub capitalized_replace_prob: f32,
     /// Most originals considered per spun word (the lexicon's best first).
     pub max_candidates: usize,
     /// Boost (power of 1 + count) for candidates the author visibly used elsewhere in the text.
@@ -97,6 +100,7 @@ impl Default for Options {
             clean_margin_per_word: 0.15,
             cache_weight: 1.0,
             max_candidates: 6,
+            capitalized_replace_prob: 0.05,
             em_iterations: 1,
             em_prior_weight: 10.0,
         }
@@ -473,6 +477,7 @@ impl<'m> Restorer<'m> {
         self.fill_cache(text, tokens);
         let mut i = 0;
         let mut pending_boundary = false;
+        let mut sentence_start = true;
         while i < tokens.len() {
             let t = tokens[i];
             match t.kind {
@@ -480,10 +485,12 @@ impl<'m> Restorer<'m> {
                     if pending_boundary {
                         self.boundary(t.start, i, bos, eos);
                         pending_boundary = false;
+                        sentence_start = true;
                     }
                     let word = t.text(text);
                     // Tokens with digits are never changed, and the LM cannot
                     // compare "2" with "two" fairly, so they stay as written.
+                    let at_sentence_start = std::mem::take(&mut sentence_start);
                     if t.bare && is_spun_form(word) && !word.bytes().any(|b| b.is_ascii_digit()) {
                         if let Some((phrase, last)) = match_phrase(lex, text, tokens, i) {
                             self.phrase_slot(text, tokens, i, last, phrase);
@@ -491,7 +498,18 @@ impl<'m> Restorer<'m> {
                             continue;
                         }
                         if let Some(sid) = lex.id(word) {
-                            if self.word_slot(t, i, sid) {
+                            if self.word_slot(t, i, sid, false) {
+                                i += 1;
+                                continue;
+                            }
+                        }
+                    } else if t.bare && at_sentence_start {
+                        // The news spinner leaves capitals alone, but other
+                        // spinners rewrite sentence-initial words too
+                        // ("Successful the morning"): a weak prior lets strong
+                        // context evidence restore them.
+                        if let Some(sid) = title_case_lower(word).and_then(|w| lex.id(&w)) {
+                            if self.word_slot(t, i, sid, true) {
                                 i += 1;
                                 continue;
                             }
@@ -565,8 +583,9 @@ impl<'m> Restorer<'m> {
         });
     }
 
-    /// Adds a slot for a bare word the lexicon knows; false if it has no candidates.
-    fn word_slot(&mut self, t: Token, tok: usize, sid: u32) -> bool {
+    /// Adds a slot for a bare word the lexicon knows (lowercase, or a
+    /// capitalized sentence start); false if it has no candidates.
+    fn word_slot(&mut self, t: Token, tok: usize, sid: u32, capitalized: bool) -> bool {
         let m = self.model;
         let lex = &m.lexicon;
         let cands = lex.candidates(sid);
@@ -574,7 +593,13 @@ impl<'m> Restorer<'m> {
             return false;
         }
         let keep_id = m.lm_id_of_lex(sid);
-        let mut keep_ln = (1.0 - lex.replace_prob(sid)).max(1e-6).ln();
+        let cap = self.opts.capitalized_replace_prob;
+        let replaced = if capitalized {
+            cap
+        } else {
+            lex.replace_prob(sid)
+        };
+        let mut keep_ln = (1.0 - replaced).max(1e-6).ln();
         if let Some(&n) = self.cache.get(&sid) {
             keep_ln += self.opts.cache_weight * (1.0 + n).ln();
         }
@@ -582,7 +607,10 @@ impl<'m> Restorer<'m> {
         self.lattice.push_alt(&[keep_id], keep_ln);
         self.prior.push(keep_ln);
         for c in cands.iter().take(self.opts.max_candidates) {
-            let p = lex.replace_prob(c.original);
+            let p = match lex.replace_prob(c.original) {
+                p if capitalized && p > 0.0 => cap,
+                p => p,
+            };
             let mut ln = if p > 0.0 {
                 p.ln() + c.ln_prob
             } else {
@@ -665,6 +693,14 @@ fn match_phrase(lex: &Lexicon, text: &str, tokens: &[Token], i: usize) -> Option
         return Some((pi, j));
     }
     None
+}
+
+/// "Successful" -> "successful"; None unless the word is capitalized ASCII letters.
+fn title_case_lower(word: &str) -> Option<String> {
+    let b = word.as_bytes();
+    let ok =
+        b.len() > 1 && b[0].is_ascii_uppercase() && b[1..].iter().all(|c| c.is_ascii_lowercase());
+    ok.then(|| word.to_ascii_lowercase())
 }
 
 /// Gives `word` the capitalization pattern of `like`.
