@@ -21,8 +21,10 @@ impl ModelFlags {
     /// Loads the chosen model.
     pub fn load(&self) -> anyhow::Result<Model> {
         let lm = match &self.lm {
-            Some(p) => unspin::lm::LanguageModel::load_path(p)
-                .with_context(|| format!("loading {}", p.display()))?,
+            // The library's errors already name the file.
+            Some(p) => {
+                unspin::lm::LanguageModel::load_path(p).context("loading the language model")?
+            }
             None => unspin::models::embedded_lm()?,
         };
         let lexicon = match &self.lexicon {
