@@ -122,6 +122,9 @@ pub fn run(args: &RestoreArgs) -> anyhow::Result<u8> {
         bail!("standard input ('-') can be named only once");
     }
     if args.jsonl {
+        if args.out_dir.is_some() || matches!(args.format, Format::Diff | Format::Html) {
+            bail!("--jsonl writes JSON lines to standard output: use --format text or json, without --out-dir");
+        }
         for p in &inputs {
             restore_jsonl(&model, &opts, p, args)?;
         }
