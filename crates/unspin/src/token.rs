@@ -272,8 +272,9 @@ fn scan_code(text: &str, start: usize, line_start: bool) -> Option<usize> {
     }
     let fence = &rest[..ticks];
     let body = &rest[ticks..];
-    // Inline code ends at the same number of backticks, within the paragraph.
-    let para_end = body.find("\n\n").unwrap_or(body.len());
+    // Inline code ends at the same number of backticks on the same line, so
+    // an old-style `quote' cannot hide the rest of a paragraph.
+    let para_end = body.find('\n').unwrap_or(body.len());
     let close = body[..para_end].find(fence)?;
     Some(start + ticks + close + ticks)
 }
