@@ -280,9 +280,10 @@ pub fn is_plain_word(w: &str) -> bool {
 }
 
 /// A form the spinner can write in place of a word: a lowercase WordNet lemma
-/// of letters, digits and apostrophes ("caller", "2", "ne'er").
+/// of letters, digits, apostrophes and initialism dots ("caller", "2",
+/// "ne'er", "u.s.").
 pub fn is_spun_form(w: &str) -> bool {
     w.bytes().next().is_some_and(|b| b.is_ascii_alphanumeric())
         && w.bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'\'')
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'\'' || b == b'.')
 }

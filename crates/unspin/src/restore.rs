@@ -79,6 +79,9 @@ pub struct Options {
     /// Probability that a sentence-initial capitalized word was rewritten
     /// (the news spinner never does it; other spinners do).
     pub capitalized_replace_prob: f32,
+    /// Whether bare numbers ("1") may be restored to the words the spinner
+    /// turns into digits ("one").
+    pub restore_digits: bool,
     /// Most originals considered per spun word (the lexicon's best first).
     pub max_candidates: usize,
     /// Boost (power of 1 + count) for candidates the author visibly used elsewhere in the text.
@@ -101,6 +104,7 @@ impl Default for Options {
             cache_weight: 1.0,
             max_candidates: 6,
             capitalized_replace_prob: 0.05,
+            restore_digits: true,
             em_iterations: 1,
             em_prior_weight: 10.0,
         }
@@ -488,10 +492,22 @@ impl<'m> Restorer<'m> {
                         sentence_start = true;
                     }
                     let word = t.text(text);
-                    // Tokens with digits are never changed, and the LM cannot
-                    // compare "2" with "two" fairly, so they stay as written.
                     let at_sentence_start = std::mem::take(&mut sentence_start);
-                    if t.bare && is_spun_form(word) && !word.bytes().any(|b| b.is_ascii_digit()) {
+                    let digits = word.bytes().all(|b| b.is_ascii_digit());
+                    if t.bare && digits && self.opts.restore_digits {
+                        // "two" -> "2" is the rule's output; digits themselves are
+                        // never rewritten. The language model has no digits, so the
+                        // digit reading is scored as its spelled-out rule source.
+                        if let Some(sid) = lex.id(word) {
+                            if self.digit_slot(t, i, sid) {
+                                i += 1;
+                                continue;
+                            }
+                        }
+                    } else if t.bare
+                        && is_spun_form(word)
+                        && !word.bytes().any(|b| b.is_ascii_digit())
+                    {
                         if let Some((phrase, last)) = match_phrase(lex, text, tokens, i) {
                             self.phrase_slot(text, tokens, i, last, phrase);
                             i = last + 1;
@@ -581,6 +597,39 @@ impl<'m> Restorer<'m> {
             first_token: tok,
             kind: SlotKind::Fixed,
         });
+    }
+
+    /// Adds a slot for a bare number the spinner may have written for a word.
+    fn digit_slot(&mut self, t: Token, tok: usize, sid: u32) -> bool {
+        let m = self.model;
+        let lex = &m.lexicon;
+        let cands = lex.candidates(sid);
+        let Some(rule) = cands
+            .iter()
+            .find(|c| c.relation == crate::spinner::Relation::Rule)
+        else {
+            return false;
+        };
+        let keep_id = m.lm_id_of_lex(rule.original);
+        let keep_ln = (1.0 - lex.replace_prob(rule.original)).max(1e-6).ln();
+        self.lattice.begin_slot();
+        self.lattice.push_alt(&[keep_id], keep_ln);
+        self.prior.push(keep_ln);
+        for c in cands.iter().take(self.opts.max_candidates) {
+            let ln = lex.replace_prob(c.original).max(1e-9).ln() + c.ln_prob;
+            self.lattice.push_alt(&[m.lm_id_of_lex(c.original)], ln);
+            self.prior.push(ln);
+        }
+        // Both hypotheses read the number the same way, so it does not sway
+        // the spun/clean decision.
+        self.clean.push_fixed(&[keep_id]);
+        self.slots.push(SlotInfo {
+            start: t.start,
+            end: t.end,
+            first_token: tok,
+            kind: SlotKind::Word { spun: sid },
+        });
+        true
     }
 
     /// Adds a slot for a bare word the lexicon knows (lowercase, or a

@@ -94,6 +94,8 @@ pub fn tokenize(text: &str) -> Vec<Token> {
             }
         } else if let Some(end) = scan_url(text, i) {
             (TokenKind::Url, end)
+        } else if let Some(end) = scan_initialism(text, i) {
+            (TokenKind::Word, end)
         } else if is_word_char(c) {
             let end = scan_word(text, i);
             if let Some(e) = scan_email(text, i, end) {
@@ -142,6 +144,21 @@ fn scan_word(text: &str, start: usize) -> usize {
         }
     }
     end
+}
+
+/// "u.s.", "a.m.", "e.g.": single letters each followed by a dot, kept as one
+/// word because spinners write such forms ("us" -> "u.s.").
+fn scan_initialism(text: &str, start: usize) -> Option<usize> {
+    let b = text.as_bytes();
+    let mut i = start;
+    let mut letters = 0;
+    while i + 1 < b.len() && b[i].is_ascii_alphabetic() && b[i + 1] == b'.' {
+        letters += 1;
+        i += 2;
+    }
+    let next_is_word = b.get(i).is_some_and(|c| c.is_ascii_alphanumeric());
+    (letters >= 2 && !next_is_word && (start == 0 || !b[start - 1].is_ascii_alphanumeric()))
+        .then_some(i)
 }
 
 fn scan_number(text: &str, start: usize) -> usize {
@@ -408,6 +425,28 @@ mod tests {
                 ("</a>", Tag),
                 (" ", Space),
                 ("`in code`", Code),
+            ]
+        );
+    }
+
+    #[test]
+    fn initialisms_are_one_word() {
+        use TokenKind::*;
+        assert_eq!(
+            kinds("the u.s. army, e.g. x.y"),
+            vec![
+                ("the", Word),
+                (" ", Space),
+                ("u.s.", Word),
+                (" ", Space),
+                ("army", Word),
+                (",", Punct),
+                (" ", Space),
+                ("e.g.", Word),
+                (" ", Space),
+                ("x", Word),
+                (".", Punct),
+                ("y", Word),
             ]
         );
     }
