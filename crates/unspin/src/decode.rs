@@ -18,6 +18,14 @@ pub type WordId = u32;
 pub trait Scorer {
     /// ln p(w | h2 h1).
     fn ln_prob(&self, h2: WordId, h1: WordId, w: WordId) -> f32;
+
+    /// ln p for many `[h2, h1, w]` queries at once; implementations may
+    /// overlap their memory accesses.
+    fn ln_prob_many(&self, queries: &[[WordId; 3]], out: &mut [f32]) {
+        for (q, o) in queries.iter().zip(out.iter_mut()) {
+            *o = self.ln_prob(q[0], q[1], q[2]);
+        }
+    }
 }
 
 /// A candidate lattice under construction.
@@ -151,6 +159,9 @@ struct Segment {
 #[derive(Default)]
 pub struct Decoder {
     trans: Vec<f32>,
+    queries: Vec<[WordId; 3]>,
+    query_counts: Vec<u32>,
+    scores: Vec<f32>,
     segs: Vec<Segment>,
     fwd: Vec<f32>,
     vit: Vec<f32>,
@@ -252,7 +263,10 @@ impl Decoder {
                 single: Some(total),
             };
         }
-        // T_j(a, b, c) for all alternative triples, without the channel.
+        // T_j(a, b, c) for all alternative triples, without the channel:
+        // gather every query first so the model can batch its lookups.
+        self.queries.clear();
+        self.query_counts.clear();
         for j in 0..m as isize {
             let (ka, kb, kc) = (k(j - 2), k(j - 1), k(j));
             for a in 0..ka {
@@ -261,15 +275,25 @@ impl Decoder {
                     for c in 0..kc {
                         let alt = lat.alt_range(s0 + j as usize).start + c;
                         let mut hh = h;
-                        let mut s = 0.0;
-                        for &wd in lat.alt_words(alt) {
-                            s += w * lm.ln_prob(hh[0], hh[1], wd);
+                        let words = lat.alt_words(alt);
+                        for &wd in words {
+                            self.queries.push([hh[0], hh[1], wd]);
                             hh = [hh[1], wd];
                         }
-                        self.trans.push(s);
+                        self.query_counts.push(words.len() as u32);
                     }
                 }
             }
+        }
+        self.scores.clear();
+        self.scores.resize(self.queries.len(), 0.0);
+        lm.ln_prob_many(&self.queries, &mut self.scores);
+        let mut q = 0;
+        for &n in &self.query_counts {
+            let n = n as usize;
+            let sum: f32 = self.scores[q..q + n].iter().sum();
+            self.trans.push(w * sum);
+            q += n;
         }
         Segment {
             s0,

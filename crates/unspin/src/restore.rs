@@ -57,6 +57,13 @@ impl Scorer for LmScorer<'_> {
     fn ln_prob(&self, h2: WordId, h1: WordId, w: WordId) -> f32 {
         self.0.log10_prob(h2, h1, w) * std::f32::consts::LN_10
     }
+
+    fn ln_prob_many(&self, queries: &[[WordId; 3]], out: &mut [f32]) {
+        self.0.log10_prob_many(queries, out);
+        for o in out.iter_mut() {
+            *o *= std::f32::consts::LN_10;
+        }
+    }
 }
 
 /// Knobs of the restorer.
