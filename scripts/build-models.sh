@@ -30,5 +30,9 @@ build=(cargo run --quiet --release -p unspin-build --)
 "${build[@]}" lm-train --text data/corpus/train.txt --out "$work/train.unspin"
 "${build[@]}" lm-mix --base "$work/cmu-en-us.unspin" --other "$work/train.unspin" --lambda "$LM_LAMBDA" --out models/lm.unspin
 "${build[@]}" lexicon --wordnet models/wordnet.unspin --lm models/lm.unspin --out models/lexicon.unspin
-(cd models && sha256sum wordnet.unspin lm.unspin lexicon.unspin > SHA256SUMS)
+# Detector calibration, on the training split only; each fold is scored with
+# the CMU model mixed with a Kneser-Ney model of the other folds (cross-fitting).
+"${build[@]}" calibrate --wordnet models/wordnet.unspin --lm models/lm.unspin --lexicon models/lexicon.unspin \
+  --train data/corpus/train.txt --base-lm "$work/cmu-en-us.unspin" --lm-lambda "$LM_LAMBDA" --out models/calibration.unspin
+(cd models && sha256sum wordnet.unspin lm.unspin lexicon.unspin calibration.unspin > SHA256SUMS)
 cat models/SHA256SUMS

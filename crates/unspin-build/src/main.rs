@@ -7,7 +7,9 @@ use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand};
 use unspin::lm::LanguageModel;
 
+mod calibrate_cmd;
 mod lexicon_cmd;
+mod lmtrain_cmd;
 mod wordnet_cmd;
 
 #[derive(Parser)]
@@ -42,6 +44,14 @@ enum Command {
         #[arg(long, value_name = "FILE", default_value = "models/lexicon.unspin")]
         out: PathBuf,
     },
+    /// Fits the detector's calibration (logistic regression) on the training split.
+    Calibrate(Box<calibrate_cmd::CalibrateArgs>),
+    /// Trains a Kneser-Ney trigram model on plain text.
+    LmTrain(lmtrain_cmd::TrainArgs),
+    /// Interpolates two language models into one back-off model.
+    LmMix(lmtrain_cmd::MixArgs),
+    /// Perplexity of language models on a text.
+    LmPpl(lmtrain_cmd::PplArgs),
 }
 
 #[derive(Args)]
@@ -111,5 +121,9 @@ fn main() -> Result<()> {
         Command::Lm(a) => build_lm(a),
         Command::Wordnet { dict, out } => wordnet_cmd::run(dict, out),
         Command::Lexicon { wordnet, lm, out } => lexicon_cmd::run(wordnet, lm, out),
+        Command::Calibrate(a) => calibrate_cmd::run(a),
+        Command::LmTrain(a) => lmtrain_cmd::run_train(a),
+        Command::LmMix(a) => lmtrain_cmd::run_mix(a),
+        Command::LmPpl(a) => lmtrain_cmd::run_ppl(a),
     }
 }

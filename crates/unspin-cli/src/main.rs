@@ -5,6 +5,7 @@
 //! in the library.
 
 mod cmd_bench;
+mod cmd_detect;
 mod cmd_eval;
 mod cmd_restore;
 mod cmd_spin;
@@ -40,6 +41,11 @@ struct Cli {
 enum Command {
     /// Restore the likely original wording of spun text.
     Restore(cmd_restore::RestoreArgs),
+    /// Tell whether texts are machine-spun, and where (exit 0 spun found, 1 none, 2 error).
+    Detect(cmd_detect::DetectArgs),
+    /// Measure the detector on the held-out corpus (ROC AUC, false positives, calibration, speed).
+    #[command(hide = true)]
+    DetectBench(cmd_detect::BenchArgs),
     /// Rewrite clean text the way spinners do (for evaluation data and detector tests).
     Spin(cmd_spin::SpinArgs),
     /// Score a system's output against the original text.
@@ -73,6 +79,8 @@ fn main() -> ExitCode {
     };
     let result = match cli.command {
         Command::Restore(a) => cmd_restore::run(&a),
+        Command::Detect(a) => cmd_detect::run(&a),
+        Command::DetectBench(a) => cmd_detect::run_bench(&a),
         Command::Spin(a) => unspin::models::embedded_wordnet()
             .map_err(anyhow::Error::from)
             .and_then(|wn| cmd_spin::run(&a, &wn))

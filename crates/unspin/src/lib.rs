@@ -8,6 +8,7 @@
 
 pub mod container;
 pub mod decode;
+pub mod detect;
 pub mod eval;
 pub mod input;
 pub mod lexicon;

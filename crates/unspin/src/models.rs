@@ -22,6 +22,10 @@ mod bytes {
         env!("CARGO_MANIFEST_DIR"),
         "/../../models/wordnet.unspin"
     ));
+    pub static CALIBRATION: &[u8] = include_bytes!(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../models/calibration.unspin"
+    ));
 }
 
 #[cfg(not(feature = "embedded-model"))]
@@ -29,6 +33,7 @@ mod bytes {
     pub static LM: &[u8] = &[];
     pub static LEXICON: &[u8] = &[];
     pub static WORDNET: &[u8] = &[];
+    pub static CALIBRATION: &[u8] = &[];
 }
 
 fn require(b: &'static [u8], what: &str) -> Result<&'static [u8], Error> {
@@ -54,4 +59,9 @@ pub fn embedded_lexicon() -> Result<Lexicon, Error> {
 /// The embedded WordNet 3.0 (for the spinner simulator).
 pub fn embedded_wordnet() -> Result<WordNet, Error> {
     WordNet::from_bytes(require(bytes::WORDNET, "WordNet")?)
+}
+
+/// The detector's calibration (fitted on the training split by `unspin-build calibrate`).
+pub fn embedded_calibration() -> Result<crate::detect::Calibration, Error> {
+    crate::detect::Calibration::from_bytes(require(bytes::CALIBRATION, "detector calibration")?)
 }
