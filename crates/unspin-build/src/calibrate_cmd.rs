@@ -257,8 +257,8 @@ pub fn run(a: &CalibrateArgs) -> Result<()> {
             out.push_str(n);
         }
         out.push('\n');
-        for (s, (doc, secs)) in samples.iter().zip(&scored) {
-            let f = unspin::detect::features(doc, &unspin::detect::best_section(secs));
+        for (s, (doc, _)) in samples.iter().zip(&scored) {
+            let f = unspin::detect::features(doc);
             out.push_str(&format!("{}\t{}\t{}", s.spun as u8, s.length, s.label()));
             for v in f {
                 out.push_str(&format!("\t{v:.4}"));
