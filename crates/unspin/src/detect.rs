@@ -1143,24 +1143,9 @@ impl<'m> Detector<'m> {
         list: &[usize],
     ) -> Option<(usize, usize)> {
         let phrases = self.model.lexicon.phrases();
-        'p: for &pi in list {
-            let ph = &phrases[pi];
-            let mut j = i;
-            for (k, wd) in ph.spun.iter().enumerate() {
-                if k > 0 {
-                    if tokens.get(j + 1).is_none_or(|t| t.kind != TokenKind::Space) {
-                        continue 'p;
-                    }
-                    j += 2;
-                }
-                match tokens.get(j) {
-                    Some(t) if t.kind == TokenKind::Word && t.bare && t.text(text) == wd => {}
-                    _ => continue 'p,
-                }
-            }
-            return Some((pi, j));
-        }
-        None
+        list.iter().find_map(|&pi| {
+            crate::restore::phrase_at(&phrases[pi], text, tokens, i).map(|last| (pi, last))
+        })
     }
 
     /// Looks a word up, records its site if it has one, and returns its LM id.

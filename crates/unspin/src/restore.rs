@@ -729,26 +729,36 @@ fn sigmoid(x: f32) -> f32 {
     }
 }
 
-/// Finds a multi-word rewrite whose spun words start at token `i` (bare words,
-/// single spaces or line breaks between them). Returns the phrase and its last token.
+/// Finds a multi-word rewrite whose spun words start at token `i`. Returns the phrase and its last token.
 fn match_phrase(lex: &Lexicon, text: &str, tokens: &[Token], i: usize) -> Option<(usize, usize)> {
-    'phrases: for (pi, p) in lex.phrases().iter().enumerate() {
-        let mut j = i;
-        for (k, w) in p.spun.iter().enumerate() {
-            if k > 0 {
-                if tokens.get(j + 1).is_none_or(|t| t.kind != TokenKind::Space) {
-                    continue 'phrases;
-                }
-                j += 2;
+    lex.phrases()
+        .iter()
+        .enumerate()
+        .find_map(|(pi, p)| phrase_at(p, text, tokens, i).map(|last| (pi, last)))
+}
+
+/// The last token of `phrase` when its spun words start at token `i` (bare
+/// words, one whitespace run between them).
+pub(crate) fn phrase_at(
+    phrase: &crate::lexicon::Phrase,
+    text: &str,
+    tokens: &[Token],
+    i: usize,
+) -> Option<usize> {
+    let mut j = i;
+    for (k, w) in phrase.spun.iter().enumerate() {
+        if k > 0 {
+            if tokens.get(j + 1).is_none_or(|t| t.kind != TokenKind::Space) {
+                return None;
             }
-            match tokens.get(j) {
-                Some(t) if t.kind == TokenKind::Word && t.bare && t.text(text) == w => {}
-                _ => continue 'phrases,
-            }
+            j += 2;
         }
-        return Some((pi, j));
+        match tokens.get(j) {
+            Some(t) if t.kind == TokenKind::Word && t.bare && t.text(text) == w => {}
+            _ => return None,
+        }
     }
-    None
+    Some(j)
 }
 
 /// "Successful" -> "successful"; None unless the word is capitalized ASCII letters.
