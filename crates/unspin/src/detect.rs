@@ -55,20 +55,8 @@ pub const VERSION: u32 = 1;
 
 const LN10: f32 = std::f32::consts::LN_10;
 
-/// Function words the generic synonym spinner leaves alone (no evidence either way).
-const SYNONYM_STOPWORDS: &[&str] = &[
-    "a", "about", "above", "after", "again", "against", "all", "also", "am", "an", "and", "any",
-    "are", "as", "at", "be", "been", "before", "being", "below", "between", "both", "but", "by",
-    "can", "could", "did", "do", "does", "doing", "down", "during", "each", "even", "ever", "few",
-    "for", "from", "further", "had", "has", "have", "having", "he", "her", "here", "hers", "him",
-    "his", "how", "i", "if", "in", "into", "is", "it", "its", "just", "may", "me", "might", "more",
-    "most", "much", "must", "my", "no", "nor", "not", "now", "of", "off", "on", "once", "one",
-    "only", "or", "other", "our", "out", "over", "own", "same", "shall", "she", "should", "so",
-    "some", "still", "such", "than", "that", "the", "their", "them", "then", "there", "these",
-    "they", "this", "those", "through", "to", "too", "under", "until", "up", "upon", "us", "very",
-    "was", "we", "were", "what", "when", "where", "which", "while", "who", "whom", "why", "will",
-    "with", "would", "yet", "you", "your",
-];
+// Function words the generic synonym spinner leaves alone (no evidence either way).
+use crate::spinner::SYNONYM_STOPWORDS;
 
 // ---------------------------------------------------------------------------
 // Scoring parameters and the tables built from the model

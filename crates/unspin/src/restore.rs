@@ -619,22 +619,10 @@ impl<'m> Restorer<'m> {
         };
         let keep_id = m.lm_id_of_lex(rule.original);
         let keep_ln = (1.0 - lex.replace_prob(rule.original)).max(1e-6).ln();
-        self.lattice.begin_slot();
-        self.lattice.push_alt(&[keep_id], keep_ln);
-        self.prior.push(keep_ln);
-        for c in cands.iter().take(self.opts.max_candidates) {
-            let ln = lex.replace_prob(c.original).max(1e-9).ln() + c.ln_prob;
-            self.lattice.push_alt(&[m.lm_id_of_lex(c.original)], ln);
-            self.prior.push(ln);
-        }
         // Both hypotheses read the number the same way, so it does not sway
         // the spun/clean decision.
-        self.clean.push_fixed(&[keep_id]);
-        self.slots.push(SlotInfo {
-            start: t.start,
-            end: t.end,
-            first_token: tok,
-            kind: SlotKind::Word { spun: sid },
+        self.candidate_slot(t, tok, sid, keep_id, keep_ln, |_, c| {
+            lex.replace_prob(c.original).max(1e-9).ln() + c.ln_prob
         });
         true
     }
@@ -659,10 +647,8 @@ impl<'m> Restorer<'m> {
         if let Some(&n) = self.cache.get(&sid) {
             keep_ln += self.opts.cache_weight * (1.0 + n).ln();
         }
-        self.lattice.begin_slot();
-        self.lattice.push_alt(&[keep_id], keep_ln);
-        self.prior.push(keep_ln);
-        for c in cands.iter().take(self.opts.max_candidates) {
+        let cache_weight = self.opts.cache_weight;
+        self.candidate_slot(t, tok, sid, keep_id, keep_ln, |cache, c| {
             let p = match lex.replace_prob(c.original) {
                 p if capitalized && p > 0.0 => cap,
                 p => p,
@@ -672,9 +658,37 @@ impl<'m> Restorer<'m> {
             } else {
                 f32::NEG_INFINITY
             };
-            if let Some(&n) = self.cache.get(&c.original) {
-                ln += self.opts.cache_weight * (1.0 + n).ln();
+            if let Some(&n) = cache.get(&c.original) {
+                ln += cache_weight * (1.0 + n).ln();
             }
+            ln
+        });
+        true
+    }
+
+    /// Pushes a slot for spun word `sid`: "keep" (read as `keep_id`) and the
+    /// lexicon's best candidates, each scored by `channel`. The clean
+    /// hypothesis reads the slot as `keep_id` too.
+    fn candidate_slot(
+        &mut self,
+        t: Token,
+        tok: usize,
+        sid: u32,
+        keep_id: WordId,
+        keep_ln: f32,
+        channel: impl Fn(&FxHashMap<u32, f32>, &crate::lexicon::Candidate) -> f32,
+    ) {
+        let m = self.model;
+        self.lattice.begin_slot();
+        self.lattice.push_alt(&[keep_id], keep_ln);
+        self.prior.push(keep_ln);
+        for c in m
+            .lexicon
+            .candidates(sid)
+            .iter()
+            .take(self.opts.max_candidates)
+        {
+            let ln = channel(&self.cache, c);
             self.lattice.push_alt(&[m.lm_id_of_lex(c.original)], ln);
             self.prior.push(ln);
         }
@@ -685,7 +699,6 @@ impl<'m> Restorer<'m> {
             first_token: tok,
             kind: SlotKind::Word { spun: sid },
         });
-        true
     }
 
     fn phrase_slot(

@@ -200,7 +200,7 @@ impl Spun {
 }
 
 /// Function words the `synonym` profile never touches.
-const SYNONYM_STOPWORDS: &[&str] = &[
+pub(crate) const SYNONYM_STOPWORDS: &[&str] = &[
     "a", "about", "above", "after", "again", "against", "all", "also", "am", "an", "and", "any",
     "are", "as", "at", "be", "been", "before", "being", "below", "between", "both", "but", "by",
     "can", "could", "did", "do", "does", "doing", "down", "during", "each", "even", "ever", "few",
