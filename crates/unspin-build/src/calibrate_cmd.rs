@@ -372,19 +372,7 @@ pub fn run(a: &CalibrateArgs) -> Result<()> {
         let text =
             std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
         let docs = read_jsonl_corpus(&text).with_context(|| path.display().to_string())?;
-        let spec = DatasetSpec {
-            lengths: vec![50, 200, 1000],
-            max_pieces: 4000,
-            conditions: vec![
-                Condition::News(0.8),
-                Condition::Synonym(0.05),
-                Condition::Synonym(0.15),
-                Condition::Synonym(0.3),
-            ],
-            seeds: vec![1, 2, 3, 4],
-            all_conditions: true,
-            partial: true,
-        };
+        let spec = DatasetSpec::benchmark(vec![50, 200, 1000], 4000);
         let samples = build_samples(&wn, &docs, &spec);
         let detector = Detector::new(&model, calib.clone());
         let probs: Vec<f64> = par_map(&samples, threads, |s| detector.score(&s.text) as f64);

@@ -837,23 +837,12 @@ pub fn run_bench(a: &BenchArgs) -> anyhow::Result<u8> {
         );
         return Ok(crate::EXIT_OK);
     }
-    let spec = DatasetSpec {
-        lengths: a.lengths.clone(),
-        max_pieces: if a.max_pieces == 0 {
-            usize::MAX
-        } else {
-            a.max_pieces
-        },
-        conditions: vec![
-            Condition::News(0.8),
-            Condition::Synonym(0.05),
-            Condition::Synonym(0.15),
-            Condition::Synonym(0.3),
-        ],
-        seeds: vec![1, 2, 3, 4],
-        all_conditions: true,
-        partial: true,
+    let max_pieces = if a.max_pieces == 0 {
+        usize::MAX
+    } else {
+        a.max_pieces
     };
+    let spec = DatasetSpec::benchmark(a.lengths.clone(), max_pieces);
     let samples = build_samples(&wn, &docs, &spec);
     eprintln!(
         "{} labelled documents from {} in {:.1?}",

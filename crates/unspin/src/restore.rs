@@ -345,45 +345,49 @@ impl<'m> Restorer<'m> {
     /// its other occurrences along, and an original shown to be replaced
     /// makes its bare occurrences unlikely to be originals.
     fn reestimate(&mut self, d: &crate::decode::Decoded) {
-        let lex = &self.model.lexicon;
         let alpha = self.opts.em_prior_weight;
         // (original, choice) -> expected count; choice == original means kept.
         let mut counts: FxHashMap<(u32, u32), f32> = FxHashMap::default();
         let mut totals: FxHashMap<u32, f32> = FxHashMap::default();
-        for (i, info) in self.slots.iter().enumerate() {
-            let SlotKind::Word { spun } = info.kind else {
-                continue;
+        let alts: Vec<(usize, u32, u32)> = self.word_alternatives().collect();
+        for &(alt, orig, spun) in &alts {
+            let p = d.posterior[alt];
+            *counts.entry((orig, spun)).or_default() += p;
+            *totals.entry(orig).or_default() += p;
+        }
+        for (alt, orig, spun) in alts {
+            let prior = self.prior[alt].exp();
+            let n = totals.get(&orig).copied().unwrap_or(0.0);
+            let c = counts.get(&(orig, spun)).copied().unwrap_or(0.0);
+            let theta = (alpha * prior + c) / (alpha + n);
+            self.lattice.set_channel(alt, theta.max(1e-9).ln());
+        }
+    }
+
+    /// Every alternative of every word slot as (lattice alternative, original
+    /// word, spun word); the first alternative of a slot keeps the spun word.
+    fn word_alternatives(&self) -> impl Iterator<Item = (usize, u32, u32)> + '_ {
+        let lex = &self.model.lexicon;
+        self.slots.iter().enumerate().flat_map(move |(i, info)| {
+            let spun = match info.kind {
+                SlotKind::Word { spun } => Some(spun),
+                _ => None,
             };
-            let range = self.lattice.alt_range(i);
-            for (a, alt) in range.clone().enumerate() {
+            let range = if spun.is_some() {
+                self.lattice.alt_range(i)
+            } else {
+                0..0
+            };
+            let spun = spun.unwrap_or(0);
+            range.enumerate().map(move |(a, alt)| {
                 let orig = if a == 0 {
                     spun
                 } else {
                     lex.candidates(spun)[a - 1].original
                 };
-                let p = d.posterior[alt];
-                *counts.entry((orig, spun)).or_default() += p;
-                *totals.entry(orig).or_default() += p;
-            }
-        }
-        for (i, info) in self.slots.iter().enumerate() {
-            let SlotKind::Word { spun } = info.kind else {
-                continue;
-            };
-            let range = self.lattice.alt_range(i);
-            for (a, alt) in range.clone().enumerate() {
-                let orig = if a == 0 {
-                    spun
-                } else {
-                    lex.candidates(spun)[a - 1].original
-                };
-                let prior = self.prior[alt].exp();
-                let n = totals.get(&orig).copied().unwrap_or(0.0);
-                let c = counts.get(&(orig, spun)).copied().unwrap_or(0.0);
-                let theta = (alpha * prior + c) / (alpha + n);
-                self.lattice.set_channel(alt, theta.max(1e-9).ln());
-            }
-        }
+                (alt, orig, spun)
+            })
+        })
     }
 
     /// Splits the text into sections of about `section_words` words, cut at
