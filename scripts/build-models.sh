@@ -19,7 +19,7 @@ if [ ! -f "$WORDNET_DIR/data.noun" ] || [ ! -f "$SPHINX_LM" ]; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wordnet-base pocketsphinx-en-us >/dev/null
 fi
 
-LM_LAMBDA=${LM_LAMBDA:-0.7}
+LM_LAMBDA=${LM_LAMBDA:-0.5}
 [ -f data/corpus/train.txt ] || bash scripts/build-corpus.sh
 work=target/model-build
 mkdir -p "$work"

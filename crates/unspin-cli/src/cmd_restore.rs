@@ -74,6 +74,9 @@ pub struct RestoreArgs {
     /// Pseudo-count of the global channel prior in document-level EM (advanced).
     #[arg(long, default_value_t = Options::default().em_prior_weight, hide_short_help = true)]
     pub em_prior_weight: f32,
+    /// Exponent sharpening each original's re-estimated outputs in EM (advanced; 1 disables).
+    #[arg(long, default_value_t = Options::default().em_sharpen, hide_short_help = true)]
+    pub em_sharpen: f32,
     /// Boost for candidates the author visibly used elsewhere in the text (advanced).
     #[arg(long, default_value_t = Options::default().cache_weight, hide_short_help = true)]
     pub cache_weight: f32,
@@ -109,6 +112,7 @@ pub fn run(args: &RestoreArgs) -> anyhow::Result<u8> {
         lm_weight: args.lm_weight,
         em_iterations: args.em_iterations,
         em_prior_weight: args.em_prior_weight,
+        em_sharpen: args.em_sharpen,
         cache_weight: args.cache_weight,
         max_candidates: args.max_candidates,
         ..Options::default()

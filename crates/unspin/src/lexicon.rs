@@ -169,6 +169,22 @@ impl Lexicon {
                 });
             }
         }
+        // A spun word that is itself a dictionary word the spinner would
+        // replace is unlikely to be kept bare, even when it is too rare to be
+        // proposed as an original ("noesis" in a news article came from
+        // something): without this, keeping it would cost nothing.
+        for sid in 0..lex.words.len() {
+            let w = lex.words[sid].as_str();
+            if lex.replace[sid] == 0.0
+                && lex.rule[sid] == u32::MAX
+                && wn.is_lemma(w)
+                && !NEVER_CHANGED.contains(&w)
+                && !wn.is_inflected_form(w, 3)
+                && crate::spinner::rule_output(wn, w).is_some()
+            {
+                lex.replace[sid] = params.replace_prob;
+            }
+        }
         // Keep the most plausible originals per spun word.
         lex.cand_off = Vec::with_capacity(lex.words.len() + 1);
         lex.cand_off.push(0);

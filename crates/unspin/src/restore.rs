@@ -16,7 +16,7 @@ use crate::decode::{Decoder, Lattice, Scorer, WordId};
 use crate::lexicon::{is_spun_form, Lexicon};
 use crate::lm::LanguageModel;
 use crate::token::{tokenize, Token, TokenKind};
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxHashMap, FxHashSet};
 
 /// The language model and the lexicon, with the word-id mapping between them.
 pub struct Model {
@@ -97,6 +97,11 @@ pub struct Options {
     pub em_iterations: usize,
     /// Weight of the global channel prior against the document's own counts in EM.
     pub em_prior_weight: f32,
+    /// Exponent that sharpens each original's re-estimated output
+    /// distribution (1 leaves it as EM gives it): the spinner picks exactly
+    /// one output per word type, so mass split between two outputs of one
+    /// original is pushed toward the better-supported one.
+    pub em_sharpen: f32,
 }
 
 impl Default for Options {
@@ -109,11 +114,12 @@ impl Default for Options {
             section_words: 200,
             clean_margin_per_word: 0.15,
             cache_weight: 1.0,
-            max_candidates: 6,
+            max_candidates: 8,
             capitalized_replace_prob: 0.05,
             restore_digits: true,
             em_iterations: 1,
             em_prior_weight: 10.0,
+            em_sharpen: 1.5,
         }
     }
 }
@@ -355,11 +361,34 @@ impl<'m> Restorer<'m> {
             *counts.entry((orig, spun)).or_default() += p;
             *totals.entry(orig).or_default() += p;
         }
-        for (alt, orig, spun) in alts {
-            let prior = self.prior[alt].exp();
-            let n = totals.get(&orig).copied().unwrap_or(0.0);
-            let c = counts.get(&(orig, spun)).copied().unwrap_or(0.0);
-            let theta = (alpha * prior + c) / (alpha + n);
+        let thetas: Vec<f32> = alts
+            .iter()
+            .map(|&(alt, orig, spun)| {
+                let prior = self.prior[alt].exp();
+                let n = totals.get(&orig).copied().unwrap_or(0.0);
+                let c = counts.get(&(orig, spun)).copied().unwrap_or(0.0);
+                (alpha * prior + c) / (alpha + n)
+            })
+            .collect();
+        // Sharpening keeps each original's total mass over the outputs seen
+        // here and redistributes it in proportion to theta^gamma.
+        let gamma = self.opts.em_sharpen;
+        let mut mass: FxHashMap<u32, (f32, f32)> = FxHashMap::default();
+        let mut seen: FxHashSet<(u32, u32)> = FxHashSet::default();
+        for (&(_, orig, spun), &t) in alts.iter().zip(&thetas) {
+            if seen.insert((orig, spun)) {
+                let e = mass.entry(orig).or_default();
+                e.0 += t;
+                e.1 += t.powf(gamma);
+            }
+        }
+        for (&(alt, orig, _), &t) in alts.iter().zip(&thetas) {
+            let (m, mg) = mass[&orig];
+            let theta = if gamma != 1.0 && mg > 0.0 {
+                m * t.powf(gamma) / mg
+            } else {
+                t
+            };
             self.lattice.set_channel(alt, theta.max(1e-9).ln());
         }
     }
