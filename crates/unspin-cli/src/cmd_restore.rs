@@ -77,6 +77,12 @@ pub struct RestoreArgs {
     /// Exponent sharpening each original's re-estimated outputs in EM (advanced; 1 disables).
     #[arg(long, default_value_t = Options::default().em_sharpen, hide_short_help = true)]
     pub em_sharpen: f32,
+    /// Prior share of words a generic synonym spinner replaces (advanced; 0 disables that hypothesis).
+    #[arg(long, default_value_t = Options::default().synonym_rate, hide_short_help = true)]
+    pub synonym_rate: f32,
+    /// Evidence per word the synonym hypothesis must gain over the clean one (advanced).
+    #[arg(long, default_value_t = Options::default().synonym_margin_per_word, hide_short_help = true)]
+    pub synonym_margin: f32,
     /// Boost for candidates the author visibly used elsewhere in the text (advanced).
     #[arg(long, default_value_t = Options::default().cache_weight, hide_short_help = true)]
     pub cache_weight: f32,
@@ -113,6 +119,8 @@ pub fn run(args: &RestoreArgs) -> anyhow::Result<u8> {
         em_iterations: args.em_iterations,
         em_prior_weight: args.em_prior_weight,
         em_sharpen: args.em_sharpen,
+        synonym_rate: args.synonym_rate,
+        synonym_margin_per_word: args.synonym_margin,
         cache_weight: args.cache_weight,
         max_candidates: args.max_candidates,
         ..Options::default()

@@ -19,7 +19,7 @@ use crate::spinner::{Relation, NEVER_CHANGED, PHRASE_REWRITES};
 use crate::Error;
 
 const KIND: [u8; 4] = *b"LEXI";
-const VERSION: u32 = 1;
+const VERSION: u32 = 2;
 
 /// How the channel distributes probability over a replaced word's outputs.
 /// The shares come from the measurements in `shared/spinner.md`.
@@ -82,6 +82,10 @@ pub struct Lexicon {
     /// The rule output of word `i` (or `u32::MAX`), for explanations.
     rule: Vec<u32>,
     phrases: Vec<Phrase>,
+    /// `syn_off[i]..syn_off[i + 1]` are the originals of word form `i` under
+    /// a generic synonym spinner (inflected forms, any sense).
+    syn_off: Vec<u32>,
+    syn_cands: Vec<Candidate>,
     params: ChannelParams,
     #[serde(skip)]
     index: FxHashMap<String, u32>,
@@ -104,6 +108,8 @@ impl Lexicon {
             replace: Vec::new(),
             rule: Vec::new(),
             phrases: Vec::new(),
+            syn_off: Vec::new(),
+            syn_cands: Vec::new(),
             params: params.clone(),
             index: FxHashMap::default(),
         };
@@ -185,18 +191,32 @@ impl Lexicon {
                 lex.replace[sid] = params.replace_prob;
             }
         }
+        let by_syn = synonym_pairs(wn, &mut lex, keep_original);
         // Keep the most plausible originals per spun word.
+        let rank = |lex: &Lexicon, list: &mut Vec<Candidate>| {
+            list.sort_by(|a, b| {
+                let ka = a.ln_prob + prior(&lex.words[a.original as usize]);
+                let kb = b.ln_prob + prior(&lex.words[b.original as usize]);
+                kb.total_cmp(&ka).then(a.original.cmp(&b.original))
+            });
+            list.dedup_by_key(|c| c.original);
+            list.truncate(params.max_candidates);
+        };
+        let mut by_syn = by_syn;
+        lex.syn_off = Vec::with_capacity(lex.words.len() + 1);
+        lex.syn_off.push(0);
+        for sid in 0..lex.words.len() as u32 {
+            if let Some(mut list) = by_syn.remove(&sid) {
+                rank(&lex, &mut list);
+                lex.syn_cands.extend(list);
+            }
+            lex.syn_off.push(lex.syn_cands.len() as u32);
+        }
         lex.cand_off = Vec::with_capacity(lex.words.len() + 1);
         lex.cand_off.push(0);
         for sid in 0..lex.words.len() as u32 {
             if let Some(mut list) = by_spun.remove(&sid) {
-                list.sort_by(|a, b| {
-                    let ka = a.ln_prob + prior(&lex.words[a.original as usize]);
-                    let kb = b.ln_prob + prior(&lex.words[b.original as usize]);
-                    kb.total_cmp(&ka).then(a.original.cmp(&b.original))
-                });
-                list.dedup_by_key(|c| c.original);
-                list.truncate(params.max_candidates);
+                rank(&lex, &mut list);
                 lex.cands.extend(list);
             }
             lex.cand_off.push(lex.cands.len() as u32);
@@ -234,6 +254,10 @@ impl Lexicon {
             || lex.cand_off.last().copied() != Some(lex.cands.len() as u32)
             || lex.cands.iter().any(|c| c.original as usize >= n)
             || lex.cand_off.windows(2).any(|w| w[0] > w[1])
+            || lex.syn_off.len() != n + 1
+            || lex.syn_off.last().copied() != Some(lex.syn_cands.len() as u32)
+            || lex.syn_cands.iter().any(|c| c.original as usize >= n)
+            || lex.syn_off.windows(2).any(|w| w[0] > w[1])
         {
             return Err(Error::Model("LEXI model file: inconsistent tables".into()));
         }
@@ -263,6 +287,15 @@ impl Lexicon {
         &self.cands[a..b]
     }
 
+    /// Originals that a generic synonym spinner could have turned into the
+    /// word form `spun` (inflection kept), best first; `ln_prob` is
+    /// ln p(spun | original, original was replaced).
+    pub fn synonym_candidates(&self, spun: u32) -> &[Candidate] {
+        let a = self.syn_off[spun as usize] as usize;
+        let b = self.syn_off[spun as usize + 1] as usize;
+        &self.syn_cands[a..b]
+    }
+
     /// p(the spinner replaces `word` when it meets it bare in the original).
     pub fn replace_prob(&self, word: u32) -> f32 {
         self.replace[word as usize]
@@ -288,6 +321,50 @@ impl Lexicon {
     pub fn stats(&self) -> (usize, usize) {
         (self.words.len(), self.cands.len())
     }
+}
+
+/// The generic synonym channel, keyed by spun form: every original form the
+/// language model knows (`keep_original`) goes to each synonym of its base
+/// forms, inflected like it, with probability one over its number of synonyms
+/// (a spinner that picks a synonym of any sense uniformly).
+fn synonym_pairs(
+    wn: &crate::wordnet::WordNet,
+    lex: &mut Lexicon,
+    keep_original: &dyn Fn(&str) -> bool,
+) -> FxHashMap<u32, Vec<Candidate>> {
+    use crate::spinner::{Profile, Spinner, SynonymConfig};
+    let spinner = Spinner::new(wn, Profile::Synonym(SynonymConfig::default()), 0);
+    let mut forms: Vec<String> = wn
+        .lemmas()
+        .filter(|w| is_plain_word(w))
+        .flat_map(|w| wn.inflected_forms(w))
+        .filter(|f| is_plain_word(f) && keep_original(f))
+        .filter(|f| !crate::spinner::SYNONYM_STOPWORDS.contains(&f.as_str()))
+        .collect();
+    forms.sort_unstable();
+    forms.dedup();
+    let mut by_spun: FxHashMap<u32, Vec<Candidate>> = FxHashMap::default();
+    for f in &forms {
+        let cands = spinner.synonym_candidates(f);
+        if cands.is_empty() {
+            continue;
+        }
+        let ln_p = -(cands.len() as f32).ln();
+        let wid = lex.intern(f);
+        for (lemma, pos) in &cands {
+            let out = wn.inflect(lemma, *pos, f);
+            if !is_plain_word(&out) || out == *f {
+                continue;
+            }
+            let sid = lex.intern(&out);
+            by_spun.entry(sid).or_default().push(Candidate {
+                original: wid,
+                ln_prob: ln_p,
+                relation: Relation::Synonym,
+            });
+        }
+    }
+    by_spun
 }
 
 /// A single lowercase alphabetic word: the originals the lexicon proposes.

@@ -978,6 +978,31 @@ impl WordNet {
         }
     }
 
+    /// Every form of `lemma` in the parts of speech it has: the lemma
+    /// itself, plurals, verb forms, comparatives and superlatives.
+    pub fn inflected_forms(&self, lemma: &str) -> Vec<String> {
+        use Inflection::*;
+        let mut out = vec![lemma.to_string()];
+        for pos in Pos::ALL {
+            if !self.has_pos(lemma, pos) {
+                continue;
+            }
+            let infls: &[Inflection] = match pos {
+                Pos::Noun => &[Plural],
+                Pos::Verb => &[ThirdSingular, Past, PastParticiple, PresentParticiple],
+                Pos::Adj => &[Comparative, Superlative],
+                Pos::Adv => &[],
+            };
+            for &infl in infls {
+                let f = self.inflect_as(lemma, pos, infl);
+                if !out.contains(&f) {
+                    out.push(f);
+                }
+            }
+        }
+        out
+    }
+
     /// Re-inflects a replacement `lemma` of part of speech `pos` the way
     /// `like_original` was inflected, and copies its capitalization
     /// (`inflect("kid", Noun, "Children")` → `"Kids"`, `inflect("go", Verb,

@@ -422,7 +422,9 @@ impl<'a> Spinner<'a> {
 
     // ----- synonym -----
 
-    fn synonym_candidates(&self, lower: &str) -> Vec<(String, Pos)> {
+    /// The synonyms the `synonym` profile picks from for a lowercase word:
+    /// (lemma, part of speech) over every sense of every base form.
+    pub fn synonym_candidates(&self, lower: &str) -> Vec<(String, Pos)> {
         let wn = self.wn;
         let mut out: Vec<(String, Pos)> = Vec::new();
         for (base, pos) in wn.base_forms(lower) {
