@@ -546,12 +546,12 @@ impl Output<'_> {
                 self.w.write_all(t.as_bytes())?;
             }
             Format::Json => {
-                let mut v = serde_json::to_value(&s.det)?;
-                v["path"] = serde_json::Value::String(s.name.clone());
-                if let Some(id) = &s.id {
-                    v["id"] = id.clone();
-                }
-                v["word_threshold"] = serde_json::json!(self.word_threshold);
+                let v = unspin::render::detection_json(
+                    &s.det,
+                    self.word_threshold,
+                    Some(&s.name),
+                    s.id.as_ref(),
+                );
                 serde_json::to_writer(&mut self.w, &v)?;
                 self.w.write_all(b"\n")?;
             }

@@ -194,7 +194,10 @@ fn restore_stream(
     }
     match args.format {
         Format::Json => {
-            serde_json::to_writer(&mut *out, &whole)?;
+            serde_json::to_writer(
+                &mut *out,
+                &unspin::render::restoration_json(&whole, None, None),
+            )?;
             out.write_all(b"\n")?;
         }
         Format::Html => out.write_all(unspin::render::html(&whole_in, &whole, &name).as_bytes())?,
@@ -307,8 +310,7 @@ fn restore_file(
         }
         Format::Html => unspin::render::html(text, &whole, &name).into_bytes(),
         Format::Json => {
-            let mut v = serde_json::to_value(&whole)?;
-            v["path"] = serde_json::Value::String(name);
+            let v = unspin::render::restoration_json(&whole, Some(&name), None);
             let mut line = serde_json::to_vec(&v)?;
             line.push(b'\n');
             line
@@ -388,19 +390,17 @@ fn restore_json_line(
         .and_then(|t| t.as_str())
         .with_context(|| format!("{name}:{lineno}: no string field \"text\""))?;
     let whole = restorer.restore_document(text);
-    let mut o = serde_json::Map::new();
-    if let Some(id) = v.get("id") {
-        o.insert("id".into(), id.clone());
-    }
-    if format == Format::Json {
-        let full = serde_json::to_value(&whole)?;
-        if let serde_json::Value::Object(m) = full {
-            o.extend(m);
-        }
+    let out = if format == Format::Json {
+        unspin::render::restoration_json(&whole, None, v.get("id"))
     } else {
+        let mut o = serde_json::Map::new();
+        if let Some(id) = v.get("id") {
+            o.insert("id".into(), id.clone());
+        }
         o.insert("text".into(), serde_json::Value::String(whole.text));
-    }
-    let mut bytes = serde_json::to_vec(&serde_json::Value::Object(o))?;
+        serde_json::Value::Object(o)
+    };
+    let mut bytes = serde_json::to_vec(&out)?;
     bytes.push(b'\n');
     Ok(bytes)
 }

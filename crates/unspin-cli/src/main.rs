@@ -8,6 +8,7 @@ mod cmd_bench;
 mod cmd_detect;
 mod cmd_eval;
 mod cmd_restore;
+mod cmd_serve;
 mod cmd_spin;
 mod models;
 
@@ -54,6 +55,8 @@ enum Command {
     Model(models::ModelArgs),
     /// Benchmark restore on the held-out corpus: spin, restore, score, time.
     Bench(cmd_bench::BenchArgs),
+    /// Serve the JSON API, a LanguageTool-compatible endpoint and a web page over HTTP.
+    Serve(cmd_serve::ServeArgs),
 }
 
 fn main() -> ExitCode {
@@ -88,6 +91,7 @@ fn main() -> ExitCode {
         Command::Eval(a) => cmd_eval::run(&a).map(|()| EXIT_OK),
         Command::Model(a) => models::run(&a),
         Command::Bench(a) => cmd_bench::run(&a),
+        Command::Serve(a) => cmd_serve::run(&a),
     };
     match result {
         Ok(code) => ExitCode::from(code),

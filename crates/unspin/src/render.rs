@@ -1,5 +1,7 @@
-//! Human-facing renderings of a [`Restoration`]: word diff and a self-contained HTML page.
+//! Renderings of results: word diff, a self-contained HTML page, and the JSON
+//! objects that the CLI and the server both write.
 
+use crate::detect::Detection;
 use crate::restore::Restoration;
 
 /// Escapes text for HTML element content and attribute values.
@@ -84,4 +86,42 @@ header{{color:#555;font-size:.9em;margin-bottom:1em}}</style></head>\n<body><hea
         k = r.changes.iter().filter(|c| c.applied).count(),
         p = spun_prob,
     )
+}
+
+/// The JSON object `unspin restore --format json` writes for one text: the
+/// [`Restoration`] fields, plus `path` (the input's name) when given and
+/// `id` (a JSONL record's or API request's id) when given.
+pub fn restoration_json(
+    r: &Restoration,
+    path: Option<&str>,
+    id: Option<&serde_json::Value>,
+) -> serde_json::Value {
+    let mut v = serde_json::to_value(r).expect("a Restoration serializes");
+    if let Some(p) = path {
+        v["path"] = serde_json::Value::String(p.to_string());
+    }
+    if let Some(id) = id {
+        v["id"] = id.clone();
+    }
+    v
+}
+
+/// The JSON object `unspin detect --format json` writes for one text: the
+/// [`Detection`] fields, `word_threshold` (the probability at which a word is
+/// shown as spun), plus `path` and `id` when given.
+pub fn detection_json(
+    det: &Detection,
+    word_threshold: f32,
+    path: Option<&str>,
+    id: Option<&serde_json::Value>,
+) -> serde_json::Value {
+    let mut v = serde_json::to_value(det).expect("a Detection serializes");
+    if let Some(p) = path {
+        v["path"] = serde_json::Value::String(p.to_string());
+    }
+    if let Some(id) = id {
+        v["id"] = id.clone();
+    }
+    v["word_threshold"] = serde_json::json!(word_threshold);
+    v
 }

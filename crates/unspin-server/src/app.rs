@@ -1,0 +1,264 @@
+//! The router: routes, the per-request middleware (log line, metrics,
+//! timeout) and the JSON API handlers.
+//!
+//! Adding an endpoint: write an `async fn(State<Arc<App>>, Request) ->
+//! Result<Response, ApiError>` that reads its input with
+//! [`crate::input::parse_text_input`] (or its own parser), does its CPU work
+//! through [`App::work`], and register it in [`router`] with its route name
+//! in [`ROUTES`] (the metrics label).
+
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::body::Body;
+use axum::extract::{ConnectInfo, MatchedPath, Request, State};
+use axum::http::{header, HeaderValue, Method, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use serde::de::DeserializeOwned;
+
+use crate::engine::{DetectParams, Engine, RestoreParams, Validate};
+use crate::error::{ApiError, ErrorCode};
+use crate::input::{body_kind, parse_text_input, read_body, BodyKind, TextInput};
+use crate::limits::Pool;
+use crate::metrics::Metrics;
+use crate::Config;
+
+/// Route patterns, the only values of the metrics' `route` label.
+pub const ROUTES: &[&str] = &[
+    "/",
+    "/healthz",
+    "/metrics",
+    "/v1/restore",
+    "/v1/detect",
+    "/v2/check",
+    "/v2/languages",
+];
+
+/// Shared state of one server.
+pub struct App {
+    /// The model and the work done with it.
+    pub engine: Arc<Engine>,
+    /// Limits and options.
+    pub config: Config,
+    /// Counters for `/metrics`.
+    pub metrics: Metrics,
+    pool: Pool,
+    next_id: AtomicU64,
+}
+
+impl App {
+    /// State for a server over `engine`.
+    pub fn new(engine: Arc<Engine>, config: Config) -> Self {
+        Self {
+            engine,
+            metrics: Metrics::new(config.workers, config.queue),
+            pool: Pool::new(config.workers, config.queue),
+            config,
+            next_id: AtomicU64::new(1),
+        }
+    }
+
+    /// Runs CPU-bound work on the worker pool (503 when full) and counts
+    /// the words it reports under `route`.
+    pub async fn work<T, F>(&self, route: &'static str, job: F) -> Result<T, ApiError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Engine) -> (T, usize) + Send + 'static,
+    {
+        let engine = self.engine.clone();
+        match self.pool.run(move || job(&engine)).await {
+            Ok((v, words)) => {
+                self.metrics.add_words(route, words);
+                Ok(v)
+            }
+            Err(e) => {
+                if e.code == "busy" {
+                    self.metrics.count_busy();
+                }
+                Err(e)
+            }
+        }
+    }
+
+    /// Reads a text request for an endpoint taking text/plain, JSON or a form.
+    pub async fn text_input<P: DeserializeOwned + Validate>(
+        &self,
+        req: Request,
+    ) -> Result<TextInput<P>, ApiError> {
+        let (parts, body) = req.into_parts();
+        let kind = body_kind(
+            &parts.headers,
+            &[BodyKind::Text, BodyKind::Json, BodyKind::Form],
+        )?;
+        let bytes = read_body(body, &parts.headers, self.config.max_body_bytes).await?;
+        parse_text_input(kind, bytes, parts.uri.query().unwrap_or(""))
+    }
+}
+
+/// The router with every route and middleware.
+pub fn router(app: Arc<App>) -> Router {
+    Router::new()
+        .route("/", get(crate::page::page))
+        .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics))
+        .route("/v1/restore", post(restore))
+        .route("/v1/detect", post(detect))
+        .route(
+            "/v2/check",
+            post(crate::languagetool::check).get(crate::languagetool::check),
+        )
+        .route("/v2/languages", get(crate::languagetool::languages))
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(middleware::from_fn_with_state(app.clone(), timeout))
+        .layer(middleware::from_fn_with_state(app.clone(), observe))
+        .with_state(app)
+}
+
+/// JSON bytes as a response.
+pub fn json_bytes(status: StatusCode, bytes: Vec<u8>) -> Response {
+    (status, [(header::CONTENT_TYPE, "application/json")], bytes).into_response()
+}
+
+async fn healthz(State(app): State<Arc<App>>) -> Response {
+    let v = serde_json::json!({
+        "status": "ok",
+        "version": env!("CARGO_PKG_VERSION"),
+        "model": app.engine.model().lm.stats().to_string(),
+    });
+    json_bytes(StatusCode::OK, v.to_string().into_bytes())
+}
+
+async fn metrics(State(app): State<Arc<App>>) -> Response {
+    (
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        app.metrics.render(),
+    )
+        .into_response()
+}
+
+/// `POST /v1/restore`: the JSON of `unspin restore --format json`.
+async fn restore(State(app): State<Arc<App>>, req: Request) -> Result<Response, ApiError> {
+    let input: TextInput<RestoreParams> = app.text_input(req).await?;
+    let bytes = app
+        .work("/v1/restore", move |engine| {
+            let r = engine.restore(&input.text, &input.params);
+            let v = unspin::render::restoration_json(&r, None, input.id.as_ref());
+            (serde_json::to_vec(&v).unwrap_or_default(), r.words)
+        })
+        .await?;
+    Ok(json_bytes(StatusCode::OK, bytes))
+}
+
+/// `POST /v1/detect`: the JSON of `unspin detect --format json`.
+async fn detect(State(app): State<Arc<App>>, req: Request) -> Result<Response, ApiError> {
+    let input: TextInput<DetectParams> = app.text_input(req).await?;
+    let bytes = app
+        .work("/v1/detect", move |engine| {
+            let (det, word_threshold) = engine.detect(&input.text, &input.params);
+            let v = unspin::render::detection_json(&det, word_threshold, None, input.id.as_ref());
+            (serde_json::to_vec(&v).unwrap_or_default(), det.words)
+        })
+        .await?;
+    Ok(json_bytes(StatusCode::OK, bytes))
+}
+
+async fn not_found(method: Method, uri: axum::http::Uri) -> ApiError {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        "not_found",
+        format!(
+            "no endpoint {method} {}; see GET / and docs/SERVER.md",
+            truncate(uri.path(), 200)
+        ),
+    )
+}
+
+async fn method_not_allowed(method: Method, uri: axum::http::Uri) -> ApiError {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        format!("{} does not take {method}", truncate(uri.path(), 200)),
+    )
+}
+
+fn truncate(s: &str, max: usize) -> &str {
+    if s.len() <= max {
+        return s;
+    }
+    let mut end = max;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    &s[..end]
+}
+
+/// The per-request time limit: reading the body, waiting for a worker and
+/// the work itself all count.
+async fn timeout(State(app): State<Arc<App>>, req: Request, next: Next) -> Response {
+    let limit = app.config.timeout;
+    match tokio::time::timeout(limit, next.run(req)).await {
+        Ok(resp) => resp,
+        Err(_) => {
+            app.metrics.count_timeout();
+            ApiError::timeout(limit).into_response()
+        }
+    }
+}
+
+/// Metrics and one structured log line per request; adds `x-request-id`.
+async fn observe(State(app): State<Arc<App>>, req: Request<Body>, next: Next) -> Response {
+    let start = Instant::now();
+    let id = app.next_id.fetch_add(1, Ordering::Relaxed);
+    let route: &'static str = req
+        .extensions()
+        .get::<MatchedPath>()
+        .and_then(|m| ROUTES.iter().copied().find(|r| *r == m.as_str()))
+        .unwrap_or("other");
+    let method = req.method().clone();
+    let path = truncate(req.uri().path(), 200).to_string();
+    let remote = req
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.to_string());
+    let bytes_in = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    app.metrics.begin();
+    let mut resp = next.run(req).await;
+    let elapsed = start.elapsed();
+    let status = resp.status().as_u16();
+    app.metrics.end(route, status, elapsed);
+    if let Ok(v) = HeaderValue::from_str(&id.to_string()) {
+        resp.headers_mut().insert("x-request-id", v);
+    }
+    let bytes_out = axum::body::HttpBody::size_hint(resp.body()).exact();
+    let mut line = serde_json::json!({
+        "msg": "request",
+        "id": id,
+        "method": method.as_str(),
+        "path": path,
+        "route": route,
+        "status": status,
+        "ms": (elapsed.as_secs_f64() * 1e6).round() / 1e3,
+        "bytes_in": bytes_in,
+        "bytes_out": bytes_out,
+        "remote": remote,
+    });
+    if let Some(code) = resp.extensions().get::<ErrorCode>() {
+        line["error"] = serde_json::Value::String(code.0.to_string());
+    }
+    let level = if status >= 500 { "warn" } else { "info" };
+    app.config.log.event(level, line);
+    resp
+}

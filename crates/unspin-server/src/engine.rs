@@ -1,0 +1,135 @@
+//! The blocking work behind the endpoints: one model, loaded once and shared
+//! by every request. Everything here is synchronous and CPU-bound; the HTTP
+//! layer calls it on the worker pool, never on the async runtime.
+
+use serde::Deserialize;
+use unspin::detect::{Calibration, DetectOptions, Detection, Detector};
+use unspin::restore::{Model, Options, Restoration, Restorer};
+
+/// Options of a restore request (JSON fields, form fields or query parameters).
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RestoreParams {
+    /// Apply only changes at least this confident (0 to 1); others are reported with `applied: false`.
+    pub min_confidence: Option<f32>,
+}
+
+/// Options of a detect request.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DetectParams {
+    /// Call the text spun when its probability is at least this (default: the calibrated threshold).
+    pub threshold: Option<f32>,
+    /// Run the full restorer on spun sections for better likely originals (slower).
+    pub restore: Option<bool>,
+    /// Evidence words reported (default 10, at most 1000).
+    pub evidence: Option<usize>,
+}
+
+/// Checks request options once they are parsed.
+pub trait Validate {
+    /// A one-line reason when an option is out of range.
+    fn validate(&self) -> Result<(), String>;
+}
+
+fn unit(name: &str, v: Option<f32>) -> Result<(), String> {
+    match v {
+        Some(x) if !(0.0..=1.0).contains(&x) => Err(format!("{name} must be between 0 and 1")),
+        _ => Ok(()),
+    }
+}
+
+impl Validate for RestoreParams {
+    fn validate(&self) -> Result<(), String> {
+        unit("min_confidence", self.min_confidence)
+    }
+}
+
+impl Validate for DetectParams {
+    fn validate(&self) -> Result<(), String> {
+        unit("threshold", self.threshold)?;
+        match self.evidence {
+            Some(n) if n > 1000 => Err("evidence must be at most 1000".into()),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// The shared model and what every request derives from it.
+pub struct Engine {
+    model: &'static Model,
+    detector: Detector<'static>,
+    restore_options: Options,
+}
+
+impl Engine {
+    /// An engine over a model that lives for the rest of the process (the
+    /// CLI leaks it once; tests keep one in a static).
+    pub fn new(model: &'static Model, calibration: Calibration) -> Self {
+        Self {
+            model,
+            detector: Detector::new(model, calibration),
+            restore_options: Options::default(),
+        }
+    }
+
+    /// The model in use.
+    pub fn model(&self) -> &'static Model {
+        self.model
+    }
+
+    /// Restores `text` (any length; long texts are cut into pieces).
+    pub fn restore(&self, text: &str, params: &RestoreParams) -> Restoration {
+        let mut opts = self.restore_options.clone();
+        if let Some(m) = params.min_confidence {
+            opts.min_confidence = m;
+        }
+        Restorer::new(self.model, opts).restore_document(text)
+    }
+
+    /// Detects spinning in `text`; returns the detection and the probability
+    /// at which a word counts as spun (the `word_threshold` of the JSON).
+    pub fn detect(&self, text: &str, params: &DetectParams) -> (Detection, f32) {
+        let calib = self.detector.calibration();
+        let restore = params.restore.unwrap_or(false);
+        let opts = DetectOptions {
+            threshold: params.threshold,
+            evidence: params.evidence.unwrap_or(10),
+            word_floor: 0.05,
+            words: true,
+        };
+        let word_threshold = if restore {
+            calib.restore_word_threshold as f32
+        } else {
+            calib.word_threshold as f32
+        };
+        let mut det = self.detector.detect(text, &opts);
+        if restore && det.spun {
+            let mut restorer = Restorer::new(self.model, self.restore_options.clone());
+            self.detector.refine(text, &mut det, &mut restorer, &opts);
+        }
+        (det, word_threshold)
+    }
+
+    /// Share of the word tokens of `text` that the language model knows: a
+    /// cheap sign of whether the text is English at all.
+    pub fn known_word_share(&self, text: &str) -> f32 {
+        let mut words = 0usize;
+        let mut known = 0usize;
+        let mut lower = String::new();
+        for t in unspin::token::tokenize(text) {
+            if t.kind != unspin::token::TokenKind::Word {
+                continue;
+            }
+            words += 1;
+            lower.clear();
+            lower.extend(text[t.start..t.end].chars().flat_map(char::to_lowercase));
+            known += self.model.lm.id(&lower).is_some() as usize;
+        }
+        if words == 0 {
+            0.0
+        } else {
+            known as f32 / words as f32
+        }
+    }
+}
