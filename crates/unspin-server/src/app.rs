@@ -140,7 +140,7 @@ async fn metrics(State(app): State<Arc<App>>) -> Response {
             header::CONTENT_TYPE,
             "text/plain; version=0.0.4; charset=utf-8",
         )],
-        app.metrics.render(),
+        app.metrics.render(app.pool.running(), app.pool.admitted()),
     )
         .into_response()
 }

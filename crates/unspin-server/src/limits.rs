@@ -13,6 +13,8 @@ use crate::error::ApiError;
 pub struct Pool {
     admit: Arc<Semaphore>,
     work: Arc<Semaphore>,
+    workers: usize,
+    capacity: usize,
 }
 
 impl Pool {
@@ -22,7 +24,19 @@ impl Pool {
         Self {
             admit: Arc::new(Semaphore::new(workers + queue)),
             work: Arc::new(Semaphore::new(workers)),
+            workers,
+            capacity: workers + queue,
         }
+    }
+
+    /// Jobs running now.
+    pub fn running(&self) -> usize {
+        self.workers - self.work.available_permits()
+    }
+
+    /// Jobs admitted now (running or waiting for a worker).
+    pub fn admitted(&self) -> usize {
+        self.capacity - self.admit.available_permits()
     }
 
     /// Runs `job` on the blocking pool; `Err(busy)` at once when full.

@@ -84,8 +84,8 @@ impl Metrics {
         self.timeouts.fetch_add(1, Ordering::Relaxed);
     }
 
-    /// The exposition text.
-    pub fn render(&self) -> String {
+    /// The exposition text; `running` and `admitted` are the pool's gauges.
+    pub fn render(&self, running: usize, admitted: usize) -> String {
         let mut o = String::new();
         let _ = writeln!(
             o,
@@ -135,6 +135,12 @@ unspin_http_requests_in_flight {}\n\
 # TYPE unspin_http_rejected_total counter\n\
 unspin_http_rejected_total{{reason=\"busy\"}} {}\n\
 unspin_http_rejected_total{{reason=\"timeout\"}} {}\n\
+# HELP unspin_jobs_running Requests being restored or scored now.\n\
+# TYPE unspin_jobs_running gauge\n\
+unspin_jobs_running {}\n\
+# HELP unspin_jobs_waiting Requests waiting for a worker now.\n\
+# TYPE unspin_jobs_waiting gauge\n\
+unspin_jobs_waiting {}\n\
 # HELP unspin_workers Requests restored or scored at once.\n\
 # TYPE unspin_workers gauge\n\
 unspin_workers {}\n\
@@ -147,6 +153,8 @@ unspin_uptime_seconds {:.3}",
             self.in_flight.load(Ordering::Relaxed),
             self.busy.load(Ordering::Relaxed),
             self.timeouts.load(Ordering::Relaxed),
+            running,
+            admitted.saturating_sub(running),
             self.workers,
             self.queue,
             self.started.elapsed().as_secs_f64(),
@@ -173,7 +181,7 @@ mod tests {
         m.end("/v1/restore", 200, Duration::from_millis(40));
         m.begin();
         m.end("/v1/restore", 400, Duration::from_micros(500));
-        let t = m.render();
+        let t = m.render(0, 0);
         assert!(t.contains("unspin_http_requests_total{route=\"/v1/restore\",status=\"200\"} 2"));
         assert!(t.contains("unspin_http_requests_total{route=\"/v1/restore\",status=\"400\"} 1"));
         assert!(t.contains("duration_seconds_bucket{route=\"/v1/restore\",le=\"0.001\"} 1"));

@@ -1,0 +1,143 @@
+//! `unspin serve` end to end: the real binary on an ephemeral port answers
+//! with exactly the JSON of `unspin restore --format json` and
+//! `unspin detect --format json`, logs JSON lines, and stops cleanly (exit 0)
+//! on SIGTERM.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use serde_json::Value;
+
+fn sample_path() -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/spun-news.txt")
+}
+
+fn bin() -> std::path::PathBuf {
+    assert_cmd::cargo::cargo_bin("unspin")
+}
+
+/// POSTs `body` and returns (status, body).
+fn post(addr: SocketAddr, path: &str, content_type: &str, body: &[u8]) -> (u16, Vec<u8>) {
+    let mut s = TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    write!(
+        s,
+        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    )
+    .unwrap();
+    s.write_all(body).unwrap();
+    let mut buf = Vec::new();
+    s.read_to_end(&mut buf).unwrap();
+    let end = buf.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
+    let status = std::str::from_utf8(&buf[9..12]).unwrap().parse().unwrap();
+    (status, buf[end + 4..].to_vec())
+}
+
+#[test]
+fn serve_answers_like_the_cli_and_stops_on_sigterm() {
+    let mut child = Command::new(bin())
+        .args(["serve", "--addr", "127.0.0.1:0"])
+        .env_remove("UNSPIN_LM")
+        .env_remove("UNSPIN_LEXICON")
+        .env_remove("UNSPIN_CALIBRATION")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let mut line = String::new();
+    stderr.read_line(&mut line).unwrap();
+    let listening: Value = serde_json::from_str(&line).expect("first log line is JSON");
+    assert_eq!(listening["msg"], "listening", "{line}");
+    let url = listening["url"].as_str().unwrap();
+    let addr: SocketAddr = url
+        .trim_start_matches("http://")
+        .trim_end_matches('/')
+        .parse()
+        .unwrap();
+
+    let text = std::fs::read(sample_path()).unwrap();
+    let (status, body) = post(addr, "/v1/restore", "text/plain", &text);
+    assert_eq!(status, 200);
+    let cli = Command::new(bin())
+        .args(["restore", "--format", "json"])
+        .arg(sample_path())
+        .output()
+        .unwrap();
+    assert!(cli.status.success());
+    // The CLI names the input in "path" for files; the server has none.
+    let mut cli_json: Value = serde_json::from_slice(&cli.stdout).unwrap();
+    if let Some(o) = cli_json.as_object_mut() {
+        o.remove("path");
+    }
+    assert_eq!(serde_json::from_slice::<Value>(&body).unwrap(), cli_json);
+
+    let (status, body) = post(addr, "/v1/detect", "text/plain", &text);
+    assert_eq!(status, 200);
+    let cli = Command::new(bin())
+        .args(["detect", "--format", "json"])
+        .arg(sample_path())
+        .output()
+        .unwrap();
+    let mut cli_json: Value = serde_json::from_slice(&cli.stdout).unwrap();
+    cli_json.as_object_mut().unwrap().remove("path");
+    assert_eq!(serde_json::from_slice::<Value>(&body).unwrap(), cli_json);
+
+    let (status, body) = post(addr, "/v1/restore", "application/json", b"{\"text\": ");
+    assert_eq!(status, 400);
+    assert_eq!(
+        serde_json::from_slice::<Value>(&body).unwrap()["error"],
+        "malformed_json"
+    );
+
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(0), "unspin serve exits 0 after SIGTERM");
+    let mut rest = String::new();
+    stderr.read_to_string(&mut rest).unwrap();
+    let events: Vec<Value> = rest
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|_| panic!("not a JSON line: {l}")))
+        .collect();
+    let requests = events.iter().filter(|e| e["msg"] == "request").count();
+    assert_eq!(requests, 3, "{rest}");
+    assert!(events
+        .iter()
+        .any(|e| e["msg"] == "signal received" && e["signal"] == "SIGTERM"));
+    assert_eq!(events.last().unwrap()["msg"], "stopped");
+}
+
+#[test]
+fn serve_refuses_bad_flags_with_one_line() {
+    let out = Command::new(bin())
+        .args(["serve", "--addr", "not-an-address"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.starts_with("unspin: error: cannot listen on not-an-address"),
+        "{err}"
+    );
+    let out = Command::new(bin())
+        .args(["serve", "--max-body", "lots"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let out = Command::new(bin())
+        .args(["serve", "--workers", "0"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--workers must be at least 1"));
+}
