@@ -346,7 +346,8 @@ fn sentence_around(text: &str, start: usize, end: usize) -> (usize, usize) {
             break;
         }
         b += 1;
-        if matches!(c, b'.' | b'!' | b'?') && bytes.get(b).map_or(true, |n| n.is_ascii_whitespace())
+        if matches!(c, b'.' | b'!' | b'?')
+            && !matches!(bytes.get(b), Some(n) if !n.is_ascii_whitespace())
         {
             break;
         }

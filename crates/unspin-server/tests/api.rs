@@ -308,10 +308,8 @@ fn malformed_requests_get_clear_json_errors() {
         assert!(!v["message"].as_str().unwrap().is_empty(), "{what}");
     }
     // A chunked upload with no Content-Length is cut off at the limit too.
-    let mut chunked = format!(
-        "POST /v1/restore HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
-    )
-    .into_bytes();
+    let mut chunked = b"POST /v1/restore HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+        .to_vec();
     for _ in 0..10 {
         chunked.extend_from_slice(b"3e8\r\n");
         chunked.extend_from_slice(&[b'a'; 1000]);
