@@ -55,6 +55,13 @@ impl Validate for DetectParams {
     }
 }
 
+thread_local! {
+    /// Each worker thread's restorer, reused across requests (its decoding
+    /// buffers are worth keeping), with the address of the model it serves.
+    static RESTORER: std::cell::RefCell<Option<(usize, Restorer<'static>)>> =
+        const { std::cell::RefCell::new(None) };
+}
+
 /// The shared model and what every request derives from it.
 pub struct Engine {
     model: &'static Model,
@@ -78,13 +85,27 @@ impl Engine {
         self.model
     }
 
+    /// Runs `f` with this thread's restorer, set to `opts`.
+    fn with_restorer<T>(&self, opts: Options, f: impl FnOnce(&mut Restorer<'static>) -> T) -> T {
+        let key = self.model as *const Model as usize;
+        RESTORER.with(|cell| {
+            let mut slot = cell.borrow_mut();
+            match slot.as_mut() {
+                Some((k, r)) if *k == key => *r.options_mut() = opts,
+                _ => *slot = Some((key, Restorer::new(self.model, opts))),
+            }
+            let (_, r) = slot.as_mut().expect("set above");
+            f(r)
+        })
+    }
+
     /// Restores `text` (any length; long texts are cut into pieces).
     pub fn restore(&self, text: &str, params: &RestoreParams) -> Restoration {
         let mut opts = self.restore_options.clone();
         if let Some(m) = params.min_confidence {
             opts.min_confidence = m;
         }
-        Restorer::new(self.model, opts).restore_document(text)
+        self.with_restorer(opts, |r| r.restore_document(text))
     }
 
     /// Detects spinning in `text`; returns the detection and the probability
@@ -105,8 +126,9 @@ impl Engine {
         };
         let mut det = self.detector.detect(text, &opts);
         if restore && det.spun {
-            let mut restorer = Restorer::new(self.model, self.restore_options.clone());
-            self.detector.refine(text, &mut det, &mut restorer, &opts);
+            self.with_restorer(self.restore_options.clone(), |r| {
+                self.detector.refine(text, &mut det, r, &opts)
+            });
         }
         (det, word_threshold)
     }

@@ -519,3 +519,39 @@ fn the_page_is_self_contained() {
         assert!(!html.contains(bad), "page refers to {bad}");
     }
 }
+
+#[test]
+fn a_reused_restorer_answers_like_a_fresh_one() {
+    let e = engine();
+    let texts = [
+        sample(),
+        "helium said the caller rules would beryllium published connected Monday, arsenic planned."
+            .to_string(),
+        "The government said on Tuesday that the new rules would be published in March."
+            .to_string(),
+        sample().repeat(3),
+    ];
+    for round in 0..2 {
+        for (i, t) in texts.iter().enumerate() {
+            let m = if (i + round) % 2 == 0 {
+                None
+            } else {
+                Some(0.9)
+            };
+            let reused = e.restore(
+                t,
+                &unspin_server::engine::RestoreParams { min_confidence: m },
+            );
+            let opts = unspin::restore::Options {
+                min_confidence: m.unwrap_or(0.0),
+                ..Default::default()
+            };
+            let fresh = unspin::restore::Restorer::new(e.model(), opts).restore_document(t);
+            assert_eq!(
+                serde_json::to_string(&reused).unwrap(),
+                serde_json::to_string(&fresh).unwrap(),
+                "text {i}, round {round}"
+            );
+        }
+    }
+}

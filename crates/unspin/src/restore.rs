@@ -275,6 +275,12 @@ impl<'m> Restorer<'m> {
         }
     }
 
+    /// The options in use, to change between calls: a long-lived restorer
+    /// (one per server worker thread) keeps its buffers across requests.
+    pub fn options_mut(&mut self) -> &mut Options {
+        &mut self.opts
+    }
+
     /// Restores a text of any length in bounded memory: it is cut into pieces
     /// of about [`crate::input::CHUNK_BYTES`] at line or sentence ends.
     pub fn restore_document(&mut self, text: &str) -> Restoration {
