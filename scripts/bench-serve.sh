@@ -135,6 +135,9 @@ print(f"Reproduce with `cargo build --release -p unspin-cli -p unspin-server && 
 print(f"- Date: {started}")
 print(f"- Machine: {ncpu} CPUs ({cpu}), {mem:.1f} GiB memory; load average {lb} before, {la} after. "
       "Server and load generator share the 2 cores (the generator is one thread).")
+if max(float(lb.split()[0]), float(la.split()[0])) > 1.5:
+    print("- **The machine was loaded by other work during this run** (load average above 1.5 on "
+          f"{ncpu} CPUs): the throughput below understates an idle machine and the latencies overstate it.")
 print(f"- Server: `unspin serve --addr 127.0.0.1:0` with its defaults: {ncpu} workers (one per core), queue 64, "
       "1 MiB body limit, 10 s timeout, JSON log line per request to a file; embedded default model; commit " + commit)
 print("- Documents: 200 documents of exactly 1,000 words cut from the held-out corpus spun by "
