@@ -193,34 +193,28 @@ impl Lexicon {
         }
         let by_syn = synonym_pairs(wn, &mut lex, keep_original);
         // Keep the most plausible originals per spun word.
-        let rank = |lex: &Lexicon, list: &mut Vec<Candidate>| {
-            list.sort_by(|a, b| {
-                let ka = a.ln_prob + prior(&lex.words[a.original as usize]);
-                let kb = b.ln_prob + prior(&lex.words[b.original as usize]);
-                kb.total_cmp(&ka).then(a.original.cmp(&b.original))
-            });
-            list.dedup_by_key(|c| c.original);
-            list.truncate(params.max_candidates);
+        // Candidate lists packed by spun word id, best first, capped.
+        let pack = |lex: &Lexicon, mut by: FxHashMap<u32, Vec<Candidate>>| {
+            let mut off = Vec::with_capacity(lex.words.len() + 1);
+            let mut all = Vec::new();
+            off.push(0);
+            for sid in 0..lex.words.len() as u32 {
+                if let Some(mut list) = by.remove(&sid) {
+                    list.sort_by(|a, b| {
+                        let ka = a.ln_prob + prior(&lex.words[a.original as usize]);
+                        let kb = b.ln_prob + prior(&lex.words[b.original as usize]);
+                        kb.total_cmp(&ka).then(a.original.cmp(&b.original))
+                    });
+                    list.dedup_by_key(|c| c.original);
+                    list.truncate(params.max_candidates);
+                    all.extend(list);
+                }
+                off.push(all.len() as u32);
+            }
+            (off, all)
         };
-        let mut by_syn = by_syn;
-        lex.syn_off = Vec::with_capacity(lex.words.len() + 1);
-        lex.syn_off.push(0);
-        for sid in 0..lex.words.len() as u32 {
-            if let Some(mut list) = by_syn.remove(&sid) {
-                rank(&lex, &mut list);
-                lex.syn_cands.extend(list);
-            }
-            lex.syn_off.push(lex.syn_cands.len() as u32);
-        }
-        lex.cand_off = Vec::with_capacity(lex.words.len() + 1);
-        lex.cand_off.push(0);
-        for sid in 0..lex.words.len() as u32 {
-            if let Some(mut list) = by_spun.remove(&sid) {
-                rank(&lex, &mut list);
-                lex.cands.extend(list);
-            }
-            lex.cand_off.push(lex.cands.len() as u32);
-        }
+        (lex.syn_off, lex.syn_cands) = pack(&lex, by_syn);
+        (lex.cand_off, lex.cands) = pack(&lex, by_spun);
         lex
     }
 
