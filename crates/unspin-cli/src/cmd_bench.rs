@@ -69,6 +69,10 @@ pub struct BenchArgs {
     pub quiet: bool,
     #[command(flatten)]
     pub model: ModelFlags,
+    /// `--quality best` also restores every input with neural rescoring and
+    /// reports both modes side by side (use a subset: about 1 to 3 s per 1,000 words).
+    #[command(flatten)]
+    pub quality: crate::quality::QualityFlags,
 }
 
 struct Doc {
@@ -122,11 +126,27 @@ struct Row {
     words_per_cpu_second: Option<f64>,
     spin_seconds: f64,
     eval: EvalReport,
+    /// The same inputs restored with `--quality best`.
+    best: Option<BestRow>,
+}
+
+/// One condition restored with neural rescoring.
+#[derive(Serialize)]
+struct BestRow {
+    restore_seconds: f64,
+    /// CPU time of the whole process (every thread) while restoring.
+    restore_cpu_seconds: Option<f64>,
+    /// Slots the neural model rescored, and how many it changed.
+    rescored_slots: usize,
+    rescored_changed: usize,
+    eval: EvalReport,
 }
 
 #[derive(Serialize)]
 struct Timings {
     load_model_seconds: f64,
+    /// Loading the neural model (`--quality best`).
+    load_neural_seconds: Option<f64>,
     load_wordnet_seconds: f64,
     read_corpus_seconds: f64,
     spin_seconds: f64,
@@ -216,6 +236,9 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<u8> {
     let model = args.model.load()?;
     let load_model_seconds = t.elapsed().as_secs_f64();
     let t = Instant::now();
+    let neural = args.quality.load()?;
+    let load_neural_seconds: Option<f64> = neural.as_ref().map(|_| t.elapsed().as_secs_f64());
+    let t = Instant::now();
     // The spinners borrow WordNet for the whole run; leaking it gives them a
     // 'static borrow without threading a lifetime through every condition.
     let wn: &'static unspin::wordnet::WordNet =
@@ -282,34 +305,52 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<u8> {
 
         // Score (parallel).
         let t = Instant::now();
-        let reports: Vec<EvalReport> = pool.install(|| {
-            (0..docs.len())
-                .into_par_iter()
-                .map(|i| {
-                    let records: Option<Vec<AlignmentRecord>> = spun[i].as_ref().map(|s| {
-                        s.changes
-                            .iter()
-                            .map(|c| AlignmentRecord {
-                                orig_start: c.orig_start,
-                                orig_end: c.orig_end,
-                                spun_start: c.spun_start,
-                                spun_end: c.spun_end,
-                                original: c.original.clone(),
-                                spun: c.spun.clone(),
-                                relation: c.relation.clone(),
-                                profile: c.profile.clone(),
-                            })
-                            .collect()
-                    });
-                    evaluate(&docs[i].text, inputs[i], &outputs[i], records.as_deref())
-                })
-                .collect()
-        });
-        let mut eval = EvalReport::default();
-        for r in &reports {
-            eval.merge(r);
-        }
+        let eval = score_outputs(&pool, &docs, &spun, &inputs, &outputs);
         eval_total += t.elapsed().as_secs_f64();
+
+        // The same inputs with neural rescoring (one document at a time; the
+        // model uses every core itself).
+        let best = match &neural {
+            None => None,
+            Some(lm) => {
+                let mut restorer = Restorer::new(&model, opts.clone());
+                let cpu0 = process_cpu_seconds();
+                let t = Instant::now();
+                let mut outs = Vec::with_capacity(inputs.len());
+                let (mut rescored_slots, mut rescored_changed) = (0, 0);
+                for text in &inputs {
+                    let mut whole = unspin::restore::Restoration::default();
+                    for (offset, piece) in unspin::input::split_text(text) {
+                        whole.append(restorer.restore_best(piece, lm)?, offset);
+                        rescored_slots += restorer.rescored().len();
+                        rescored_changed += restorer
+                            .rescored()
+                            .iter()
+                            .filter(|r| r.after != r.before)
+                            .count();
+                    }
+                    outs.push(whole.text);
+                }
+                let restore_seconds = t.elapsed().as_secs_f64();
+                let restore_cpu_seconds = cpu0.zip(process_cpu_seconds()).map(|(a, b)| b - a);
+                let eval = score_outputs(&pool, &docs, &spun, &inputs, &outs);
+                log(&format!(
+                    "{} {}: best quality restored {} words in {:.1} s ({:.2} s per 1,000 words)",
+                    cond.profile,
+                    cond.rate,
+                    input_words,
+                    restore_seconds,
+                    restore_seconds * 1000.0 / input_words.max(1) as f64
+                ));
+                Some(BestRow {
+                    restore_seconds,
+                    restore_cpu_seconds,
+                    rescored_slots,
+                    rescored_changed,
+                    eval,
+                })
+            }
+        };
 
         let words_per_second = input_words as f64 / restore_seconds.max(1e-9);
         let words_per_cpu_second = restore_cpu_seconds
@@ -330,6 +371,7 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<u8> {
             words_per_cpu_second,
             spin_seconds,
             eval,
+            best,
         });
     }
 
@@ -381,6 +423,7 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<u8> {
         rows,
         timings: Timings {
             load_model_seconds,
+            load_neural_seconds,
             load_wordnet_seconds,
             read_corpus_seconds,
             spin_seconds: spin_total,
@@ -395,6 +438,44 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<u8> {
         BenchFormat::Json => println!("{}", serde_json::to_string_pretty(&report)?),
     }
     Ok(crate::EXIT_OK)
+}
+
+/// Scores restored `outputs` against the documents (in parallel).
+fn score_outputs(
+    pool: &rayon::ThreadPool,
+    docs: &[Doc],
+    spun: &[Option<unspin::spinner::Spun>],
+    inputs: &[&str],
+    outputs: &[String],
+) -> EvalReport {
+    let reports: Vec<EvalReport> = pool.install(|| {
+        (0..docs.len())
+            .into_par_iter()
+            .map(|i| {
+                let records: Option<Vec<AlignmentRecord>> = spun[i].as_ref().map(|s| {
+                    s.changes
+                        .iter()
+                        .map(|c| AlignmentRecord {
+                            orig_start: c.orig_start,
+                            orig_end: c.orig_end,
+                            spun_start: c.spun_start,
+                            spun_end: c.spun_end,
+                            original: c.original.clone(),
+                            spun: c.spun.clone(),
+                            relation: c.relation.clone(),
+                            profile: c.profile.clone(),
+                        })
+                        .collect()
+                });
+                evaluate(&docs[i].text, inputs[i], &outputs[i], records.as_deref())
+            })
+            .collect()
+    });
+    let mut eval = EvalReport::default();
+    for r in &reports {
+        eval.merge(r);
+    }
+    eval
 }
 
 /// Reads the corpus and picks documents in the order of a fixed hash of their
@@ -595,6 +676,9 @@ Ratio: restored WER / spun-input WER. Precision/recall/F1: changed words (edit p
 Clean words changed: input words equal to the reference that restore changed anyway. \
 words/s: input words over the wall time, and over the thread's CPU time, of `Restorer::restore` on one thread (tokenize, lattice, decode, EM, output), model load excluded."
     );
+    if r.rows.iter().any(|x| x.best.is_some()) {
+        best_markdown(&mut s, r);
+    }
     if let Some(news) = r.rows.iter().find(|x| x.profile == "news") {
         let _ = writeln!(s);
         let _ = writeln!(s, "### Per-relation recall (news)");
@@ -632,6 +716,90 @@ words/s: input words over the wall time, and over the thread's CPU time, of `Res
         }
     }
     s
+}
+
+/// Targets of `--quality best` (issue 6).
+const TARGET_BEST_RATIO: f64 = 0.70;
+const TARGET_BEST_SECONDS_PER_1000: f64 = 3.0;
+const TARGET_BEST_PEAK_MIB: f64 = 1e9 / (1024.0 * 1024.0);
+
+/// The side-by-side table of `--quality best`.
+fn best_markdown(s: &mut String, r: &BenchReport) {
+    let _ = writeln!(s);
+    let _ = writeln!(
+        s,
+        "### Neural rescoring (`--quality best`) against the default mode"
+    );
+    let _ = writeln!(s);
+    if let Some(t) = r.timings.load_neural_seconds {
+        let _ = writeln!(s, "Neural model loaded in {t:.2} s (not included below).");
+        let _ = writeln!(s);
+    }
+    let _ = writeln!(
+        s,
+        "| profile | rate | spun-input WER | default WER | best WER | best / default | clean words changed (default / best) | rescored slots (changed) | s per 1,000 words, best (wall / CPU) | default (wall) |"
+    );
+    let _ = writeln!(s, "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|");
+    let mut ratios = Vec::new();
+    let mut clean_ok = true;
+    let (mut words, mut secs) = (0usize, 0.0f64);
+    for row in &r.rows {
+        let Some(b) = &row.best else { continue };
+        let d = row.eval.metrics();
+        let m = b.eval.metrics();
+        let ratio = match (d.wer_output, m.wer_output) {
+            (Some(x), Some(y)) if x > 0.0 => Some(y / x),
+            _ => None,
+        };
+        if row.profile != "clean" {
+            ratios.push((format!("{} {}", row.profile, row.rate), ratio));
+        }
+        clean_ok &= m.clean_changed_rate.unwrap_or(0.0) <= d.clean_changed_rate.unwrap_or(0.0);
+        words += row.input_words;
+        secs += b.restore_seconds;
+        let per_k = |x: f64| x * 1000.0 / row.input_words.max(1) as f64;
+        let _ = writeln!(
+            s,
+            "| {} | {} | {} | {} | {} | {} | {} / {} | {} ({}) | {:.2} / {} | {:.3} |",
+            row.profile,
+            row.rate,
+            pct(d.wer_input, 2),
+            pct(d.wer_output, 2),
+            pct(m.wer_output, 2),
+            ratio.map_or("-".into(), |v| format!("{v:.3}")),
+            pct(d.clean_changed_rate, 2),
+            pct(m.clean_changed_rate, 2),
+            thousands(b.rescored_slots as u64),
+            thousands(b.rescored_changed as u64),
+            per_k(b.restore_seconds),
+            b.restore_cpu_seconds
+                .map_or("-".into(), |c| format!("{:.2}", per_k(c))),
+            per_k(row.restore_seconds),
+        );
+    }
+    let per_1000 = secs * 1000.0 / words.max(1) as f64;
+    let _ = writeln!(s);
+    let ratio_txt: Vec<String> = ratios
+        .iter()
+        .map(|(name, v)| {
+            format!(
+                "{name} {} ({})",
+                v.map_or("-".into(), |v| format!("{v:.3}")),
+                mark(v.is_some_and(|v| v <= TARGET_BEST_RATIO))
+            )
+        })
+        .collect();
+    let peak = r.peak_memory_mib;
+    let _ = writeln!(
+        s,
+        "Targets: best/default WER <= {TARGET_BEST_RATIO:.2}: {}; clean words changed no higher than default: {}; \
+at most {TARGET_BEST_SECONDS_PER_1000:.0} s per 1,000 words: {per_1000:.2} s ({}); peak memory under 1 GB: {} ({}).",
+        ratio_txt.join(", "),
+        mark(clean_ok),
+        mark(per_1000 <= TARGET_BEST_SECONDS_PER_1000),
+        peak.map_or("-".into(), |v| format!("{:.0} MB", v * 1.048_576)),
+        mark(peak.is_some_and(|v| v < TARGET_BEST_PEAK_MIB)),
+    );
 }
 
 fn describe_model(flags: &ModelFlags, model: &unspin::restore::Model) -> String {
@@ -716,6 +884,16 @@ fn thread_cpu_seconds() -> Option<f64> {
     let rest = &stat[stat.rfind(')')? + 1..];
     let f: Vec<&str> = rest.split_whitespace().collect();
     // After the command name: state is field 3, utime 14, stime 15.
+    let utime: f64 = f.get(11)?.parse().ok()?;
+    let stime: f64 = f.get(12)?.parse().ok()?;
+    Some((utime + stime) / 100.0)
+}
+
+/// User + system CPU time of the whole process, every thread (from /proc/self/stat).
+fn process_cpu_seconds() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    let rest = &stat[stat.rfind(')')? + 1..];
+    let f: Vec<&str> = rest.split_whitespace().collect();
     let utime: f64 = f.get(11)?.parse().ok()?;
     let stime: f64 = f.get(12)?.parse().ok()?;
     Some((utime + stime) / 100.0)
@@ -807,6 +985,7 @@ mod tests {
             format: BenchFormat::Markdown,
             quiet: true,
             model: ModelFlags::default(),
+            quality: Default::default(),
         };
         let e = run(&args).unwrap_err().to_string();
         assert!(e.contains("scripts/build-corpus.sh"), "{e}");

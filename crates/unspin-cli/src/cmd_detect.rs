@@ -50,7 +50,8 @@ unspin detect article.txt                   verdict, marked words and evidence\n
 unspin detect -l -r corpus/                 list the spun files under a folder\n  \
 unspin detect -q post.txt && echo spun      exit status only\n  \
 unspin detect --jsonl docs.jsonl --format json --jobs 2 > scores.jsonl\n  \
-unspin detect --format html *.txt > report.html\n\n\
+unspin detect --format html *.txt > report.html\n  \
+unspin detect --quality best article.txt    likely originals from neural rescoring (implies --restore)\n\n\
 Folders are searched recursively (hidden files and folders are skipped).\n\
 Exit status, like grep: 0 spun text found; 1 none found; 2 error (with -q, 0 wins once spun text is found).")]
 pub struct DetectArgs {
@@ -95,6 +96,11 @@ pub struct DetectArgs {
     pub calibration: Option<PathBuf>,
     #[command(flatten)]
     pub model: ModelFlags,
+    /// `--quality best` refines the word-level scores and likely originals
+    /// with the neural restorer (it implies --restore); the document
+    /// probability is the calibrated fast score in both modes.
+    #[command(flatten)]
+    pub quality: crate::quality::QualityFlags,
 }
 
 fn parse_unit(s: &str) -> Result<f32, String> {
@@ -249,10 +255,12 @@ struct Engine<'m> {
     opts: DetectOptions,
     restore: bool,
     threshold: Option<f32>,
+    /// The neural model for `--quality best`.
+    scorer: Option<&'m dyn unspin::rescore::ContextScorer>,
 }
 
 impl<'m> Engine<'m> {
-    fn score(&self, text: &str, restorer: &mut Option<Restorer<'m>>) -> Detection {
+    fn score(&self, text: &str, restorer: &mut Option<Restorer<'m>>) -> anyhow::Result<Detection> {
         let mut det = self.detector.detect(text, &self.opts);
         if let Some(t) = self.threshold {
             det.threshold = t;
@@ -261,9 +269,14 @@ impl<'m> Engine<'m> {
         if self.restore && det.spun {
             let model = self.detector.model();
             let r = restorer.get_or_insert_with(|| Restorer::new(model, Options::default()));
-            self.detector.refine(text, &mut det, r, &self.opts);
+            match self.scorer {
+                Some(s) => self
+                    .detector
+                    .refine_best(text, &mut det, r, s, &self.opts)?,
+                None => self.detector.refine(text, &mut det, r, &self.opts),
+            }
         }
-        det
+        Ok(det)
     }
 }
 
@@ -271,12 +284,16 @@ fn run_inner(args: &DetectArgs, state: &mut State) -> anyhow::Result<()> {
     set_jobs(args.jobs)?;
     let model = args.model.load()?;
     let calib = load_calibration(args.calibration.as_deref())?;
-    let word_threshold = if args.restore {
+    let listing = args.quiet || args.files_with_matches;
+    // The document probability does not depend on the quality mode, so
+    // listing modes never need the neural model.
+    let neural = if listing { None } else { args.quality.load()? };
+    let restore = args.restore || neural.is_some();
+    let word_threshold = if restore {
         calib.restore_word_threshold as f32
     } else {
         calib.word_threshold as f32
     };
-    let listing = args.quiet || args.files_with_matches;
     let engine = Engine {
         detector: Detector::new(&model, calib),
         opts: DetectOptions {
@@ -285,8 +302,11 @@ fn run_inner(args: &DetectArgs, state: &mut State) -> anyhow::Result<()> {
             word_floor: 0.05,
             words: !listing,
         },
-        restore: args.restore && !listing,
+        restore: restore && !listing,
         threshold: args.threshold,
+        scorer: neural
+            .as_ref()
+            .map(|n| n as &dyn unspin::rescore::ContextScorer),
     };
     let mut errors = Vec::new();
     let inputs = collect_inputs(&args.files, &mut errors);
@@ -374,7 +394,7 @@ fn score_input<'m>(
     let name = input.name();
     let bytes = input.read()?;
     let text = unspin::input::check_text(&bytes, &name)?;
-    let det = engine.score(text, restorer);
+    let det = engine.score(text, restorer)?;
     Ok(Scored {
         name,
         id: None,
@@ -490,7 +510,7 @@ fn score_line<'m>(
     if text.contains('\0') {
         bail!("{label}: binary data (NUL byte); unspin reads UTF-8 text");
     }
-    let det = engine.score(text, restorer);
+    let det = engine.score(text, restorer)?;
     Ok(Scored {
         name: label,
         id: v.get("id").cloned(),

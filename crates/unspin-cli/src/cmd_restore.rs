@@ -10,6 +10,8 @@ use unspin::input::ChunkReader;
 use unspin::restore::{Model, Options, Restoration, Restorer};
 
 use crate::models::ModelFlags;
+use crate::quality::{restore_document, restore_piece, QualityFlags};
+use unspin::rescore::ContextScorer;
 
 /// Output formats of `unspin restore`.
 #[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
@@ -38,7 +40,8 @@ unspin restore article.txt                 restore a file to stdout\n  \
 curl -s URL | unspin restore --format diff  show what changed\n  \
 unspin restore --format json a.txt | jq '.changes[] | {spun, original, confidence}'\n  \
 unspin restore --jsonl corpus.jsonl --jobs 2 > restored.jsonl\n  \
-unspin restore --out-dir restored/ docs/*.txt\n\n\
+unspin restore --out-dir restored/ docs/*.txt\n  \
+unspin restore --quality best article.txt  neural rescoring (bash scripts/install-neural-model.sh first)\n\n\
 Exit codes: 0 success; 1 error (bad input, unreadable file, corrupt model); 2 usage error.")]
 pub struct RestoreArgs {
     /// Input files ('-' or nothing: standard input).
@@ -91,6 +94,8 @@ pub struct RestoreArgs {
     pub max_candidates: usize,
     #[command(flatten)]
     pub model: ModelFlags,
+    #[command(flatten)]
+    pub quality: QualityFlags,
 }
 
 fn parse_unit(s: &str) -> Result<f32, String> {
@@ -113,6 +118,8 @@ pub fn run(args: &RestoreArgs) -> anyhow::Result<u8> {
             .build_global();
     }
     let model = args.model.load()?;
+    let neural = args.quality.load()?;
+    let scorer = neural.as_ref().map(|n| n as &dyn ContextScorer);
     let opts = Options {
         min_confidence: args.min_confidence,
         lm_weight: args.lm_weight,
@@ -138,18 +145,18 @@ pub fn run(args: &RestoreArgs) -> anyhow::Result<u8> {
             bail!("--jsonl writes JSON lines to standard output: use --format text or json, without --out-dir");
         }
         for p in &inputs {
-            restore_jsonl(&model, &opts, p, args)?;
+            restore_jsonl(&model, &opts, scorer, p, args)?;
         }
         return Ok(crate::EXIT_OK);
     }
     if inputs.len() == 1 && args.out_dir.is_none() {
         let stdout = std::io::stdout();
         let mut out = BufWriter::new(stdout.lock());
-        restore_stream(&model, &opts, &inputs[0], args, &mut out)?;
+        restore_stream(&model, &opts, scorer, &inputs[0], args, &mut out)?;
         out.flush()?;
         return Ok(crate::EXIT_OK);
     }
-    restore_many(&model, &opts, &inputs, args)
+    restore_many(&model, &opts, scorer, &inputs, args)
 }
 
 fn open(path: &Path) -> anyhow::Result<(Box<dyn Read + Send>, String)> {
@@ -167,6 +174,7 @@ fn open(path: &Path) -> anyhow::Result<(Box<dyn Read + Send>, String)> {
 fn restore_stream(
     model: &Model,
     opts: &Options,
+    scorer: Option<&dyn ContextScorer>,
     path: &Path,
     args: &RestoreArgs,
     out: &mut dyn Write,
@@ -182,7 +190,7 @@ fn restore_stream(
     let mut whole_in = String::new();
     let mut whole = Restoration::default();
     while let Some((offset, chunk)) = chunks.next_chunk()? {
-        let r = restorer.restore(&chunk);
+        let r = restore_piece(&mut restorer, &chunk, scorer)?;
         match args.format {
             Format::Text => out.write_all(r.text.as_bytes())?,
             Format::Diff => out.write_all(unspin::render::diff(&chunk, &r, color).as_bytes())?,
@@ -224,6 +232,7 @@ fn progress(len: u64, args: &RestoreArgs, what: &str) -> indicatif::ProgressBar 
 fn restore_many(
     model: &Model,
     opts: &Options,
+    scorer: Option<&dyn ContextScorer>,
     inputs: &[PathBuf],
     args: &RestoreArgs,
 ) -> anyhow::Result<u8> {
@@ -252,7 +261,7 @@ fn restore_many(
         .map_init(
             || Restorer::new(model, opts.clone()),
             |restorer, path| {
-                let res = restore_file(restorer, path, args);
+                let res = restore_file(restorer, scorer, path, args);
                 pb.inc(1);
                 res.map(|bytes| (path.clone(), bytes))
             },
@@ -293,6 +302,7 @@ fn out_path(dir: &Path, input: &Path, format: Format) -> PathBuf {
 
 fn restore_file(
     restorer: &mut Restorer,
+    scorer: Option<&dyn ContextScorer>,
     path: &Path,
     args: &RestoreArgs,
 ) -> anyhow::Result<Vec<u8>> {
@@ -302,7 +312,7 @@ fn restore_file(
         .read_to_end(&mut bytes)
         .with_context(|| name.clone())?;
     let text = unspin::input::check_text(&bytes, &name)?;
-    let whole = restorer.restore_document(text);
+    let whole = restore_document(restorer, text, scorer)?;
     Ok(match args.format {
         Format::Text => whole.text.into_bytes(),
         Format::Diff => {
@@ -322,6 +332,7 @@ fn restore_file(
 fn restore_jsonl(
     model: &Model,
     opts: &Options,
+    scorer: Option<&dyn ContextScorer>,
     path: &Path,
     args: &RestoreArgs,
 ) -> anyhow::Result<()> {
@@ -337,7 +348,7 @@ fn restore_jsonl(
             .map_init(
                 || Restorer::new(model, opts.clone()),
                 |restorer, (lineno, line)| {
-                    restore_json_line(restorer, line, &name, *lineno, args.format)
+                    restore_json_line(restorer, scorer, line, &name, *lineno, args.format)
                 },
             )
             .collect();
@@ -378,6 +389,7 @@ fn restore_jsonl(
 
 fn restore_json_line(
     restorer: &mut Restorer,
+    scorer: Option<&dyn ContextScorer>,
     line: &str,
     name: &str,
     lineno: usize,
@@ -389,7 +401,7 @@ fn restore_json_line(
         .get("text")
         .and_then(|t| t.as_str())
         .with_context(|| format!("{name}:{lineno}: no string field \"text\""))?;
-    let whole = restorer.restore_document(text);
+    let whole = restore_document(restorer, text, scorer)?;
     let out = if format == Format::Json {
         unspin::render::restoration_json(&whole, None, v.get("id"))
     } else {

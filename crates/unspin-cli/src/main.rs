@@ -11,6 +11,7 @@ mod cmd_restore;
 mod cmd_serve;
 mod cmd_spin;
 mod models;
+mod quality;
 
 use std::process::ExitCode;
 

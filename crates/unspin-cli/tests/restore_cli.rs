@@ -964,3 +964,84 @@ fn one_huge_line_streams_correctly() {
         assert!(elapsed < Duration::from_secs(60), "took {elapsed:?}");
     }
 }
+
+/// `--quality best` without the neural model: one line saying how to install it.
+#[test]
+fn quality_best_without_the_model_says_how_to_install_it() {
+    let out = Command::cargo_bin("unspin")
+        .unwrap()
+        .env("UNSPIN_NEURAL_MODEL", "/nonexistent/SmolLM2.gguf")
+        .args(["restore", "--quality", "best"])
+        .write_stdin("helium said the caller rules would beryllium published.\n")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("install-neural-model.sh"), "{err}");
+    // detect names it too, unless only listing (the document score does not need it).
+    let out = Command::cargo_bin("unspin")
+        .unwrap()
+        .env("UNSPIN_NEURAL_MODEL", "/nonexistent/SmolLM2.gguf")
+        .args(["detect", "--quality", "best"])
+        .write_stdin("helium said the caller rules would beryllium published.\n")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8(out.stderr)
+        .unwrap()
+        .contains("install-neural-model.sh"));
+}
+
+/// `--quality best` with the installed model (skipped, with the reason, when absent; CI installs it).
+#[test]
+fn quality_best_restores_with_the_neural_model() {
+    let path = unspin_neural_default_path();
+    if !path.is_file() {
+        eprintln!("skipped: neural model not installed at {} (run `bash scripts/install-neural-model.sh`)", path.display());
+        return;
+    }
+    let input = "helium said the caller rules would beryllium published connected Monday, arsenic planned.\n";
+    let out = Command::cargo_bin("unspin")
+        .unwrap()
+        .args(["restore", "--quality", "best", "--format", "json"])
+        .write_stdin(input)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let text = v["text"].as_str().unwrap();
+    assert!(
+        text.starts_with("he said the new rules would be published on Monday"),
+        "{text}"
+    );
+    let out = Command::cargo_bin("unspin")
+        .unwrap()
+        .args(["detect", "--quality", "best", "--format", "json"])
+        .write_stdin(input)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn unspin_neural_default_path() -> std::path::PathBuf {
+    if let Some(p) = std::env::var_os("UNSPIN_NEURAL_MODEL").filter(|p| !p.is_empty()) {
+        return p.into();
+    }
+    let data = std::env::var_os("XDG_DATA_HOME")
+        .filter(|p| !p.is_empty())
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| {
+            std::path::PathBuf::from(std::env::var_os("HOME").unwrap()).join(".local/share")
+        });
+    data.join("unspin/neural/SmolLM2-135M-Instruct.Q4_1.gguf")
+}

