@@ -755,8 +755,11 @@ fn best_markdown(s: &mut String, r: &BenchReport) {
             ratios.push((format!("{} {}", row.profile, row.rate), ratio));
         }
         clean_ok &= m.clean_changed_rate.unwrap_or(0.0) <= d.clean_changed_rate.unwrap_or(0.0);
-        words += row.input_words;
-        secs += b.restore_seconds;
+        // The time target is for spun articles (clean text costs nothing).
+        if row.profile == "news" {
+            words += row.input_words;
+            secs += b.restore_seconds;
+        }
         let per_k = |x: f64| x * 1000.0 / row.input_words.max(1) as f64;
         let _ = writeln!(
             s,
@@ -793,7 +796,7 @@ fn best_markdown(s: &mut String, r: &BenchReport) {
     let _ = writeln!(
         s,
         "Targets: best/default WER <= {TARGET_BEST_RATIO:.2}: {}; clean words changed no higher than default: {}; \
-at most {TARGET_BEST_SECONDS_PER_1000:.0} s per 1,000 words: {per_1000:.2} s ({}); peak memory under 1 GB: {} ({}).",
+at most {TARGET_BEST_SECONDS_PER_1000:.0} s per 1,000 words of news-spun text (wall): {per_1000:.2} s ({}); peak memory under 1 GB: {} ({}).",
         ratio_txt.join(", "),
         mark(clean_ok),
         mark(per_1000 <= TARGET_BEST_SECONDS_PER_1000),

@@ -647,7 +647,7 @@ impl<'m> Restorer<'m> {
             let p_syn = sections.get(section_idx).map_or(0.0, |s| s.synonym_prob);
             if p_spun < 0.5 && p_syn >= 0.5 {
                 if let Some(d) = &syn {
-                    if let Some(c) = self.synonym_change(text, &tokens, i, d, p_syn) {
+                    if let Some(c) = self.synonym_change(text, tokens, i, d, p_syn) {
                         changes.push(c);
                     }
                 }
@@ -682,13 +682,13 @@ impl<'m> Restorer<'m> {
                 start: info.start,
                 end: info.end,
                 spun: spun_text.to_string(),
-                original: self.alt_text(text, &tokens, info, chosen),
+                original: self.alt_text(text, tokens, info, chosen),
                 confidence,
                 relation: self.relation(info, chosen),
                 alternatives: alts
                     .iter()
                     .map(|&(a, p)| Alternative {
-                        text: self.alt_text(text, &tokens, info, a),
+                        text: self.alt_text(text, tokens, info, a),
                         prob: p,
                     })
                     .collect(),
