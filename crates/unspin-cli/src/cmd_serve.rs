@@ -22,6 +22,7 @@ pub enum Log {
 GET  /                 web page: paste or drop a text, review and accept the restored words\n  \
 POST /v1/restore       text/plain or {\"text\": ..}: the JSON of `unspin restore --format json`\n  \
 POST /v1/detect        text/plain or {\"text\": ..}: the JSON of `unspin detect --format json`\n  \
+POST /v1/trace         text/plain or {\"text\": ..}: sources in the --index (the report of `unspin trace --format json`)\n  \
 POST /v2/check         LanguageTool-compatible check (form fields text or data, and language)\n  \
 GET  /v2/languages     LanguageTool-compatible language list\n  \
 GET  /healthz          liveness and the model in use\n  \
@@ -53,6 +54,9 @@ pub struct ServeArgs {
     /// Log format.
     #[arg(long, value_enum, default_value_t = Log::Json)]
     pub log: Log,
+    /// Trace index for POST /v1/trace (built with `unspin index add`; it may grow while served).
+    #[arg(long, value_name = "INDEX")]
+    pub index: Option<std::path::PathBuf>,
     /// Calibration file from `unspin-build calibrate` (default: the embedded one).
     #[arg(long, value_name = "FILE", env = "UNSPIN_CALIBRATION")]
     pub calibration: Option<std::path::PathBuf>,
@@ -102,7 +106,11 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<u8> {
     };
     // The model lives as long as the process; every request borrows it.
     let model: &'static unspin::restore::Model = Box::leak(Box::new(model));
-    let engine = Arc::new(unspin_server::Engine::new(model, calibration));
+    let mut engine = unspin_server::Engine::new(model, calibration);
+    if let Some(path) = &args.index {
+        engine = engine.with_tracer(unspin_server::engine::Tracer::open(path)?);
+    }
+    let engine = Arc::new(engine);
     let defaults = unspin_server::Config::default();
     let timeout = Duration::from_secs_f64(args.timeout);
     let config = unspin_server::Config {

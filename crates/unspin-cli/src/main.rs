@@ -7,9 +7,12 @@
 mod cmd_bench;
 mod cmd_detect;
 mod cmd_eval;
+mod cmd_index;
 mod cmd_restore;
 mod cmd_serve;
 mod cmd_spin;
+mod cmd_trace;
+mod cmd_trace_bench;
 mod models;
 mod quality;
 
@@ -32,7 +35,7 @@ pub const EXIT_USAGE: u8 = 2;
     long_about = "Find machine-spun English text and restore the original wording.\n\n\
 Works offline with the embedded default model (WordNet 3.0 channel, CMU Sphinx en-us trigram LM).",
     after_help = "Exit codes: 0 success; 1 error (bad input, unreadable file, corrupt model); 2 usage error.\n\
-`unspin detect` exits like grep: 0 spun text found, 1 none found, 2 error."
+`unspin detect` and `unspin trace` exit like grep: 0 found, 1 none found, 2 error."
 )]
 struct Cli {
     #[command(subcommand)]
@@ -58,6 +61,13 @@ enum Command {
     Bench(cmd_bench::BenchArgs),
     /// Serve the JSON API, a LanguageTool-compatible endpoint and a web page over HTTP.
     Serve(cmd_serve::ServeArgs),
+    /// Build and inspect a trace index of original documents.
+    Index(cmd_index::IndexArgs),
+    /// Find the sources of spun copies in a trace index (exit 0 found, 1 none, 2 error).
+    Trace(cmd_trace::TraceArgs),
+    /// Measure tracing on a synthetic index of up to millions of documents.
+    #[command(hide = true)]
+    TraceBench(cmd_trace_bench::TraceBenchArgs),
 }
 
 fn main() -> ExitCode {
@@ -93,6 +103,9 @@ fn main() -> ExitCode {
         Command::Model(a) => models::run(&a),
         Command::Bench(a) => cmd_bench::run(&a),
         Command::Serve(a) => cmd_serve::run(&a),
+        Command::Index(a) => cmd_index::run(&a),
+        Command::Trace(a) => cmd_trace::run(&a),
+        Command::TraceBench(a) => cmd_trace_bench::run(&a),
     };
     match result {
         Ok(code) => ExitCode::from(code),

@@ -21,7 +21,7 @@ use axum::routing::{get, post};
 use axum::Router;
 use serde::de::DeserializeOwned;
 
-use crate::engine::{DetectParams, Engine, RestoreParams, Validate};
+use crate::engine::{DetectParams, Engine, RestoreParams, TraceParams, Validate};
 use crate::error::{ApiError, ErrorCode};
 use crate::input::{body_kind, parse_text_input, read_body, BodyKind, TextInput};
 use crate::limits::Pool;
@@ -35,6 +35,7 @@ pub const ROUTES: &[&str] = &[
     "/metrics",
     "/v1/restore",
     "/v1/detect",
+    "/v1/trace",
     "/v2/check",
     "/v2/languages",
 ];
@@ -108,6 +109,7 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/metrics", get(metrics))
         .route("/v1/restore", post(restore))
         .route("/v1/detect", post(detect))
+        .route("/v1/trace", post(trace))
         .route(
             "/v2/check",
             post(crate::languagetool::check).get(crate::languagetool::check),
@@ -168,6 +170,35 @@ async fn detect(State(app): State<Arc<App>>, req: Request) -> Result<Response, A
             (serde_json::to_vec(&v).unwrap_or_default(), det.words)
         })
         .await?;
+    Ok(json_bytes(StatusCode::OK, bytes))
+}
+
+/// `POST /v1/trace`: the sources of the text in the server's trace index,
+/// as the `report` of `unspin trace --format json`.
+async fn trace(State(app): State<Arc<App>>, req: Request) -> Result<Response, ApiError> {
+    if !app.engine.can_trace() {
+        return Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "no_index",
+            "this server has no trace index; start it with `unspin serve --index INDEX`",
+        ));
+    }
+    let input: TextInput<TraceParams> = app.text_input(req).await?;
+    let result = app
+        .work("/v1/trace", move |engine| {
+            let words = input.text.split_whitespace().count();
+            let r = engine.trace(&input.text, &input.params).map(|rep| {
+                let mut v = serde_json::to_value(&rep).unwrap_or_default();
+                if let (Some(id), Some(obj)) = (input.id, v.as_object_mut()) {
+                    obj.insert("id".into(), id);
+                }
+                serde_json::to_vec(&v).unwrap_or_default()
+            });
+            (r, words)
+        })
+        .await?;
+    let bytes =
+        result.map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "index_error", e))?;
     Ok(json_bytes(StatusCode::OK, bytes))
 }
 

@@ -26,6 +26,20 @@ pub struct DetectParams {
     pub evidence: Option<usize>,
 }
 
+/// Options of a trace request.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TraceParams {
+    /// Most sources reported (default 5, at most 100).
+    pub max_results: Option<usize>,
+    /// Report sources scoring at least this (evidence in nats; default: the CLI's default).
+    pub min_score: Option<f32>,
+    /// Restore the text first for extra fingerprints (default true).
+    pub restore: Option<bool>,
+    /// Include the passages' text (default true).
+    pub passage_text: Option<bool>,
+}
+
 /// Checks request options once they are parsed.
 pub trait Validate {
     /// A one-line reason when an option is out of range.
@@ -42,6 +56,21 @@ fn unit(name: &str, v: Option<f32>) -> Result<(), String> {
 impl Validate for RestoreParams {
     fn validate(&self) -> Result<(), String> {
         unit("min_confidence", self.min_confidence)
+    }
+}
+
+impl Validate for TraceParams {
+    fn validate(&self) -> Result<(), String> {
+        match self.max_results {
+            Some(n) if n == 0 || n > 100 => {
+                return Err("max_results must be between 1 and 100".into())
+            }
+            _ => {}
+        }
+        match self.min_score {
+            Some(x) if !x.is_finite() => Err("min_score must be a finite number".into()),
+            _ => Ok(()),
+        }
     }
 }
 
@@ -62,11 +91,30 @@ thread_local! {
         const { std::cell::RefCell::new(None) };
 }
 
+/// A trace index and the fingerprinter that matches it.
+pub struct Tracer {
+    reader: unspin_index::Reader,
+    fingerprinter: unspin::fingerprint::Fingerprinter,
+}
+
+impl Tracer {
+    /// Opens the index at `path` for reading (other processes may add to it meanwhile).
+    pub fn open(path: &std::path::Path) -> Result<Self, unspin_index::IndexError> {
+        let reader = unspin_index::Index::open_reader(path)?;
+        let fingerprinter = reader.snapshot()?.fingerprinter()?;
+        Ok(Self {
+            reader,
+            fingerprinter,
+        })
+    }
+}
+
 /// The shared model and what every request derives from it.
 pub struct Engine {
     model: &'static Model,
     detector: Detector<'static>,
     restore_options: Options,
+    tracer: Option<Tracer>,
 }
 
 impl Engine {
@@ -77,7 +125,56 @@ impl Engine {
             model,
             detector: Detector::new(model, calibration),
             restore_options: Options::default(),
+            tracer: None,
         }
+    }
+
+    /// The engine with a trace index for `/v1/trace`.
+    pub fn with_tracer(mut self, tracer: Tracer) -> Self {
+        self.tracer = Some(tracer);
+        self
+    }
+
+    /// Whether `/v1/trace` has an index.
+    pub fn can_trace(&self) -> bool {
+        self.tracer.is_some()
+    }
+
+    /// Ranks the sources of `text` in the trace index (each request reads
+    /// the index's latest commit).
+    pub fn trace(
+        &self,
+        text: &str,
+        params: &TraceParams,
+    ) -> Result<unspin_index::report::TraceReport, String> {
+        let t = self
+            .tracer
+            .as_ref()
+            .ok_or("this server has no trace index")?;
+        let snap = t.reader.snapshot().map_err(|e| e.to_string())?;
+        let opts = unspin::trace::TraceOptions {
+            min_score: params.min_score.unwrap_or(unspin::trace::DEFAULT_MIN_SCORE),
+            max_results: params.max_results.unwrap_or(5),
+            ..unspin::trace::TraceOptions::default()
+        };
+        let fp = &t.fingerprinter;
+        let (query, result) = if params.restore.unwrap_or(true) {
+            self.with_restorer(self.restore_options.clone(), |r| {
+                unspin::trace::trace_text(fp, Some(r), text, &snap, &opts)
+            })
+        } else {
+            unspin::trace::trace_text(fp, None, text, &snap, &opts)
+        }
+        .map_err(|e| e.to_string())?;
+        unspin_index::report::report(
+            &snap,
+            fp,
+            text,
+            &query,
+            &result,
+            params.passage_text.unwrap_or(true),
+        )
+        .map_err(|e| e.to_string())
     }
 
     /// The model in use.

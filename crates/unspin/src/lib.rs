@@ -10,6 +10,7 @@ pub mod container;
 pub mod decode;
 pub mod detect;
 pub mod eval;
+pub mod fingerprint;
 pub mod input;
 pub mod lexicon;
 pub mod lm;
@@ -19,6 +20,7 @@ pub mod rescore;
 pub mod restore;
 pub mod spinner;
 pub mod token;
+pub mod trace;
 pub mod wordnet;
 
 /// Errors reported by the library. Every variant renders as one line.

@@ -1,0 +1,140 @@
+//! Adding many documents: the caller's thread reads documents and computes
+//! their fingerprints in parallel (rayon), chunk by chunk, while a writer
+//! thread adds the previous chunk to the index in input order.
+
+use std::sync::mpsc::sync_channel;
+
+use rayon::prelude::*;
+use unspin::fingerprint::{Channels, Fingerprint, Fingerprinter, Scratch};
+
+use crate::sources::SourceDoc;
+use crate::{Added, IndexError, NewDoc, Writer};
+
+/// Counts of a bulk add.
+#[derive(Clone, Copy, Debug, Default, PartialEq, serde::Serialize)]
+pub struct AddSummary {
+    pub added: u64,
+    pub replaced: u64,
+    pub unchanged: u64,
+    /// Inputs that could not be read (reported through the error callback).
+    pub failed: u64,
+    /// Bytes of text fingerprinted.
+    pub bytes: u64,
+    /// CPU seconds of the writer thread (Linux; 0 elsewhere).
+    pub writer_cpu_s: f64,
+}
+
+impl Eq for AddSummary {}
+
+/// CPU nanoseconds of the calling thread (Linux; 0 elsewhere).
+pub fn thread_cpu_ns() -> u64 {
+    std::fs::read_to_string("/proc/thread-self/schedstat")
+        .ok()
+        .and_then(|s| s.split_whitespace().next()?.parse().ok())
+        .unwrap_or(0)
+}
+
+/// Documents per parallel chunk.
+pub const CHUNK: usize = 2048;
+
+/// A chunk of documents ready to be added: each with its fingerprints and text length.
+pub type Chunk = Vec<(NewDoc, Fingerprint, u64)>;
+
+/// Adds the chunks `produce` returns (until it returns `None`) on a writer
+/// thread, while `produce` prepares the next ones on the caller's thread.
+/// `on_chunk` sees the running summary after each chunk is added.
+pub fn add_pipelined(
+    writer: &mut Writer,
+    mut produce: impl FnMut() -> Option<Chunk>,
+    on_chunk: impl Fn(&AddSummary) + Sync,
+) -> Result<AddSummary, IndexError> {
+    let (tx, rx) = sync_channel::<Chunk>(2);
+    std::thread::scope(|s| {
+        let consumer = s.spawn(|| -> Result<AddSummary, IndexError> {
+            let cpu = thread_cpu_ns();
+            let mut sum = AddSummary::default();
+            for chunk in rx {
+                for (doc, fp, bytes) in &chunk {
+                    match writer.add(doc, fp)? {
+                        Added::New(_) => sum.added += 1,
+                        Added::Replaced(_) => sum.replaced += 1,
+                        Added::Unchanged(_) => sum.unchanged += 1,
+                    }
+                    sum.bytes += bytes;
+                }
+                on_chunk(&sum);
+            }
+            sum.writer_cpu_s = thread_cpu_ns().saturating_sub(cpu) as f64 / 1e9;
+            Ok(sum)
+        });
+        while let Some(chunk) = produce() {
+            if tx.send(chunk).is_err() {
+                // The writer stopped on an error; join reports it.
+                break;
+            }
+        }
+        drop(tx);
+        consumer
+            .join()
+            .unwrap_or_else(|_| Err(IndexError::Db("the index writer thread panicked".into())))
+    })
+}
+
+/// Fingerprints documents in parallel.
+pub fn fingerprint_all(fp: &Fingerprinter, texts: &[&str]) -> Vec<Fingerprint> {
+    texts
+        .par_iter()
+        .map_init(Scratch::default, |scratch, text| {
+            let mut f = Fingerprint::default();
+            fp.fingerprint_into(text, Channels::ALL, scratch, &mut f);
+            f
+        })
+        .collect()
+}
+
+/// Adds `docs` to `writer` ([`add_pipelined`] with chunks of [`CHUNK`]).
+/// Unreadable inputs go to `on_error` (on the caller's thread) and are
+/// skipped.
+pub fn add_all(
+    writer: &mut Writer,
+    fp: &Fingerprinter,
+    docs: impl Iterator<Item = Result<SourceDoc, String>>,
+    on_progress: impl Fn(&AddSummary) + Sync,
+    mut on_error: impl FnMut(String),
+) -> Result<AddSummary, IndexError> {
+    let mut docs = docs.peekable();
+    let mut failed = 0;
+    let produce = || {
+        docs.peek()?;
+        let mut chunk: Vec<SourceDoc> = Vec::with_capacity(CHUNK);
+        for d in docs.by_ref() {
+            match d {
+                Ok(d) => {
+                    chunk.push(d);
+                    if chunk.len() == CHUNK {
+                        break;
+                    }
+                }
+                Err(e) => {
+                    failed += 1;
+                    on_error(e);
+                }
+            }
+        }
+        let texts: Vec<&str> = chunk.iter().map(|d| d.text.as_str()).collect();
+        let fps = fingerprint_all(fp, &texts);
+        Some(
+            chunk
+                .into_iter()
+                .zip(fps)
+                .map(|(d, f)| {
+                    let n = d.text.len() as u64;
+                    (d.doc, f, n)
+                })
+                .collect(),
+        )
+    };
+    let mut sum = add_pipelined(writer, produce, on_progress)?;
+    sum.failed = failed;
+    Ok(sum)
+}

@@ -1,0 +1,245 @@
+//! Documents to index: text files, folders of them, and JSON Lines files
+//! (one `{"id": .., "text": .., ...}` object per line; the other fields are
+//! kept as metadata). Also reads an indexed document's text again for
+//! passage alignment.
+
+use std::io::{BufRead, Read, Seek, SeekFrom};
+use std::path::{Path, PathBuf};
+
+use crate::codec::{text_hash, DocRecord, Location};
+use crate::{NewDoc, NewLocation, Snapshot, TextUnavailable};
+
+/// One document read from a source.
+#[derive(Clone, Debug)]
+pub struct SourceDoc {
+    pub doc: NewDoc,
+    pub text: String,
+}
+
+/// Whether a file is read as JSON Lines (by its extension).
+pub fn is_jsonl(path: &Path) -> bool {
+    matches!(
+        path.extension().and_then(|e| e.to_str()),
+        Some("jsonl" | "ndjson")
+    )
+}
+
+/// Expands paths into files: folders recursively in name order, hidden
+/// entries skipped. Unreadable folders are reported in `errors`.
+pub fn expand_paths(paths: &[PathBuf], errors: &mut Vec<String>) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for p in paths {
+        if p.is_dir() {
+            walk(p, &mut out, errors);
+        } else {
+            out.push(p.clone());
+        }
+    }
+    out
+}
+
+fn walk(dir: &Path, out: &mut Vec<PathBuf>, errors: &mut Vec<String>) {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e) => {
+            errors.push(format!("{}: {e}", dir.display()));
+            return;
+        }
+    };
+    let mut paths: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+    paths.sort();
+    for p in paths {
+        let hidden = p
+            .file_name()
+            .and_then(|n| n.to_str())
+            .is_some_and(|n| n.starts_with('.'));
+        if hidden {
+            continue;
+        }
+        if p.is_dir() {
+            walk(&p, out, errors);
+        } else if p.is_file() {
+            out.push(p);
+        }
+    }
+}
+
+/// The absolute form of a path (so the text can be found again from
+/// another working directory).
+pub fn absolute(path: &Path) -> PathBuf {
+    std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf())
+}
+
+/// Reads a whole text file as one document (its path is its id).
+pub fn read_text_file(path: &Path) -> Result<SourceDoc, String> {
+    let name = path.display().to_string();
+    let bytes = std::fs::read(path).map_err(|e| format!("{name}: {e}"))?;
+    let text = unspin::input::check_text(&bytes, &name)
+        .map_err(|e| e.to_string())?
+        .to_string();
+    Ok(SourceDoc {
+        doc: NewDoc {
+            id: String::new(),
+            source: NewLocation::File(absolute(path)),
+            meta: String::new(),
+            text_hash: text_hash(&text),
+            text_len: text.len() as u64,
+        },
+        text,
+    })
+}
+
+/// Parses one JSON Lines record: `text` (a string) is required; `id` (a
+/// string or number) is the document's id; every other field is metadata.
+pub fn parse_json_line(line: &[u8]) -> Result<(String, String, String), String> {
+    let v: serde_json::Value =
+        serde_json::from_slice(line).map_err(|e| format!("not valid JSON ({e})"))?;
+    let serde_json::Value::Object(mut obj) = v else {
+        return Err("not a JSON object".into());
+    };
+    let text = match obj.remove("text") {
+        Some(serde_json::Value::String(s)) => s,
+        Some(_) => return Err("\"text\" is not a string".into()),
+        None => return Err("no \"text\" field".into()),
+    };
+    let id = match obj.remove("id") {
+        Some(serde_json::Value::String(s)) => s,
+        Some(serde_json::Value::Number(n)) => n.to_string(),
+        Some(serde_json::Value::Null) | None => String::new(),
+        Some(_) => return Err("\"id\" is neither a string nor a number".into()),
+    };
+    let meta = if obj.is_empty() {
+        String::new()
+    } else {
+        serde_json::Value::Object(obj).to_string()
+    };
+    Ok((id, text, meta))
+}
+
+/// Reads a JSON Lines file record by record, with each line's byte offset.
+pub struct JsonlReader {
+    reader: std::io::BufReader<std::fs::File>,
+    path: PathBuf,
+    name: String,
+    offset: u64,
+    line_no: u64,
+    buf: Vec<u8>,
+    /// Total bytes of the file (for progress).
+    pub len: u64,
+}
+
+impl JsonlReader {
+    pub fn open(path: &Path) -> Result<Self, String> {
+        let name = path.display().to_string();
+        let f = std::fs::File::open(path).map_err(|e| format!("{name}: {e}"))?;
+        let len = f.metadata().map(|m| m.len()).unwrap_or(0);
+        Ok(Self {
+            reader: std::io::BufReader::with_capacity(1 << 20, f),
+            path: absolute(path),
+            name,
+            offset: 0,
+            line_no: 0,
+            buf: Vec::new(),
+            len,
+        })
+    }
+
+    /// Bytes read so far.
+    pub fn position(&self) -> u64 {
+        self.offset
+    }
+}
+
+impl Iterator for JsonlReader {
+    /// A document, or a one-line error naming the file and line.
+    type Item = Result<SourceDoc, String>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            self.buf.clear();
+            let n = match self.reader.read_until(b'\n', &mut self.buf) {
+                Ok(0) => return None,
+                Ok(n) => n,
+                Err(e) => return Some(Err(format!("{}: {e}", self.name))),
+            };
+            let start = self.offset;
+            self.offset += n as u64;
+            self.line_no += 1;
+            let mut line = &self.buf[..];
+            while let Some((&last, rest)) = line.split_last() {
+                if last == b'\n' || last == b'\r' {
+                    line = rest;
+                } else {
+                    break;
+                }
+            }
+            if line.iter().all(|b| b.is_ascii_whitespace()) {
+                continue;
+            }
+            let at = format!("{}:{}", self.name, self.line_no);
+            let (id, text, meta) = match parse_json_line(line) {
+                Ok(v) => v,
+                Err(e) => return Some(Err(format!("{at}: {e}"))),
+            };
+            if text.trim().is_empty() {
+                return Some(Err(format!("{at}: \"text\" is empty")));
+            }
+            let Ok(len) = u32::try_from(line.len()) else {
+                return Some(Err(format!("{at}: line longer than 4 GiB")));
+            };
+            return Some(Ok(SourceDoc {
+                doc: NewDoc {
+                    id,
+                    source: NewLocation::JsonLine {
+                        file: self.path.clone(),
+                        offset: start,
+                        len,
+                    },
+                    meta,
+                    text_hash: text_hash(&text),
+                    text_len: text.len() as u64,
+                },
+                text,
+            }));
+        }
+    }
+}
+
+pub(crate) fn load_text(snap: &Snapshot, rec: &DocRecord) -> Result<String, TextUnavailable> {
+    let path_of = |file: u32| -> Result<PathBuf, TextUnavailable> {
+        snap.file_path(file)
+            .map_err(|e| TextUnavailable::Missing(e.to_string()))?
+            .ok_or_else(|| TextUnavailable::Missing(format!("file #{file} not in the index")))
+    };
+    let text = match rec.location {
+        Location::None => return Err(TextUnavailable::NotStored),
+        Location::File(f) => {
+            let path = path_of(f)?;
+            let bytes = std::fs::read(&path)
+                .map_err(|e| TextUnavailable::Missing(format!("{}: {e}", path.display())))?;
+            String::from_utf8(bytes).map_err(|_| {
+                TextUnavailable::Changed(format!("{}: no longer UTF-8", path.display()))
+            })?
+        }
+        Location::JsonLine { file, offset, len } => {
+            let path = path_of(file)?;
+            let missing =
+                |e: std::io::Error| TextUnavailable::Missing(format!("{}: {e}", path.display()));
+            let mut f = std::fs::File::open(&path).map_err(missing)?;
+            f.seek(SeekFrom::Start(offset)).map_err(missing)?;
+            let mut line = vec![0u8; len as usize];
+            f.read_exact(&mut line).map_err(|_| {
+                TextUnavailable::Changed(format!("{}: shorter than when indexed", path.display()))
+            })?;
+            parse_json_line(&line)
+                .map_err(|e| TextUnavailable::Changed(format!("{}: {e}", path.display())))?
+                .1
+        }
+    };
+    if text.len() as u64 != rec.text_len || text_hash(&text) != rec.text_hash {
+        return Err(TextUnavailable::Changed(
+            "text differs from the indexed version".into(),
+        ));
+    }
+    Ok(text)
+}
