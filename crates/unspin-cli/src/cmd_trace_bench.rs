@@ -161,6 +161,15 @@ struct IndexTimes {
     process_cpu: f64,
 }
 
+/// The load averages over 1, 5 and 15 minutes (Linux; empty elsewhere).
+fn load_average() -> String {
+    let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    load.split_whitespace()
+        .take(3)
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 /// CPU seconds of this process so far (Linux; 0 elsewhere).
 fn process_cpu_s() -> f64 {
     let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
@@ -278,6 +287,8 @@ struct Outcome {
     truth_first: Vec<bool>,
     best_scores: Vec<f32>,
     millis: Vec<f64>,
+    /// CPU milliseconds of the querying thread (robust to other load on the machine).
+    cpu_millis: Vec<f64>,
     words: usize,
 }
 
@@ -303,10 +314,14 @@ struct Querier<'a> {
 }
 
 impl Querier<'_> {
-    fn run(&mut self, snap: &Snapshot, text: &str) -> anyhow::Result<(TraceResult, f64)> {
+    /// Traces `text`: the result, wall and CPU milliseconds.
+    fn run(&mut self, snap: &Snapshot, text: &str) -> anyhow::Result<(TraceResult, f64, f64)> {
+        let cpu = unspin_index::bulk::thread_cpu_ns();
         let clock = Instant::now();
         let (_, r) = trace_text(self.fp, self.restorer.as_mut(), text, snap, &self.opts)?;
-        Ok((r, clock.elapsed().as_secs_f64() * 1000.0))
+        let wall = clock.elapsed().as_secs_f64() * 1000.0;
+        let cpu = unspin_index::bulk::thread_cpu_ns().saturating_sub(cpu) as f64 / 1e6;
+        Ok((r, wall, cpu))
     }
 
     fn spun(
@@ -316,9 +331,10 @@ impl Querier<'_> {
         truth: u32,
         text: &str,
     ) -> anyhow::Result<()> {
-        let (r, ms) = self.run(snap, text)?;
+        let (r, ms, cpu) = self.run(snap, text)?;
         o.queries += 1;
         o.millis.push(ms);
+        o.cpu_millis.push(cpu);
         o.words += text.split_whitespace().count();
         let rank = r.matches.iter().position(|m| m.doc == truth);
         let truth_score = rank.map_or(f32::NEG_INFINITY, |k| r.matches[k].score);
@@ -339,9 +355,10 @@ impl Querier<'_> {
     }
 
     fn unrelated(&mut self, snap: &Snapshot, o: &mut Outcome, text: &str) -> anyhow::Result<()> {
-        let (r, ms) = self.run(snap, text)?;
+        let (r, ms, cpu) = self.run(snap, text)?;
         o.queries += 1;
         o.millis.push(ms);
+        o.cpu_millis.push(cpu);
         o.words += text.split_whitespace().count();
         let best = r.matches.first().map_or(f32::NEG_INFINITY, |m| m.score);
         o.best_scores.push(best);
@@ -355,6 +372,10 @@ impl Querier<'_> {
 struct Row {
     size: u64,
     times: IndexTimes,
+    /// Load averages (1, 5, 15 min) before and after indexing, and after the queries.
+    load_before_index: String,
+    load_after_index: String,
+    load_after_queries: String,
     cumulative_index_s: f64,
     stats: unspin_index::IndexStats,
     outcomes: Vec<Outcome>,
@@ -428,6 +449,7 @@ pub fn run(args: &TraceBenchArgs) -> anyhow::Result<u8> {
     let mut prev = 0;
     let mut cumulative = 0.0;
     for &size in &args.sizes {
+        let load_before_index = load_average();
         let times = if args.reuse_index {
             IndexTimes::default()
         } else {
@@ -442,6 +464,7 @@ pub fn run(args: &TraceBenchArgs) -> anyhow::Result<u8> {
             )?
         };
         cumulative += times.total();
+        let load_after_index = load_average();
         let snap = reader.snapshot()?;
         let stats = snap.stats()?;
         eprintln!(
@@ -532,6 +555,9 @@ pub fn run(args: &TraceBenchArgs) -> anyhow::Result<u8> {
         rows.push(Row {
             size,
             times,
+            load_before_index,
+            load_after_index,
+            load_after_queries: load_average(),
             cumulative_index_s: cumulative,
             stats,
             outcomes,
@@ -565,8 +591,6 @@ fn print_report(
     restore: bool,
 ) -> anyhow::Result<()> {
     let mut o = std::io::stdout().lock();
-    let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
-    let load: Vec<&str> = load.split_whitespace().take(3).collect();
     writeln!(
         o,
         "- Command: `unspin trace-bench --sizes {} --queries {} --unrelated {} --calibration {}{}` ({:.0} s in all; load average at the end {})",
@@ -576,7 +600,7 @@ fn print_report(
         args.calibration,
         if restore { "" } else { " --no-restore" },
         total_s,
-        load.join(" ")
+        load_average()
     )?;
     writeln!(
         o,
@@ -585,13 +609,13 @@ fn print_report(
         rayon::current_num_threads()
     )?;
     writeln!(o)?;
-    writeln!(o, "| documents | added | seconds (pipeline + compaction) | docs/s | docs/s without generation | generation / fingerprint wall s (overlapped) | CPU µs/doc: all / writer thread | all steps s | index size | bytes/doc | postings/doc | segments |")?;
-    writeln!(o, "|--:|--:|--|--:|--:|--|--|--:|--:|--:|--:|--:|")?;
+    writeln!(o, "| documents | added | seconds (pipeline + compaction) | docs/s | docs/s without generation | generation / fingerprint wall s (overlapped) | CPU µs/doc: all / writer thread | all steps s | index size | bytes/doc | postings/doc | segments | load average before / after |")?;
+    writeln!(o, "|--:|--:|--|--:|--:|--|--|--:|--:|--:|--:|--:|--|")?;
     for r in rows {
         let t = &r.times;
         writeln!(
             o,
-            "| {} | {} | {:.1} + {:.1} | {:.0} | {:.0} | {:.1} / {:.1} | {:.0} / {:.0} | {:.1} | {:.1} MB | {:.0} | {:.1} | {} |",
+            "| {} | {} | {:.1} + {:.1} | {:.0} | {:.0} | {:.1} / {:.1} | {:.0} / {:.0} | {:.1} | {:.1} MB | {:.0} | {:.1} | {} | {} / {} |",
             r.size,
             t.docs,
             t.add,
@@ -606,19 +630,22 @@ fn print_report(
             r.stats.file_bytes as f64 / 1e6,
             r.stats.bytes_per_document,
             r.stats.postings as f64 / r.stats.documents.max(1) as f64,
-            r.stats.segments
+            r.stats.segments,
+            r.load_before_index,
+            r.load_after_index
         )?;
     }
     writeln!(o)?;
-    writeln!(o, "| documents | queries | kind | words (mean) | recall@1 | in top 10 | reported | truth score p1 / p5 / p50 | query ms p50 / p90 / p99 / max |")?;
-    writeln!(o, "|--:|--:|--|--:|--:|--:|--:|--|--|")?;
+    writeln!(o, "| documents | queries | kind | words (mean) | recall@1 | in top 10 | reported | truth score p1 / p5 / p50 | query wall ms p50 / p90 / p99 / max | query CPU ms p50 / p99 |")?;
+    writeln!(o, "|--:|--:|--|--:|--:|--:|--:|--|--|--|")?;
     for r in rows {
         for out in r.outcomes.iter() {
             let mut ms = out.millis.clone();
+            let mut cpu = out.cpu_millis.clone();
             let spun = !out.truth_scores.is_empty();
             writeln!(
                 o,
-                "| {} | {} | {} | {:.0} | {} | {} | {} | {} | {:.1} / {:.1} / {:.1} / {:.1} |",
+                "| {} | {} | {} | {:.0} | {} | {} | {} | {} | {:.1} / {:.1} / {:.1} / {:.1} | {:.1} / {:.1} |",
                 r.size,
                 out.queries,
                 out.name,
@@ -652,6 +679,8 @@ fn print_report(
                 percentile(&mut ms, 0.9),
                 percentile(&mut ms, 0.99),
                 percentile(&mut ms, 1.0),
+                percentile(&mut cpu, 0.5),
+                percentile(&mut cpu, 0.99),
             )?;
         }
     }
@@ -663,14 +692,23 @@ fn print_report(
             .iter()
             .flat_map(|x| x.millis.iter().copied())
             .collect();
+        let mut cpu: Vec<f64> = r
+            .outcomes
+            .iter()
+            .flat_map(|x| x.cpu_millis.iter().copied())
+            .collect();
         writeln!(
             o,
-            "- {} documents: all {} queries, latency p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
+            "- {} documents: all {} queries, wall latency p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms; CPU p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms; load average after the queries {}",
             r.size,
             all.len(),
             percentile(&mut all, 0.5),
             percentile(&mut all, 0.99),
-            percentile(&mut all, 1.0)
+            percentile(&mut all, 1.0),
+            percentile(&mut cpu, 0.5),
+            percentile(&mut cpu, 0.99),
+            percentile(&mut cpu, 1.0),
+            r.load_after_queries
         )?;
     }
     // How the threshold trades recall for false matches (calibration data chooses it).

@@ -26,12 +26,27 @@ pub struct AddSummary {
 
 impl Eq for AddSummary {}
 
-/// CPU nanoseconds of the calling thread (Linux; 0 elsewhere).
+/// CPU nanoseconds of the calling thread (Unix; 0 elsewhere). Uses the
+/// thread's CPU clock, exact to the nanosecond (scheduler statistics in /proc
+/// only advance by whole timer ticks, too coarse for one query).
 pub fn thread_cpu_ns() -> u64 {
-    std::fs::read_to_string("/proc/thread-self/schedstat")
-        .ok()
-        .and_then(|s| s.split_whitespace().next()?.parse().ok())
-        .unwrap_or(0)
+    #[cfg(unix)]
+    {
+        let mut t = libc::timespec {
+            tv_sec: 0,
+            tv_nsec: 0,
+        };
+        // SAFETY: `t` is a valid, writable timespec; the clock id is a constant.
+        let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut t) };
+        if rc == 0 {
+            return t.tv_sec as u64 * 1_000_000_000 + t.tv_nsec as u64;
+        }
+        0
+    }
+    #[cfg(not(unix))]
+    {
+        0
+    }
 }
 
 /// Documents per parallel chunk.
@@ -137,4 +152,27 @@ pub fn add_all(
     let mut sum = add_pipelined(writer, produce, on_progress)?;
     sum.failed = failed;
     Ok(sum)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::thread_cpu_ns;
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn thread_cpu_time_advances_with_work_and_not_with_sleep() {
+        let start = thread_cpu_ns();
+        let mut x = 1u64;
+        let clock = std::time::Instant::now();
+        while clock.elapsed() < std::time::Duration::from_millis(20) {
+            x = std::hint::black_box(x.wrapping_mul(6364136223846793005).wrapping_add(1));
+        }
+        let busy = thread_cpu_ns() - start;
+        // Busy for 20 ms of wall time: well over 1 ms of CPU even on a loaded machine.
+        assert!(busy > 1_000_000, "{busy} ns");
+        let start = thread_cpu_ns();
+        std::thread::sleep(std::time::Duration::from_millis(30));
+        let slept = thread_cpu_ns() - start;
+        assert!(slept < 10_000_000, "{slept} ns while sleeping");
+    }
 }

@@ -17,6 +17,58 @@
 //!   each seeing a consistent committed state.
 //!
 //! The on-disk layout is documented in docs/FORMATS.md.
+//!
+//! # Example
+//!
+//! Index two originals, then trace a spun copy of one of its paragraphs
+//! (`unspin index add` and `unspin trace` do the same from files and JSON
+//! Lines, with a [`unspin::restore::Restorer`] passed to
+//! [`unspin::trace::trace_text`] so that the query's restoration counts too).
+//!
+//! ```
+//! use unspin::fingerprint::{Channels, FingerprintConfig, Fingerprinter};
+//! use unspin::trace::{trace_text, TraceOptions};
+//! use unspin_index::{codec::text_hash, Index, NewDoc, NewLocation, WriterOptions};
+//!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let dir = tempfile::tempdir()?;
+//! let path = dir.path().join("news.idx");
+//! let fp = Fingerprinter::embedded(FingerprintConfig::default())?;
+//! let originals = [
+//!     ("a", "The Senate voted 52-48 on Tuesday to confirm Judge Maria Lopez, ending a fight that began in March when the White House sent her name to the Judiciary Committee.\n\n\
+//!            Lopez, 54, served for 11 years on the Ninth Circuit in San Francisco before the nomination. \
+//!            She wrote 300 opinions there, among them Garcia v. Oregon (2019), which Senator Dan Kelly called \"a model of restraint\" on Monday. \
+//!            Her hearing in June drew protesters from Texas, Ohio and Maine, and the vote came after 14 hours of debate."),
+//!     ("b", "Heavy rain flooded parts of Houston on Friday, and the National Weather Service warned that the Brazos River could crest at 48 feet by Sunday."),
+//! ];
+//! let mut writer = Index::open_writer(&path, &fp, WriterOptions::default())?;
+//! for (id, text) in originals {
+//!     let doc = NewDoc {
+//!         id: id.into(),
+//!         source: NewLocation::None,
+//!         meta: String::new(),
+//!         text_hash: text_hash(text),
+//!         text_len: text.len() as u64,
+//!     };
+//!     writer.add(&doc, &fp.fingerprint(text, Channels::ALL))?;
+//! }
+//! writer.commit()?;
+//! drop(writer);
+//!
+//! // Readers may open the index while a writer adds to it.
+//! let snap = Index::open_reader(&path)?.snapshot()?;
+//! let spun = "Lopez, 54, served for 11 years at the Ninth Circuit in San Francisco ahead of the nomination. \
+//!             She authored 300 opinions there, among them Garcia v. Oregon (2019), which Senator Dan Kelly named \"a model of restraint\" on Monday. \
+//!             Her hearing in June attracted protesters from Texas, Ohio and Maine, and the ballot arrived after 14 hours of argument.";
+//! let opts = TraceOptions { min_score: 0.0, ..TraceOptions::default() };
+//! let (_, result) = trace_text(&fp, None, spun, &snap, &opts)?;
+//! let best = &result.matches[0];
+//! assert_eq!(snap.doc(best.doc)?.unwrap().id, "a");
+//! // The query's only paragraph came from the source's second one.
+//! assert_eq!(best.passages[0].source_passage, 1);
+//! # Ok(())
+//! # }
+//! ```
 
 pub mod bulk;
 pub mod codec;
