@@ -80,6 +80,11 @@ fn main() {
         o.window = w.parse().unwrap();
         neural.set_options(o);
     }
+    if let Ok(w) = std::env::var("PRUNE") {
+        let mut o = neural.options().clone();
+        o.prune_nats = w.parse().unwrap();
+        neural.set_options(o);
+    }
     if let Ok(w) = std::env::var("BLOCK") {
         let mut o = neural.options().clone();
         o.block_tokens = w.parse().unwrap();
@@ -163,7 +168,7 @@ fn main() {
                         .collect();
                     let (bw, bc) = eval(&outs);
                     let c = *cached.calls.lock().unwrap();
-                    println!("margin {margin} K {k} passes {passes} wn {w}: best WER {:.4} ratio {:.3} clean-changed {:.4} | queries {q} changed {ch} | neural calls {} {:.1} s ({:.2} s/1000 words)", bw, bw / dw, bc, c.0, c.1, c.1 * 1000.0 / total as f64);
+                    println!("margin {margin} K {k} passes {passes} wn {w}: best WER {:.4} ratio {:.3} clean-changed {:.4} | queries {q} changed {ch} | neural calls {} {:.1} s ({:.2} s/1000 words) rows {}", bw, bw / dw, bc, c.0, c.1, c.1 * 1000.0 / total as f64, unspin_neural::PROF[4].load(std::sync::atomic::Ordering::Relaxed));
                 }
             }
         }

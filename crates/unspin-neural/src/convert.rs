@@ -12,6 +12,7 @@
 //! embeddings) are padded with zero blocks, which changes nothing.
 
 use half::f16;
+use rayon::prelude::*;
 
 /// Bytes of one `Q4_1` block (f16 scale, f16 offset, 16 bytes of codes).
 const Q4_1_BYTES: usize = 20;
@@ -50,7 +51,8 @@ fn six_bit(targets: &[f32; 8]) -> (f16, [u8; 8]) {
         let mut m = [0u8; 8];
         let mut err = 0f32;
         for (mi, &t) in m.iter_mut().zip(targets) {
-            *mi = (t / dv).round().clamp(0.0, 63.0) as u8;
+            // Rounds half up (t / dv >= 0) without a call to libm's roundf.
+            *mi = ((t / dv + 0.5) as u32).min(63) as u8;
             let e = t - dv * *mi as f32;
             err += e * e;
         }
@@ -69,48 +71,51 @@ pub fn q4_1_to_q4k(raw: &[u8], rows: usize, k: usize) -> Vec<u8> {
     assert_eq!(raw.len(), rows * blocks * Q4_1_BYTES, "Q4_1 data size");
     let supers = padded(k) / SUPER;
     let mut out = vec![0u8; rows * supers * Q4K_BYTES];
-    for r in 0..rows {
-        let row = &raw[r * blocks * Q4_1_BYTES..(r + 1) * blocks * Q4_1_BYTES];
-        for s in 0..supers {
-            // Scales, offsets and codes of the eight sub-blocks (zero past the row).
-            let mut d = [0f32; 8];
-            let mut mins = [0f32; 8];
-            let mut codes = [[0u8; 32]; 8];
-            for j in 0..8 {
-                let b = s * 8 + j;
-                if b >= blocks {
-                    continue;
+    // Rows are independent; loading the model is mostly this loop.
+    out.par_chunks_mut(supers * Q4K_BYTES)
+        .enumerate()
+        .for_each(|(r, out_row)| {
+            let row = &raw[r * blocks * Q4_1_BYTES..(r + 1) * blocks * Q4_1_BYTES];
+            for s in 0..supers {
+                // Scales, offsets and codes of the eight sub-blocks (zero past the row).
+                let mut d = [0f32; 8];
+                let mut mins = [0f32; 8];
+                let mut codes = [[0u8; 32]; 8];
+                for j in 0..8 {
+                    let b = s * 8 + j;
+                    if b >= blocks {
+                        continue;
+                    }
+                    let blk = &row[b * Q4_1_BYTES..(b + 1) * Q4_1_BYTES];
+                    d[j] = f16_at(blk, 0);
+                    // Q4K subtracts a non-negative minimum; a block whose offset
+                    // is positive (all weights above zero, never seen in
+                    // practice) keeps its codes and loses the offset.
+                    mins[j] = (-f16_at(blk, 2)).max(0.0);
+                    for l in 0..16 {
+                        codes[j][l] = blk[4 + l] & 0x0F;
+                        codes[j][l + 16] = blk[4 + l] >> 4;
+                    }
                 }
-                let blk = &row[b * Q4_1_BYTES..(b + 1) * Q4_1_BYTES];
-                d[j] = f16_at(blk, 0);
-                // Q4K subtracts a non-negative minimum; a block whose offset
-                // is positive (all weights above zero, never seen in
-                // practice) keeps its codes and loses the offset.
-                mins[j] = (-f16_at(blk, 2)).max(0.0);
-                for l in 0..16 {
-                    codes[j][l] = blk[4 + l] & 0x0F;
-                    codes[j][l + 16] = blk[4 + l] >> 4;
+                let (dd, sc) = six_bit(&d);
+                let (dmin, mn) = six_bit(&mins);
+                let o = &mut out_row[s * Q4K_BYTES..(s + 1) * Q4K_BYTES];
+                o[0..2].copy_from_slice(&dd.to_le_bytes());
+                o[2..4].copy_from_slice(&dmin.to_le_bytes());
+                let scales = &mut o[4..16];
+                for j in 0..4 {
+                    scales[j] = (sc[j] & 63) | ((sc[j + 4] >> 4) << 6);
+                    scales[j + 4] = (mn[j] & 63) | ((mn[j + 4] >> 4) << 6);
+                    scales[j + 8] = (sc[j + 4] & 0x0F) | ((mn[j + 4] & 0x0F) << 4);
+                }
+                let qs = &mut o[16..];
+                for c in 0..4 {
+                    for l in 0..32 {
+                        qs[32 * c + l] = codes[2 * c][l] | (codes[2 * c + 1][l] << 4);
+                    }
                 }
             }
-            let (dd, sc) = six_bit(&d);
-            let (dmin, mn) = six_bit(&mins);
-            let o = &mut out[(r * supers + s) * Q4K_BYTES..(r * supers + s + 1) * Q4K_BYTES];
-            o[0..2].copy_from_slice(&dd.to_le_bytes());
-            o[2..4].copy_from_slice(&dmin.to_le_bytes());
-            let scales = &mut o[4..16];
-            for j in 0..4 {
-                scales[j] = (sc[j] & 63) | ((sc[j + 4] >> 4) << 6);
-                scales[j + 4] = (mn[j] & 63) | ((mn[j + 4] >> 4) << 6);
-                scales[j + 8] = (sc[j + 4] & 0x0F) | ((mn[j + 4] & 0x0F) << 4);
-            }
-            let qs = &mut o[16..];
-            for c in 0..4 {
-                for l in 0..32 {
-                    qs[32 * c + l] = codes[2 * c][l] | (codes[2 * c + 1][l] << 4);
-                }
-            }
-        }
-    }
+        });
     out
 }
 

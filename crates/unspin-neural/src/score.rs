@@ -39,6 +39,12 @@ pub struct ScoreOptions {
     pub window: usize,
     /// Rows per forward pass (bounds memory; larger batches use the matrix kernels better).
     pub batch_rows: usize,
+    /// A candidate whose first token alone is this many nats less likely
+    /// than the text's whole current span skips its window (the costly
+    /// part): its right context is taken to score as the current text's
+    /// does. Such a candidate is out of the running anyway; infinity
+    /// scores every window.
+    pub prune_nats: f32,
 }
 
 impl Default for ScoreOptions {
@@ -47,6 +53,7 @@ impl Default for ScoreOptions {
             block_tokens: 256,
             window: 4,
             batch_rows: 1024,
+            prune_nats: 1.0,
         }
     }
 }
@@ -291,6 +298,9 @@ fn score_group(
     // Per query and candidate: the requests whose sum is its prefix-pass part.
     let mut parts: Vec<(usize, usize, std::ops::Range<usize>)> = Vec::new();
     let mut windows: Vec<Window> = Vec::new();
+    // Per query: the requests of the current text's span and of its right context.
+    let mut base_parts: HashMap<usize, (std::ops::Range<usize>, std::ops::Range<usize>)> =
+        HashMap::new();
     for (bi, b) in blocks.iter().enumerate() {
         let end = run_end(b, placed, opts.window);
         let row_before = |t: usize| row0[bi] + (t - b.s0);
@@ -313,6 +323,8 @@ fn score_group(
                     for (j, &t) in base_targets.iter().enumerate() {
                         requests.push((row_before(p.t0 + j), t));
                     }
+                    let split = r + (p.t1 - p.t0);
+                    base_parts.insert(qi, (r..split, split..requests.len()));
                 } else if let Some(&first) = targets.first() {
                     requests.push((row_before(p.t0), first));
                     if targets.len() > 1 {
@@ -333,6 +345,19 @@ fn score_group(
     drop(hidden);
     for (qi, ci, r) in parts {
         out[qi][ci] = lp[r].iter().sum();
+    }
+    if opts.prune_nats.is_finite() {
+        windows.retain(|w| {
+            let Some((span, right)) = base_parts.get(&w.query) else {
+                return true;
+            };
+            let span_lp: f32 = lp[span.clone()].iter().sum();
+            if out[w.query][w.cand] >= span_lp - opts.prune_nats {
+                return true;
+            }
+            out[w.query][w.cand] += lp[right.clone()].iter().sum::<f32>();
+            false
+        });
     }
 
     // Candidate windows, batched: each feeds its targets but the last and
