@@ -148,7 +148,13 @@ fn main() {
         for &k in &list("K", "3") {
             for &passes in &list("PASSES", "1") {
                 for &w in &list("WN", "0.5") {
+                    let env = |k: &str, d: f32| -> f32 {
+                        std::env::var(k).map_or(d, |v| v.parse().unwrap())
+                    };
                     let opts = Options {
+                        rescore_synonym_margin: env("SMARGIN", margin),
+                        rescore_synonym_weight: env("SWN", w),
+                        rescore_synonym_keep_bonus: env("SKB", 0.0),
                         rescore_margin: margin,
                         rescore_candidates: k as usize,
                         rescore_weight: w,

@@ -152,11 +152,15 @@ async fn restore(State(app): State<Arc<App>>, req: Request) -> Result<Response, 
     let input: TextInput<RestoreParams> = app.text_input(req).await?;
     let bytes = app
         .work("/v1/restore", move |engine| {
-            let r = engine.restore(&input.text, &input.params);
-            let v = unspin::render::restoration_json(&r, None, input.id.as_ref());
-            (serde_json::to_vec(&v).unwrap_or_default(), r.words)
+            match engine.restore(&input.text, &input.params) {
+                Ok(r) => {
+                    let v = unspin::render::restoration_json(&r, None, input.id.as_ref());
+                    (Ok(serde_json::to_vec(&v).unwrap_or_default()), r.words)
+                }
+                Err(e) => (Err(e), 0),
+            }
         })
-        .await?;
+        .await??;
     Ok(json_bytes(StatusCode::OK, bytes))
 }
 
@@ -165,11 +169,20 @@ async fn detect(State(app): State<Arc<App>>, req: Request) -> Result<Response, A
     let input: TextInput<DetectParams> = app.text_input(req).await?;
     let bytes = app
         .work("/v1/detect", move |engine| {
-            let (det, word_threshold) = engine.detect(&input.text, &input.params);
-            let v = unspin::render::detection_json(&det, word_threshold, None, input.id.as_ref());
-            (serde_json::to_vec(&v).unwrap_or_default(), det.words)
+            match engine.detect(&input.text, &input.params) {
+                Ok((det, word_threshold)) => {
+                    let v = unspin::render::detection_json(
+                        &det,
+                        word_threshold,
+                        None,
+                        input.id.as_ref(),
+                    );
+                    (Ok(serde_json::to_vec(&v).unwrap_or_default()), det.words)
+                }
+                Err(e) => (Err(e), 0),
+            }
         })
-        .await?;
+        .await??;
     Ok(json_bytes(StatusCode::OK, bytes))
 }
 

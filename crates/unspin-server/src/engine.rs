@@ -2,9 +2,14 @@
 //! by every request. Everything here is synchronous and CPU-bound; the HTTP
 //! layer calls it on the worker pool, never on the async runtime.
 
+use std::sync::{Arc, OnceLock};
+
 use serde::Deserialize;
 use unspin::detect::{Calibration, DetectOptions, Detection, Detector};
+use unspin::rescore::Quality;
 use unspin::restore::{Model, Options, Restoration, Restorer};
+
+use crate::error::ApiError;
 
 /// Options of a restore request (JSON fields, form fields or query parameters).
 #[derive(Clone, Debug, Default, Deserialize)]
@@ -12,6 +17,8 @@ use unspin::restore::{Model, Options, Restoration, Restorer};
 pub struct RestoreParams {
     /// Apply only changes at least this confident (0 to 1); others are reported with `applied: false`.
     pub min_confidence: Option<f32>,
+    /// `"default"` or `"best"` (neural rescoring; needs the neural model installed).
+    pub quality: Option<Quality>,
 }
 
 /// Options of a detect request.
@@ -24,6 +31,9 @@ pub struct DetectParams {
     pub restore: Option<bool>,
     /// Evidence words reported (default 10, at most 1000).
     pub evidence: Option<usize>,
+    /// `"best"` refines the likely originals and word scores with neural
+    /// rescoring (implies `restore`); the document probability is the same.
+    pub quality: Option<Quality>,
 }
 
 /// Options of a trace request.
@@ -115,6 +125,11 @@ pub struct Engine {
     detector: Detector<'static>,
     restore_options: Options,
     tracer: Option<Tracer>,
+    /// The neural model of `quality: "best"`, loaded on the first request
+    /// that asks for it (the default mode never needs it), or why not.
+    neural: OnceLock<Result<Arc<unspin_neural::NeuralLm>, String>>,
+    /// Where the neural model is read from (default: [`unspin_neural::default_model_path`]).
+    neural_path: Option<std::path::PathBuf>,
 }
 
 impl Engine {
@@ -126,7 +141,32 @@ impl Engine {
             detector: Detector::new(model, calibration),
             restore_options: Options::default(),
             tracer: None,
+            neural: OnceLock::new(),
+            neural_path: None,
         }
+    }
+
+    /// The engine reading the neural model of `quality: "best"` from `path`.
+    pub fn with_neural_model(mut self, path: std::path::PathBuf) -> Self {
+        self.neural_path = Some(path);
+        self
+    }
+
+    /// The neural model for `quality: "best"`, loaded once; a missing
+    /// model is a 400 whose message gives the install command.
+    pub fn neural(&self) -> Result<Arc<unspin_neural::NeuralLm>, ApiError> {
+        self.neural
+            .get_or_init(|| {
+                let path = self
+                    .neural_path
+                    .clone()
+                    .unwrap_or_else(unspin_neural::default_model_path);
+                unspin_neural::NeuralLm::load(&path)
+                    .map(Arc::new)
+                    .map_err(|e| format!("quality \"best\" is not available: {e}"))
+            })
+            .clone()
+            .map_err(|e| ApiError::bad_request("quality_unavailable", e))
     }
 
     /// The engine with a trace index for `/v1/trace`.
@@ -197,19 +237,30 @@ impl Engine {
     }
 
     /// Restores `text` (any length; long texts are cut into pieces).
-    pub fn restore(&self, text: &str, params: &RestoreParams) -> Restoration {
+    pub fn restore(&self, text: &str, params: &RestoreParams) -> Result<Restoration, ApiError> {
         let mut opts = self.restore_options.clone();
         if let Some(m) = params.min_confidence {
             opts.min_confidence = m;
         }
-        self.with_restorer(opts, |r| r.restore_document(text))
+        match params.quality.unwrap_or_default() {
+            Quality::Default => Ok(self.with_restorer(opts, |r| r.restore_document(text))),
+            Quality::Best => {
+                let neural = self.neural()?;
+                self.with_restorer(opts, |r| r.restore_document_best(text, &*neural))
+                    .map_err(|e| ApiError::internal(e.to_string()))
+            }
+        }
     }
 
     /// Detects spinning in `text`; returns the detection and the probability
     /// at which a word counts as spun (the `word_threshold` of the JSON).
-    pub fn detect(&self, text: &str, params: &DetectParams) -> (Detection, f32) {
+    pub fn detect(&self, text: &str, params: &DetectParams) -> Result<(Detection, f32), ApiError> {
         let calib = self.detector.calibration();
-        let restore = params.restore.unwrap_or(false);
+        let neural = match params.quality.unwrap_or_default() {
+            Quality::Default => None,
+            Quality::Best => Some(self.neural()?),
+        };
+        let restore = params.restore.unwrap_or(false) || neural.is_some();
         let opts = DetectOptions {
             threshold: params.threshold,
             evidence: params.evidence.unwrap_or(10),
@@ -223,11 +274,18 @@ impl Engine {
         };
         let mut det = self.detector.detect(text, &opts);
         if restore && det.spun {
-            self.with_restorer(self.restore_options.clone(), |r| {
-                self.detector.refine(text, &mut det, r, &opts)
-            });
+            self.with_restorer(self.restore_options.clone(), |r| match &neural {
+                Some(n) => self
+                    .detector
+                    .refine_best(text, &mut det, r, &**n, &opts)
+                    .map_err(|e| ApiError::internal(e.to_string())),
+                None => {
+                    self.detector.refine(text, &mut det, r, &opts);
+                    Ok(())
+                }
+            })?;
         }
-        (det, word_threshold)
+        Ok((det, word_threshold))
     }
 
     /// Share of the word tokens of `text` that the language model knows: a

@@ -11,7 +11,7 @@ use unspin_server::{Config, LogTarget};
 
 /// What the library gives for `text` with default options, as the CLI writes it.
 fn expected_restore(text: &str) -> serde_json::Value {
-    let r = engine().restore(text, &Default::default());
+    let r = engine().restore(text, &Default::default()).unwrap();
     roundtrip(unspin::render::restoration_json(&r, None, None))
 }
 
@@ -137,13 +137,15 @@ fn detect_spun_and_clean() {
     assert_eq!(c["spun"], false, "{c}");
     assert_eq!(c["id"], 3);
     // Same result as the library with the same options.
-    let (det, wt) = engine().detect(
-        clean,
-        &unspin_server::engine::DetectParams {
-            evidence: Some(2),
-            ..Default::default()
-        },
-    );
+    let (det, wt) = engine()
+        .detect(
+            clean,
+            &unspin_server::engine::DetectParams {
+                evidence: Some(2),
+                ..Default::default()
+            },
+        )
+        .unwrap();
     assert_eq!(
         c,
         roundtrip(unspin::render::detection_json(
@@ -538,10 +540,15 @@ fn a_reused_restorer_answers_like_a_fresh_one() {
             } else {
                 Some(0.9)
             };
-            let reused = e.restore(
-                t,
-                &unspin_server::engine::RestoreParams { min_confidence: m },
-            );
+            let reused = e
+                .restore(
+                    t,
+                    &unspin_server::engine::RestoreParams {
+                        min_confidence: m,
+                        ..Default::default()
+                    },
+                )
+                .unwrap();
             let opts = unspin::restore::Options {
                 min_confidence: m.unwrap_or(0.0),
                 ..Default::default()
@@ -554,4 +561,70 @@ fn a_reused_restorer_answers_like_a_fresh_one() {
             );
         }
     }
+}
+
+/// `quality: "best"` without the neural model: a 400 that says how to install it.
+#[test]
+fn quality_best_without_the_model_is_a_400_with_the_install_command() {
+    let engine = unspin_server::Engine::new(
+        engine().model(),
+        unspin::models::embedded_calibration().unwrap(),
+    )
+    .with_neural_model("/nonexistent/SmolLM2.gguf".into());
+    let s = unspin_server::spawn("127.0.0.1:0", Arc::new(engine), config()).unwrap();
+    for path in ["/v1/restore", "/v1/detect"] {
+        let r = post_json(s.addr, path, &json!({"text": sample(), "quality": "best"}));
+        assert_eq!(r.status, 400, "{path}: {}", r.text());
+        let v = r.json();
+        assert_eq!(v["error"], "quality_unavailable", "{v}");
+        let msg = v["message"].as_str().unwrap();
+        assert!(msg.contains("install-neural-model.sh"), "{msg}");
+    }
+    // The default mode on the same server does not need it.
+    let r = post_json(s.addr, "/v1/restore", &json!({"text": sample()}));
+    assert_eq!(r.status, 200, "{}", r.text());
+    // An unknown quality is a 400 too.
+    let r = post_json(
+        s.addr,
+        "/v1/restore",
+        &json!({"text": sample(), "quality": "fast"}),
+    );
+    assert_eq!(r.status, 400, "{}", r.text());
+}
+
+/// `quality: "best"` with the installed model gives the library's
+/// `restore_document_best` result (skipped, with the reason, when the
+/// model is absent; CI installs it).
+#[test]
+fn quality_best_restores_with_the_neural_model() {
+    let path = unspin_neural::default_model_path();
+    if !path.is_file() {
+        eprintln!(
+            "skipped: neural model not installed at {} (run `bash scripts/install-neural-model.sh`)",
+            path.display()
+        );
+        return;
+    }
+    let s = start(config());
+    let text = sample();
+    let r = post_json(
+        s.addr,
+        "/v1/restore",
+        &json!({"text": text, "quality": "best"}),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    let v = r.json();
+    let neural = unspin_neural::NeuralLm::load(&path).unwrap();
+    let want = unspin::restore::Restorer::new(engine().model(), Default::default())
+        .restore_document_best(&text, &neural)
+        .unwrap();
+    assert_eq!(v["text"].as_str().unwrap(), want.text);
+    let r = post(
+        s.addr,
+        "/v1/detect?quality=best",
+        "text/plain; charset=utf-8",
+        text.as_bytes(),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.json()["spun"], true);
 }

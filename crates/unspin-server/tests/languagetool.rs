@@ -147,7 +147,7 @@ fn check_answers_like_languagetool() {
     );
     assert_eq!(resp.language.detected_language.code, "en-US");
     assert!(resp.matches.len() >= 15, "{} matches", resp.matches.len());
-    let restored = engine().restore(&text, &Default::default());
+    let restored = engine().restore(&text, &Default::default()).unwrap();
     let confident: Vec<_> = restored
         .changes
         .iter()

@@ -9,7 +9,7 @@
 //! [`crate::restore::Restorer::restore_best`]).
 
 /// Which restorer runs: the trigram lattice alone, or with context rescoring.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Quality {
     /// Trigram lattice only (embedded model, fast).

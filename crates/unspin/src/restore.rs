@@ -120,6 +120,14 @@ pub struct Options {
     pub rescore_min_prob: f32,
     /// `--quality best`: weight of the context scorer's ln-probability (the lattice's is 1).
     pub rescore_weight: f32,
+    /// `--quality best`: like `rescore_margin`, for slots of synonym-spun sections.
+    pub rescore_synonym_margin: f32,
+    /// `--quality best`: like `rescore_weight`, for slots of synonym-spun sections.
+    pub rescore_synonym_weight: f32,
+    /// `--quality best`: nats of the scorer's evidence a replacement needs
+    /// over keeping the word, in synonym-spun sections: a neural model
+    /// prefers common words, and most words there were not replaced.
+    pub rescore_synonym_keep_bonus: f32,
     /// `--quality best`: rescoring passes; each later pass sees the text as
     /// the one before restored it (stops early when nothing changes).
     pub rescore_passes: usize,
@@ -147,6 +155,11 @@ impl Default for Options {
             rescore_candidates: 3,
             rescore_min_prob: 0.001,
             rescore_weight: 0.7,
+            // Chosen on the training split's dev slice (synonym profile, rate
+            // 0.15): every slot with two alternatives is rescored there.
+            rescore_synonym_margin: 1.01,
+            rescore_synonym_weight: 1.0,
+            rescore_synonym_keep_bonus: 3.0,
             rescore_passes: 1,
         }
     }
@@ -272,6 +285,9 @@ struct Picked {
     trigram: Vec<f32>,
     /// Index into `alts` of the lattice's choice.
     before: usize,
+    /// Whether the slot is read under the synonym hypothesis (its section
+    /// is synonym-spun), so `alts` index the synonym lattice.
+    syn: bool,
 }
 
 /// Where a lattice slot came from.
@@ -388,8 +404,10 @@ impl<'m> Restorer<'m> {
     /// ln-probability (relative to the slot's best) joins the alternative's
     /// channel score, the others are ruled out, and the lattice is decoded
     /// again (with its EM step), so neighbouring words and other occurrences
-    /// of the same spun word follow the new evidence. Sections judged clean
-    /// (and synonym-spun ones) are restored as in the default mode.
+    /// of the same spun word follow the new evidence. Sections that the
+    /// synonym hypothesis explains are rescored the same way on its lattice
+    /// (decoded again without EM, as the default mode decodes it). Sections
+    /// judged clean are restored as in the default mode.
     pub fn restore_best(
         &mut self,
         text: &str,
@@ -423,19 +441,64 @@ impl<'m> Restorer<'m> {
             // term on the rescored alternatives (relative to the slot's
             // best; the others are ruled out).
             let mut unary = vec![0f32; self.prior.len()];
+            let mut syn_unary: Vec<(usize, f32)> = Vec::new();
             for (&pi, nn) in asked.iter().zip(&scores) {
                 let p = &picked[pi];
-                let range = self.lattice.alt_range(p.slot);
+                let range = if p.syn {
+                    self.syn.alt_range(p.slot)
+                } else {
+                    self.lattice.alt_range(p.slot)
+                };
+                let (weight, bonus) = if p.syn {
+                    (
+                        self.opts.rescore_synonym_weight,
+                        self.opts.rescore_synonym_keep_bonus,
+                    )
+                } else {
+                    (self.opts.rescore_weight, 0.0)
+                };
+                // Alternative 0 keeps the word as written.
+                let nn: Vec<f32> = nn
+                    .iter()
+                    .zip(&p.alts)
+                    .map(|(&v, &x)| if x == 0 { v + bonus } else { v })
+                    .collect();
                 let max = nn.iter().copied().fold(f32::NEG_INFINITY, f32::max);
                 for x in 0..range.len() {
-                    unary[range.start + x] = match p.alts.iter().position(|&y| y == x) {
-                        Some(k) => self.opts.rescore_weight * (nn[k] - max),
+                    let u = match p.alts.iter().position(|&y| y == x) {
+                        Some(k) => weight * (nn[k] - max),
                         None => f32::NEG_INFINITY,
                     };
+                    if p.syn {
+                        syn_unary.push((range.start + x, u));
+                    } else {
+                        unary[range.start + x] = u;
+                    }
                 }
             }
             self.unary = unary;
             a.spun = self.decode_spun();
+            if !syn_unary.is_empty() {
+                // The synonym hypothesis is decoded again with the evidence;
+                // its sections keep the probabilities the first decode gave.
+                let saved: Vec<(usize, f32)> = syn_unary
+                    .iter()
+                    .map(|&(alt, _)| (alt, self.syn.channel(alt)))
+                    .collect();
+                for (&(alt, u), &(_, c)) in syn_unary.iter().zip(&saved) {
+                    self.syn.set_channel(alt, c + u);
+                }
+                let m = self.model;
+                a.syn = Some(self.decoder.decode(
+                    &self.syn,
+                    &LmScorer(&m.lm),
+                    self.opts.lm_weight,
+                    [m.lm.bos(), m.lm.bos()],
+                ));
+                for (alt, c) in saved {
+                    self.syn.set_channel(alt, c);
+                }
+            }
             let next = self.restoration(text, &tokens, &a);
             let same = next.text == r.text;
             r = next;
@@ -450,7 +513,10 @@ impl<'m> Restorer<'m> {
                 continue;
             };
             let info = &self.slots[p.slot];
-            let now = a.spun.best[p.slot] as usize;
+            let now = match (&a.syn, p.syn) {
+                (Some(d), true) => d.best[p.slot] as usize,
+                _ => a.spun.best[p.slot] as usize,
+            };
             self.rescored.push(Rescored {
                 start: info.start,
                 end: info.end,
@@ -545,23 +611,54 @@ impl<'m> Restorer<'m> {
         (probs, p_spun, p_syn)
     }
 
-    /// The uncertain slots of the sections the news hypothesis explains.
+    /// The uncertain slots of the spun sections: under the news hypothesis
+    /// where it explains the section, else under the synonym hypothesis
+    /// where that one does.
     fn pick_uncertain(&self, text: &str, tokens: &[Token], a: &Analysis) -> Vec<Picked> {
         let o = &self.opts;
         let mut picked = Vec::new();
         let mut section_idx = 0;
         for (i, info) in self.slots.iter().enumerate() {
-            if matches!(info.kind, SlotKind::Fixed) {
+            let (probs, p_spun, p_syn) = self.slot_probs(a, i, &mut section_idx);
+            let syn = p_spun < 0.5;
+            let (probs, chosen) = if !syn {
+                if matches!(info.kind, SlotKind::Fixed) {
+                    continue;
+                }
+                (probs, a.spun.best[i] as usize)
+            } else {
+                let Some(d) = a.syn.as_ref().filter(|_| p_syn >= 0.5) else {
+                    continue;
+                };
+                if info.syn == u32::MAX {
+                    continue;
+                }
+                let range = self.syn.alt_range(i);
+                let probs: Vec<f32> = range
+                    .clone()
+                    .enumerate()
+                    .map(|(x, alt)| {
+                        let post = d.posterior[alt];
+                        if x == 0 {
+                            1.0 - p_syn + p_syn * post
+                        } else {
+                            p_syn * post
+                        }
+                    })
+                    .collect();
+                (probs, d.best[i] as usize)
+            };
+            if probs.len() < 2 {
                 continue;
             }
-            let (probs, p_spun, _) = self.slot_probs(a, i, &mut section_idx);
-            if p_spun < 0.5 || probs.len() < 2 {
-                continue;
-            }
-            let chosen = a.spun.best[i] as usize;
             let mut order: Vec<usize> = (0..probs.len()).collect();
             order.sort_by(|&x, &y| probs[y].total_cmp(&probs[x]).then(x.cmp(&y)));
-            if probs[order[0]] - probs[order[1]] >= o.rescore_margin {
+            let margin = if syn {
+                o.rescore_synonym_margin
+            } else {
+                o.rescore_margin
+            };
+            if probs[order[0]] - probs[order[1]] >= margin {
                 continue;
             }
             let mut alts: Vec<usize> = order
@@ -580,11 +677,18 @@ impl<'m> Restorer<'m> {
                 slot: i,
                 texts: alts
                     .iter()
-                    .map(|&x| self.alt_text(text, tokens, info, x))
+                    .map(|&x| {
+                        if syn {
+                            self.syn_alt_text(text, tokens, info, x)
+                        } else {
+                            self.alt_text(text, tokens, info, x)
+                        }
+                    })
                     .collect(),
                 trigram: alts.iter().map(|&x| probs[x]).collect(),
                 before: alts.iter().position(|&x| x == chosen).expect("added"),
                 alts,
+                syn,
             });
         }
         picked
@@ -955,6 +1059,20 @@ impl<'m> Restorer<'m> {
                 .collect(),
             applied: confidence >= self.opts.min_confidence,
         })
+    }
+
+    /// The text of alternative `alt` of slot `info` under the synonym hypothesis.
+    fn syn_alt_text(&self, text: &str, tokens: &[Token], info: &SlotInfo, alt: usize) -> String {
+        let spun_text = &text[info.start..info.end];
+        if alt == 0 || info.syn == u32::MAX {
+            return spun_text.to_string();
+        }
+        let lex = &self.model.lexicon;
+        let cands = lex.synonym_candidates(info.syn);
+        match_case(
+            tokens[info.first_token].text(text),
+            lex.word(cands[alt - 1].original),
+        )
     }
 
     fn relation(&self, info: &SlotInfo, alt: usize) -> String {
