@@ -437,9 +437,7 @@ impl Model {
     pub fn log_softmax_rows(&self, hidden: &[f32], rows: usize) -> Result<Vec<f32>, Error> {
         let mut logits = self.head.forward(hidden, rows)?;
         let t = std::time::Instant::now();
-        logits
-            .par_chunks_mut(self.cfg.vocab)
-            .for_each(|row| log_softmax(row));
+        logits.par_chunks_mut(self.cfg.vocab).for_each(log_softmax);
         prof(3, t);
         Ok(logits)
     }
@@ -931,7 +929,7 @@ pub(crate) fn fast_exp(x: f32) -> f32 {
     let p = ((((1.987_569_1e-4 * r + 1.398_199_9e-3) * r + 8.333_452e-3) * r + 4.166_579_6e-2) * r
         + 1.666_666_5e-1)
         * r
-        + 5.000_000_1e-1;
+        + 0.5;
     let e = p * r * r + r + 1.0;
     e * f32::from_bits(((n as i32 + 127) << 23) as u32)
 }
