@@ -149,9 +149,11 @@ def run(a):
         raise BatchError(f"{e}; install the job's dependencies with `bash scripts/install-batch-deps.sh`") from None
 
     inputs = expand_inputs(a.inputs)
-    if not (os.path.isfile(a.unspin) and os.access(a.unspin, os.X_OK)):
+    # On a cluster the binary must be on the workers, not necessarily here; a
+    # worker without it fails its partition with that message.
+    if not a.scheduler and not (os.path.isfile(a.unspin) and os.access(a.unspin, os.X_OK)):
         raise BatchError(f"{a.unspin}: no unspin binary there (give --unspin PATH; build it with `cargo build --release -p unspin-cli`)")
-    unspin = os.path.abspath(a.unspin)
+    unspin = a.unspin if a.scheduler else os.path.abspath(a.unspin)
     out_dir = os.path.abspath(a.out)
     os.makedirs(out_dir, exist_ok=True)
     if glob.glob(os.path.join(out_dir, "part-*")):
@@ -159,7 +161,10 @@ def run(a):
 
     t0 = time.monotonic()
     if a.scheduler:
-        client = Client(a.scheduler)
+        try:
+            client = Client(a.scheduler, timeout="30s")
+        except OSError as e:
+            raise BatchError(f"cannot reach the Dask scheduler at {a.scheduler}: {e}") from None
     else:
         n = a.local_workers or os.cpu_count() or 1
         # One single-threaded worker process per core: each runs one unspin process at a time.
