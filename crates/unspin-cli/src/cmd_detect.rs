@@ -199,46 +199,19 @@ impl Input {
 
 /// Expands the command line into inputs: folders recursively, in name order.
 fn collect_inputs(files: &[PathBuf], errors: &mut Vec<String>) -> Vec<Input> {
-    let mut out = Vec::new();
     if files.is_empty() {
-        out.push(Input::Stdin);
+        return vec![Input::Stdin];
     }
+    let mut out = Vec::new();
     for p in files {
         if p.as_os_str() == "-" {
             out.push(Input::Stdin);
-        } else if p.is_dir() {
-            walk(p, &mut out, errors);
         } else {
-            out.push(Input::File(p.clone()));
+            let found = unspin::input::expand_paths(std::slice::from_ref(p), errors);
+            out.extend(found.into_iter().map(Input::File));
         }
     }
     out
-}
-
-fn walk(dir: &Path, out: &mut Vec<Input>, errors: &mut Vec<String>) {
-    let entries = match std::fs::read_dir(dir) {
-        Ok(e) => e,
-        Err(e) => {
-            errors.push(format!("{}: {e}", dir.display()));
-            return;
-        }
-    };
-    let mut paths: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
-    paths.sort();
-    for p in paths {
-        let hidden = p
-            .file_name()
-            .and_then(|n| n.to_str())
-            .is_some_and(|n| n.starts_with('.'));
-        if hidden {
-            continue;
-        }
-        if p.is_dir() {
-            walk(&p, out, errors);
-        } else if p.is_file() {
-            out.push(Input::File(p));
-        }
-    }
 }
 
 /// A scored document.

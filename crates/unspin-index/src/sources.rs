@@ -24,45 +24,7 @@ pub fn is_jsonl(path: &Path) -> bool {
     )
 }
 
-/// Expands paths into files: folders recursively in name order, hidden
-/// entries skipped. Unreadable folders are reported in `errors`.
-pub fn expand_paths(paths: &[PathBuf], errors: &mut Vec<String>) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    for p in paths {
-        if p.is_dir() {
-            walk(p, &mut out, errors);
-        } else {
-            out.push(p.clone());
-        }
-    }
-    out
-}
-
-fn walk(dir: &Path, out: &mut Vec<PathBuf>, errors: &mut Vec<String>) {
-    let entries = match std::fs::read_dir(dir) {
-        Ok(e) => e,
-        Err(e) => {
-            errors.push(format!("{}: {e}", dir.display()));
-            return;
-        }
-    };
-    let mut paths: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
-    paths.sort();
-    for p in paths {
-        let hidden = p
-            .file_name()
-            .and_then(|n| n.to_str())
-            .is_some_and(|n| n.starts_with('.'));
-        if hidden {
-            continue;
-        }
-        if p.is_dir() {
-            walk(&p, out, errors);
-        } else if p.is_file() {
-            out.push(p);
-        }
-    }
-}
+pub use unspin::input::expand_paths;
 
 /// The absolute form of a path (so the text can be found again from
 /// another working directory).

@@ -2,6 +2,7 @@
 //! bounded-memory answer.
 
 use std::io::Read;
+use std::path::{Path, PathBuf};
 
 use crate::Error;
 
@@ -330,6 +331,46 @@ impl<R: Read> ChunkReader<R> {
         let at = self.offset;
         self.offset += piece.len() as u64;
         Ok(Some((at, String::from_utf8(piece).expect("validated"))))
+    }
+}
+
+/// Expands paths into files: folders recursively in name order, hidden
+/// entries skipped. Unreadable folders are reported in `errors`.
+pub fn expand_paths(paths: &[PathBuf], errors: &mut Vec<String>) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for p in paths {
+        if p.is_dir() {
+            walk(p, &mut out, errors);
+        } else {
+            out.push(p.clone());
+        }
+    }
+    out
+}
+
+fn walk(dir: &Path, out: &mut Vec<PathBuf>, errors: &mut Vec<String>) {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e) => {
+            errors.push(format!("{}: {e}", dir.display()));
+            return;
+        }
+    };
+    let mut paths: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+    paths.sort();
+    for p in paths {
+        let hidden = p
+            .file_name()
+            .and_then(|n| n.to_str())
+            .is_some_and(|n| n.starts_with('.'));
+        if hidden {
+            continue;
+        }
+        if p.is_dir() {
+            walk(&p, out, errors);
+        } else if p.is_file() {
+            out.push(p);
+        }
     }
 }
 
