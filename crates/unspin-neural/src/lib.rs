@@ -149,10 +149,8 @@ impl NeuralLm {
             .unwrap_or_else(|_| format!("<{id}>"))
     }
 
-    /// ln p of every vocabulary entry as the next token after `text`.
-    pub fn next_token_log_probs(&self, text: &str) -> Result<Vec<f32>, Error> {
-        let mut tokens = vec![score::DOC_START];
-        tokens.extend(self.encode(text)?);
+    /// Hidden states of every row of one uncached pass over `tokens`.
+    fn forward_all(&self, tokens: &[u32]) -> Result<Vec<f32>, Error> {
         let n = tokens.len();
         let mut caches = vec![self.model.new_cache(n)];
         let segs = [model::Segment {
@@ -161,7 +159,15 @@ impl NeuralLm {
             prefix: 0,
             store: true,
         }];
-        let hidden = self.model.forward(&tokens, &segs, &mut caches)?;
+        self.model.forward(tokens, &segs, &mut caches)
+    }
+
+    /// ln p of every vocabulary entry as the next token after `text`.
+    pub fn next_token_log_probs(&self, text: &str) -> Result<Vec<f32>, Error> {
+        let mut tokens = vec![score::DOC_START];
+        tokens.extend(self.encode(text)?);
+        let n = tokens.len();
+        let hidden = self.forward_all(&tokens)?;
         let h = self.model.cfg.hidden;
         self.model.log_softmax_rows(&hidden[(n - 1) * h..], 1)
     }
@@ -173,14 +179,7 @@ impl NeuralLm {
         let start = tokens.len();
         tokens.extend(self.encode(continuation)?);
         let n = tokens.len();
-        let mut caches = vec![self.model.new_cache(n)];
-        let segs = [model::Segment {
-            rows: 0..n,
-            cache: 0,
-            prefix: 0,
-            store: true,
-        }];
-        let hidden = self.model.forward(&tokens, &segs, &mut caches)?;
+        let hidden = self.forward_all(&tokens)?;
         let h = self.model.cfg.hidden;
         let rows = n - start;
         let lp = self
