@@ -255,12 +255,20 @@ impl<'m> Engine<'m> {
 
 fn run_inner(args: &DetectArgs, state: &mut State) -> anyhow::Result<()> {
     set_jobs(args.jobs)?;
-    let model = args.model.load()?;
-    let calib = load_calibration(args.calibration.as_deref())?;
     let listing = args.quiet || args.files_with_matches;
     // The document probability does not depend on the quality mode, so
     // listing modes never need the neural model.
-    let neural = if listing { None } else { args.quality.load()? };
+    let quality = if listing {
+        crate::quality::QualityFlags::default()
+    } else {
+        args.quality.clone()
+    };
+    let ((model, calib), neural) = quality.load_alongside(|| {
+        Ok((
+            args.model.load()?,
+            load_calibration(args.calibration.as_deref())?,
+        ))
+    })?;
     let restore = args.restore || neural.is_some();
     let word_threshold = if restore {
         calib.restore_word_threshold as f32

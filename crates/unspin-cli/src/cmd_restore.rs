@@ -117,8 +117,7 @@ pub fn run(args: &RestoreArgs) -> anyhow::Result<u8> {
             .num_threads(j)
             .build_global();
     }
-    let model = args.model.load()?;
-    let neural = args.quality.load()?;
+    let (model, neural) = args.quality.load_alongside(|| args.model.load())?;
     let scorer = neural.as_ref().map(|n| n as &dyn ContextScorer);
     let opts = Options {
         min_confidence: args.min_confidence,

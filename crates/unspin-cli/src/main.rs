@@ -71,6 +71,7 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    unspin_neural::prefer_own_parallelism();
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) if !e.use_stderr() => {

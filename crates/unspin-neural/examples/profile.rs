@@ -37,6 +37,7 @@ fn cpu_seconds() -> f64 {
 }
 
 fn main() {
+    unspin_neural::prefer_own_parallelism();
     let path = std::env::args().nth(1).expect("FILE");
     let text = std::fs::read_to_string(path).unwrap();
     let t = Instant::now();

@@ -46,6 +46,7 @@ impl ContextScorer for Cached<'_> {
 }
 
 fn main() {
+    unspin_neural::prefer_own_parallelism();
     let a: Vec<String> = std::env::args().collect();
     let (model_path, corpus, words, profile, lm_path, cache_path) = (
         &a[1],

@@ -39,28 +39,34 @@ fn six_bit(targets: &[f32; 8]) -> (f16, [u8; 8]) {
     if max <= 0.0 {
         return (f16::ZERO, [0; 8]);
     }
-    let mut best = (f32::INFINITY, f16::ZERO, [0u8; 8]);
     // The largest target maps to 63 or a little less: try each, keep the
-    // one with the least squared error over the eight blocks.
+    // one with the least squared error over the eight blocks. The eight
+    // lanes are branch-free so the search runs as vector code (loading the
+    // model is mostly this function); the sum stays in lane order.
+    let mults = |dv: f32| targets.map(|t| (t / dv + 0.5).floor().min(63.0));
+    let mut best = (f32::INFINITY, f16::ZERO);
     for top in (32..=63).rev() {
         let d = f16::from_f32(max / top as f32);
         let dv = d.to_f32();
         if dv <= 0.0 {
             continue;
         }
-        let mut m = [0u8; 8];
-        let mut err = 0f32;
-        for (mi, &t) in m.iter_mut().zip(targets) {
-            // Rounds half up (t / dv >= 0) without a call to libm's roundf.
-            *mi = ((t / dv + 0.5) as u32).min(63) as u8;
-            let e = t - dv * *mi as f32;
-            err += e * e;
+        let m = mults(dv);
+        let mut sq = [0f32; 8];
+        for ((s, &t), &mi) in sq.iter_mut().zip(targets).zip(&m) {
+            let e = t - dv * mi;
+            *s = e * e;
         }
+        let err = sq.iter().fold(0f32, |a, &b| a + b);
         if err < best.0 {
-            best = (err, d, m);
+            best = (err, d);
         }
     }
-    (best.1, best.2)
+    if best.0.is_infinite() {
+        return (f16::ZERO, [0; 8]);
+    }
+    // Rounds half up (t / dv >= 0); at most 63, so the cast is exact.
+    (best.1, mults(best.1.to_f32()).map(|m| m as u8))
 }
 
 /// Converts `rows` rows of `k` weights in `Q4_1` to `Q4K` rows of
@@ -171,6 +177,60 @@ mod tests {
             }
         }
         raw
+    }
+
+    /// The plain search [`six_bit`] must reproduce bit for bit.
+    fn six_bit_reference(targets: &[f32; 8]) -> (f16, [u8; 8]) {
+        let max = targets.iter().copied().fold(0f32, f32::max);
+        let mut best = (f32::INFINITY, f16::ZERO, [0u8; 8]);
+        if max <= 0.0 {
+            return (best.1, best.2);
+        }
+        for top in (32..=63).rev() {
+            let d = f16::from_f32(max / top as f32);
+            let dv = d.to_f32();
+            if dv <= 0.0 {
+                continue;
+            }
+            let mut m = [0u8; 8];
+            let mut err = 0f32;
+            for (mi, &t) in m.iter_mut().zip(targets) {
+                *mi = ((t / dv + 0.5) as u32).min(63) as u8;
+                let e = t - dv * *mi as f32;
+                err += e * e;
+            }
+            if err < best.0 {
+                best = (err, d, m);
+            }
+        }
+        (best.1, best.2)
+    }
+
+    #[test]
+    fn six_bit_matches_the_plain_search() {
+        let mut x = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        for case in 0..200_000 {
+            let scale = [1e-7f32, 1e-4, 0.003, 0.05, 1.0, 300.0][case % 6];
+            let mut t = [0f32; 8];
+            for v in t.iter_mut() {
+                *v = match next() % 10 {
+                    0 => 0.0,
+                    1 => scale,
+                    _ => (next() % 100_000) as f32 / 100_000.0 * scale,
+                };
+            }
+            let (d, m) = six_bit(&t);
+            let (rd, rm) = six_bit_reference(&t);
+            assert_eq!((d.to_bits(), m), (rd.to_bits(), rm), "targets {t:?}");
+        }
+        assert_eq!(six_bit(&[0.0; 8]), (f16::ZERO, [0; 8]));
+        assert_eq!(six_bit(&[1e-30; 8]), six_bit_reference(&[1e-30; 8]));
     }
 
     #[test]

@@ -20,6 +20,8 @@
 
 use std::collections::HashMap;
 
+use rayon::prelude::*;
+
 use tokenizers::pre_tokenizers::{byte_level::ByteLevel, digits::Digits, sequence::Sequence};
 use tokenizers::Tokenizer;
 use unspin::rescore::ContextQuery;
@@ -208,33 +210,74 @@ pub fn score(
         }
     }
 
-    // 3. Run the blocks in groups that fit one batch.
-    let mut cand_tokens: HashMap<String, Vec<u32>> = HashMap::new();
-    let mut gi = 0;
-    while gi < blocks.len() {
-        let mut gj = gi;
-        let mut rows = 0;
-        while gj < blocks.len() {
-            let need = run_end(&blocks[gj], &placed, opts.window) - blocks[gj].s0 + 1;
-            if gj > gi && rows + need > opts.batch_rows {
-                break;
-            }
-            rows += need;
-            gj += 1;
+    // 3. Split the blocks into one part per thread, of about equal rows
+    // (a block goes to the part its middle row falls in), and run the parts
+    // in parallel. Each part runs its blocks in groups that fit one batch.
+    // Parts are independent (each has its own caches), so the matrix
+    // products run single-threaded side by side instead of handing every
+    // product to a pool of threads that mostly wait at barriers.
+    let need: Vec<usize> = blocks
+        .iter()
+        .map(|b| run_end(b, &placed, opts.window) - b.s0 + 1)
+        .collect();
+    let total: usize = need.iter().sum();
+    let threads = rayon::current_num_threads().clamp(1, blocks.len().max(1));
+    let mut parts: Vec<std::ops::Range<usize>> = Vec::new();
+    let mut before = 0;
+    for (bi, &n) in need.iter().enumerate() {
+        let part = ((before + n / 2) * threads / total.max(1)).min(threads - 1);
+        match parts.get_mut(part) {
+            Some(r) => r.end = bi + 1,
+            None => parts.push(bi..bi + 1),
         }
-        score_group(
-            model,
-            tok,
-            opts,
-            &stream,
-            &blocks[gi..gj],
-            &placed,
-            queries,
-            &mut cand_tokens,
-            &mut out,
-        )?;
-        gi = gj;
+        before += n;
     }
+    // Each part's queries are a contiguous run, so `out` splits into disjoint slices.
+    let mut jobs = Vec::with_capacity(parts.len());
+    let mut rest: &mut [Vec<f32>] = &mut out;
+    let mut q0 = 0;
+    for r in &parts {
+        let q_end = blocks[r.end - 1]
+            .queries
+            .last()
+            .map_or(q0, |&q| q + 1)
+            .max(q0);
+        let (mine, tail) = std::mem::take(&mut rest).split_at_mut(q_end - q0);
+        jobs.push((r.clone(), q0, mine));
+        rest = tail;
+        q0 = q_end;
+    }
+    jobs.into_par_iter()
+        .map(|(r, q0, out)| {
+            let mut cand_tokens: HashMap<String, Vec<u32>> = HashMap::new();
+            let mut gi = r.start;
+            while gi < r.end {
+                let mut gj = gi;
+                let mut rows = 0;
+                while gj < r.end {
+                    if gj > gi && rows + need[gj] > opts.batch_rows {
+                        break;
+                    }
+                    rows += need[gj];
+                    gj += 1;
+                }
+                score_group(
+                    model,
+                    tok,
+                    opts,
+                    &stream,
+                    &blocks[gi..gj],
+                    &placed,
+                    queries,
+                    &mut cand_tokens,
+                    q0,
+                    out,
+                )?;
+                gi = gj;
+            }
+            Ok(())
+        })
+        .collect::<Result<Vec<()>, Error>>()?;
     Ok(out)
 }
 
@@ -259,8 +302,10 @@ fn score_group(
     placed: &[Placed],
     queries: &[ContextQuery],
     cand_tokens: &mut HashMap<String, Vec<u32>>,
+    q0: usize,
     out: &mut [Vec<f32>],
 ) -> Result<(), Error> {
+    // `out` holds the queries from `q0` on.
     // Prefix pass over every block of the group. Stream token t of block b
     // sits at position 1 + t - s0, after the separator, in batch row
     // row0 + 1 + t - s0; the row before it predicts it.
@@ -344,7 +389,7 @@ fn score_group(
     let lp = log_probs_at(model, &hidden, &requests)?;
     drop(hidden);
     for (qi, ci, r) in parts {
-        out[qi][ci] = lp[r].iter().sum();
+        out[qi - q0][ci] = lp[r].iter().sum();
     }
     if opts.prune_nats.is_finite() {
         windows.retain(|w| {
@@ -352,10 +397,10 @@ fn score_group(
                 return true;
             };
             let span_lp: f32 = lp[span.clone()].iter().sum();
-            if out[w.query][w.cand] >= span_lp - opts.prune_nats {
+            if out[w.query - q0][w.cand] >= span_lp - opts.prune_nats {
                 return true;
             }
-            out[w.query][w.cand] += lp[right.clone()].iter().sum::<f32>();
+            out[w.query - q0][w.cand] += lp[right.clone()].iter().sum::<f32>();
             false
         });
     }
@@ -394,7 +439,7 @@ fn score_group(
         let mut at = 0;
         for (w, s) in windows[i..j].iter().zip(&segs) {
             let n = s.rows.len();
-            out[w.query][w.cand] += lp[at..at + n].iter().sum::<f32>();
+            out[w.query - q0][w.cand] += lp[at..at + n].iter().sum::<f32>();
             at += n;
         }
         i = j;

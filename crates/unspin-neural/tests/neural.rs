@@ -165,3 +165,62 @@ fn the_recorded_digest_matches_the_constant() {
         Some(unspin_neural::MODEL_SHA256)
     );
 }
+
+#[test]
+fn parts_scored_in_parallel_match_one_thread() {
+    let Some(lm) = lm() else { return };
+    // Small blocks, so that the text makes several blocks and the parts
+    // of a multi-threaded run split between them.
+    let mut lm2 = NeuralLm::load(&unspin_neural::default_model_path()).unwrap();
+    let mut o = lm.options().clone();
+    o.block_tokens = 40;
+    lm2.set_options(o);
+    let text = "The committee said the new rules would be published on Monday, as planned. \
+        Officials at the ministry declined to comment on the report. \
+        Farmers in the north have waited for rain since the spring, and many sold their cattle. \
+        The minister told reporters that the talks could resume next week if both sides agreed. \
+        Prices rose sharply in the capital, where the market had been closed for a month.";
+    let mut queries = Vec::new();
+    for (w, alts) in [
+        ("new", ["fresh", "caller"]),
+        ("published", ["printed", "issued"]),
+        ("comment", ["remark", "input"]),
+        ("rain", ["water", "snow"]),
+        ("cattle", ["cows", "oxen"]),
+        ("talks", ["discussions", "speeches"]),
+        ("sharply", ["steeply", "acutely"]),
+        ("market", ["bazaar", "mart"]),
+    ] {
+        let start = text.find(&format!(" {w}")).unwrap() + 1;
+        let mut candidates = vec![w.to_string()];
+        candidates.extend(alts.iter().map(|a| a.to_string()));
+        queries.push(ContextQuery {
+            start,
+            end: start + w.len(),
+            candidates,
+            base: 0,
+        });
+    }
+    let run = |threads: usize| {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap()
+            .install(|| lm2.score(text, &queries).unwrap())
+    };
+    let one = run(1);
+    for threads in [2, 3] {
+        let many = run(threads);
+        for (q, (a, b)) in queries.iter().zip(one.iter().zip(&many)) {
+            for ((c, x), y) in q.candidates.iter().zip(a).zip(b) {
+                assert!(x.is_finite() && *x < 0.0, "{c}: {x}");
+                // Row results do not depend on the batch a row runs in, up to
+                // the order the kernels add scaled integer sums in.
+                assert!(
+                    (x - y).abs() <= 1e-3 * x.abs().max(1.0),
+                    "{c}: {x} on one thread, {y} on {threads}"
+                );
+            }
+        }
+    }
+}
