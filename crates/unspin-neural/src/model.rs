@@ -17,7 +17,7 @@
 use std::io::{Read, Seek};
 
 use candle_core::quantized::{ggml_file::qtensor_from_ggml, gguf_file, GgmlDType, QMatMul};
-use candle_core::{Device, Module, Tensor};
+use candle_core::{CpuStorage, CustomOp1, Device, Module, Tensor};
 use rayon::prelude::*;
 
 use crate::convert::{self, padded};
@@ -83,16 +83,31 @@ impl Linear {
     fn forward(&self, x: &[f32], rows: usize) -> Result<Vec<f32>, Error> {
         debug_assert_eq!(x.len(), rows * self.k);
         let input = if self.kp == self.k {
-            Tensor::from_slice(x, (rows, self.k), &Device::Cpu)?
+            x.to_vec()
         } else {
             let mut p = vec![0f32; rows * self.kp];
             for (dst, src) in p.chunks_exact_mut(self.kp).zip(x.chunks_exact(self.k)) {
                 dst[..self.k].copy_from_slice(src);
             }
-            Tensor::from_vec(p, (rows, self.kp), &Device::Cpu)?
+            p
         };
         let t = std::time::Instant::now();
-        let y = self.w.forward(&input)?.flatten_all()?.to_vec1::<f32>()?;
+        let y = match &self.w {
+            // The quantized product called as the op it is, on plain
+            // vectors: going through `Tensor` would copy the input in and
+            // the output (up to 128 rows of the 49,152-word vocabulary) out.
+            QMatMul::QTensor(q) => {
+                let layout = candle_core::Layout::contiguous((rows, self.kp));
+                match q.cpu_fwd(&CpuStorage::F32(input), &layout)?.0 {
+                    CpuStorage::F32(y) => y,
+                    _ => return Err(Error::Model("quantized product did not give f32".into())),
+                }
+            }
+            w => {
+                let input = Tensor::from_vec(input, (rows, self.kp), &Device::Cpu)?;
+                w.forward(&input)?.flatten_all()?.to_vec1::<f32>()?
+            }
+        };
         prof(if self.n > 10000 { 2 } else { 0 }, t);
         debug_assert_eq!(y.len(), rows * self.n);
         Ok(y)
