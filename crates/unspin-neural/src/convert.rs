@@ -11,7 +11,7 @@
 //! and the input width is padded with zero blocks. `Q8_0` rows (the
 //! embeddings) are padded with zero blocks, which changes nothing.
 
-use half::f16;
+use half::{f16, slice::HalfFloatSliceExt};
 use rayon::prelude::*;
 
 /// Bytes of one `Q4_1` block (f16 scale, f16 offset, 16 bytes of codes).
@@ -40,26 +40,28 @@ fn six_bit(targets: &[f32; 8]) -> (f16, [u8; 8]) {
         return (f16::ZERO, [0; 8]);
     }
     // The largest target maps to 63 or a little less: try each, keep the
-    // one with the least squared error over the eight blocks. The eight
-    // lanes are branch-free so the search runs as vector code (loading the
-    // model is mostly this function); the sum stays in lane order.
+    // one with the least squared error over the eight blocks (the first
+    // such, from 63 down). Loading the model is mostly this function, so the
+    // 32 candidates run side by side as vector lanes, each summing its own
+    // errors in block order, as a plain loop over candidates would.
     let mults = |dv: f32| targets.map(|t| (t / dv + 0.5).floor().min(63.0));
+    let mut d = [f16::ZERO; 32];
+    d.convert_from_f32_slice(&std::array::from_fn::<f32, 32, _>(|i| {
+        max / (63 - i) as f32
+    }));
+    let mut dvs = [0f32; 32];
+    d.convert_to_f32_slice(&mut dvs);
+    let mut err = [0f32; 32];
+    for &t in targets {
+        for (e, &dv) in err.iter_mut().zip(&dvs) {
+            let r = t - dv * (t / dv + 0.5).floor().min(63.0);
+            *e += r * r;
+        }
+    }
     let mut best = (f32::INFINITY, f16::ZERO);
-    for top in (32..=63).rev() {
-        let d = f16::from_f32(max / top as f32);
-        let dv = d.to_f32();
-        if dv <= 0.0 {
-            continue;
-        }
-        let m = mults(dv);
-        let mut sq = [0f32; 8];
-        for ((s, &t), &mi) in sq.iter_mut().zip(targets).zip(&m) {
-            let e = t - dv * mi;
-            *s = e * e;
-        }
-        let err = sq.iter().fold(0f32, |a, &b| a + b);
-        if err < best.0 {
-            best = (err, d);
+    for ((&d, &dv), &e) in d.iter().zip(&dvs).zip(&err) {
+        if dv > 0.0 && e < best.0 {
+            best = (e, d);
         }
     }
     if best.0.is_infinite() {
