@@ -7,9 +7,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use serde::Serialize;
-use unspin::spinner::{
-    expand_spintax, AlignedChange, NewsConfig, Profile, Spinner, SpintaxChoice, SynonymConfig,
-};
+use unspin::spinner::{expand_spintax, AlignedChange, Profile, Spinner, SpintaxChoice};
 use unspin::wordnet::WordNet;
 
 /// Which spinner to simulate.
@@ -86,24 +84,11 @@ fn profile_of(args: &SpinArgs) -> anyhow::Result<Profile> {
             "--rate must be between 0 and 1, got {r}"
         );
     }
-    Ok(match args.profile {
-        SpinProfile::News => {
-            let mut cfg = NewsConfig::default();
-            if let Some(r) = args.rate {
-                // The replaced share is split between rule, chain and off-rule
-                // types in their default proportions.
-                let replaced = 1.0 - cfg.skip_share;
-                let scale = if replaced > 0.0 { r / replaced } else { 0.0 };
-                cfg.skip_share = 1.0 - r;
-                cfg.off_rule_share *= scale;
-                cfg.chain_share *= scale;
-            }
-            Profile::News(cfg)
-        }
-        SpinProfile::Synonym => Profile::Synonym(SynonymConfig {
-            rate: args.rate.unwrap_or(SynonymConfig::default().rate),
-        }),
-    })
+    let name = match args.profile {
+        SpinProfile::News => "news",
+        SpinProfile::Synonym => "synonym",
+    };
+    Ok(Profile::from_name(name, args.rate)?)
 }
 
 /// Runs `unspin spin`.

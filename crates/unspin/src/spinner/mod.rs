@@ -150,6 +150,40 @@ pub enum Profile {
 }
 
 impl Profile {
+    /// The profile called `name` (`"news"` or `"synonym"`), replacing a
+    /// `rate` share when given: for `synonym` the probability that an
+    /// eligible word is replaced; for `news` the share of dictionary word
+    /// types replaced, split between rule, chain and off-rule types in
+    /// their default proportions.
+    pub fn from_name(name: &str, rate: Option<f64>) -> Result<Profile, crate::Error> {
+        if let Some(r) = rate {
+            if !(0.0..=1.0).contains(&r) {
+                return Err(crate::Error::Input(format!(
+                    "rate must be between 0 and 1, got {r}"
+                )));
+            }
+        }
+        match name {
+            "news" => {
+                let mut cfg = NewsConfig::default();
+                if let Some(r) = rate {
+                    let replaced = 1.0 - cfg.skip_share;
+                    let scale = if replaced > 0.0 { r / replaced } else { 0.0 };
+                    cfg.skip_share = 1.0 - r;
+                    cfg.off_rule_share *= scale;
+                    cfg.chain_share *= scale;
+                }
+                Ok(Profile::News(cfg))
+            }
+            "synonym" => Ok(Profile::Synonym(SynonymConfig {
+                rate: rate.unwrap_or(SynonymConfig::default().rate),
+            })),
+            other => Err(crate::Error::Input(format!(
+                "unknown spinner profile '{other}': use \"news\" or \"synonym\""
+            ))),
+        }
+    }
+
     /// `"news"` or `"synonym"`.
     pub fn name(&self) -> &'static str {
         match self {

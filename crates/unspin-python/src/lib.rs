@@ -1,0 +1,429 @@
+//! Python bindings of unspin: `import unspin` gives `restore`, `detect` and
+//! `spin` over the embedded default model.
+//!
+//! The layer is thin on purpose: each function checks its arguments, runs
+//! the core library with the GIL released and hands back the same JSON
+//! objects as `unspin ... --format json` and the HTTP API, as Python dicts
+//! and lists, plus character offsets (Python strings index code points, the
+//! library's offsets are UTF-8 bytes).
+
+use std::cell::RefCell;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::OnceLock;
+
+use pyo3::exceptions::{PyRuntimeError, PyValueError};
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyList};
+use serde_json::Value;
+use unspin::detect::{Calibration, DetectOptions, Detector};
+use unspin::restore::{Model, Options, Restorer};
+use unspin::spinner::{Profile, Spinner};
+use unspin::wordnet::WordNet;
+
+/// The embedded restore model, loaded on first use and kept for the process.
+fn model() -> Result<&'static Model, String> {
+    static MODEL: OnceLock<Result<Model, String>> = OnceLock::new();
+    MODEL
+        .get_or_init(|| {
+            let lm = unspin::models::embedded_lm().map_err(|e| e.to_string())?;
+            let lexicon = unspin::models::embedded_lexicon().map_err(|e| e.to_string())?;
+            Ok(Model::new(lm, lexicon))
+        })
+        .as_ref()
+        .map_err(Clone::clone)
+}
+
+/// The detector over the embedded model and calibration.
+fn detector() -> Result<&'static Detector<'static>, String> {
+    static DETECTOR: OnceLock<Result<Detector<'static>, String>> = OnceLock::new();
+    DETECTOR
+        .get_or_init(|| {
+            let calibration: Calibration =
+                unspin::models::embedded_calibration().map_err(|e| e.to_string())?;
+            Ok(Detector::new(model()?, calibration))
+        })
+        .as_ref()
+        .map_err(Clone::clone)
+}
+
+/// The embedded WordNet of the spinner simulator.
+fn wordnet() -> Result<&'static WordNet, String> {
+    static WORDNET: OnceLock<Result<WordNet, String>> = OnceLock::new();
+    WORDNET
+        .get_or_init(|| unspin::models::embedded_wordnet().map_err(|e| e.to_string()))
+        .as_ref()
+        .map_err(Clone::clone)
+}
+
+thread_local! {
+    /// Each thread's restorer, reused across calls (its decoding buffers are
+    /// worth keeping).
+    static RESTORER: RefCell<Option<Restorer<'static>>> = const { RefCell::new(None) };
+    /// The last spinner this thread used, keyed by (profile, rate bits, seed):
+    /// its frequency ranking is built on first use.
+    static SPINNER: RefCell<Option<(SpinKey, Spinner<'static>)>> = const { RefCell::new(None) };
+}
+
+type SpinKey = (&'static str, Option<u64>, u64);
+
+/// Runs `f` with this thread's restorer set to `opts`.
+fn with_restorer<T>(
+    opts: Options,
+    f: impl FnOnce(&mut Restorer<'static>) -> T,
+) -> Result<T, String> {
+    let model = model()?;
+    Ok(RESTORER.with(|cell| {
+        let mut slot = cell.borrow_mut();
+        match slot.as_mut() {
+            Some(r) => *r.options_mut() = opts,
+            None => *slot = Some(Restorer::new(model, opts)),
+        }
+        f(slot.as_mut().expect("set above"))
+    }))
+}
+
+/// Why a call failed: a bad argument (`ValueError`) or a failure inside the
+/// library (`RuntimeError`; a panic lands here rather than killing Python).
+enum Failure {
+    Input(String),
+    Internal(String),
+}
+
+impl From<Failure> for PyErr {
+    fn from(f: Failure) -> PyErr {
+        match f {
+            Failure::Input(m) => PyValueError::new_err(m),
+            Failure::Internal(m) => PyRuntimeError::new_err(m),
+        }
+    }
+}
+
+/// Runs the library work `f` without the GIL; a panic becomes a
+/// `RuntimeError` and drops this thread's cached state, which it may have
+/// left half-updated.
+fn run_released<T: Send>(
+    py: Python<'_>,
+    f: impl FnOnce() -> Result<T, Failure> + Send,
+) -> PyResult<T> {
+    let out = py.allow_threads(|| {
+        catch_unwind(AssertUnwindSafe(f)).unwrap_or_else(|panic| {
+            RESTORER.with(|c| c.replace(None));
+            SPINNER.with(|c| c.replace(None));
+            let what = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "unknown panic".into());
+            Err(Failure::Internal(format!(
+                "unspin failed internally (please report): {}",
+                what.lines().next().unwrap_or("")
+            )))
+        })
+    });
+    Ok(out?)
+}
+
+/// Rejects text the library would misread (NUL bytes mark binary data).
+fn check_text(text: &str) -> Result<(), Failure> {
+    if text.is_empty() {
+        return Ok(());
+    }
+    unspin::input::check_text(text.as_bytes(), "text")
+        .map(|_| ())
+        .map_err(|e| Failure::Input(e.to_string()))
+}
+
+fn check_unit(name: &str, v: Option<f64>) -> PyResult<()> {
+    match v {
+        Some(x) if !(0.0..=1.0).contains(&x) => Err(PyValueError::new_err(format!(
+            "{name} must be between 0 and 1, got {x}"
+        ))),
+        _ => Ok(()),
+    }
+}
+
+/// Maps UTF-8 byte offsets of one text to code point offsets (Python's
+/// string indices).
+struct CharIndex {
+    /// Byte offset of every character; empty for ASCII text, where the two agree.
+    starts: Vec<u32>,
+    len: usize,
+}
+
+impl CharIndex {
+    fn new(text: &str) -> Self {
+        let starts = if text.is_ascii() {
+            Vec::new()
+        } else {
+            text.char_indices().map(|(b, _)| b as u32).collect()
+        };
+        Self {
+            starts,
+            len: text.len(),
+        }
+    }
+
+    fn char_of(&self, byte: u64) -> u64 {
+        if self.starts.is_empty() {
+            return byte.min(self.len as u64);
+        }
+        self.starts.partition_point(|&b| (b as u64) < byte) as u64
+    }
+
+    /// Adds `char_<name>` next to each byte offset field `<name>` of `obj`
+    /// (`start` gets `char_start`; `spun_start` gets `spun_char_start`).
+    fn annotate(&self, obj: &mut Value, fields: &[(&str, &str)]) {
+        if let Value::Object(map) = obj {
+            for (byte_field, char_field) in fields {
+                if let Some(b) = map.get(*byte_field).and_then(Value::as_u64) {
+                    map.insert(char_field.to_string(), Value::from(self.char_of(b)));
+                }
+            }
+        }
+    }
+
+    fn annotate_list(&self, v: &mut Value, key: &str, fields: &[(&str, &str)]) {
+        if let Some(Value::Array(items)) = v.get_mut(key) {
+            for item in items {
+                self.annotate(item, fields);
+            }
+        }
+    }
+}
+
+const START_END: &[(&str, &str)] = &[("start", "char_start"), ("end", "char_end")];
+
+/// The library stores scores as `f32`; widened to `f64` they print as
+/// 0.9700000286102295. Floats that are exactly an `f32` get the shortest
+/// decimal that reads back as that `f32` (0.97).
+fn tidy_float(x: f64) -> f64 {
+    let narrow = x as f32;
+    if narrow as f64 == x && narrow.is_finite() {
+        narrow.to_string().parse().unwrap_or(x)
+    } else {
+        x
+    }
+}
+
+/// Converts a JSON value to the matching Python object (dict, list, str,
+/// int, float, bool or None).
+fn to_py<'py>(py: Python<'py>, v: &Value) -> PyResult<Bound<'py, PyAny>> {
+    Ok(match v {
+        Value::Null => py.None().into_bound(py),
+        Value::Bool(b) => b.into_pyobject(py)?.to_owned().into_any(),
+        Value::Number(n) => {
+            if let Some(i) = n.as_i64() {
+                i.into_pyobject(py)?.into_any()
+            } else if let Some(u) = n.as_u64() {
+                u.into_pyobject(py)?.into_any()
+            } else {
+                tidy_float(n.as_f64().unwrap_or(f64::NAN))
+                    .into_pyobject(py)?
+                    .into_any()
+            }
+        }
+        Value::String(s) => s.into_pyobject(py)?.into_any(),
+        Value::Array(items) => {
+            let list = PyList::empty(py);
+            for item in items {
+                list.append(to_py(py, item)?)?;
+            }
+            list.into_any()
+        }
+        Value::Object(map) => {
+            let dict = PyDict::new(py);
+            for (k, item) in map {
+                dict.set_item(k, to_py(py, item)?)?;
+            }
+            dict.into_any()
+        }
+    })
+}
+
+/// Restores the original wording of spun `text`.
+///
+/// Returns a dict like `unspin restore --format json`:
+/// `text` (the restored text; every character outside a change is kept),
+/// `changes` (one dict per changed word: `start`/`end` UTF-8 byte offsets
+/// and `char_start`/`char_end` string indices into the input, `spun`,
+/// `original`, `confidence`, `relation`, `alternatives` as
+/// `[{"text", "prob"}]`, and `applied`), `sections` (spun-looking stretches
+/// with their probabilities) and `words`.
+///
+/// `min_confidence` (0 to 1): apply only changes at least this confident;
+/// the others are listed with `applied: False`.
+///
+/// The embedded model loads on the first call (about a second) and is
+/// shared by later calls and threads; the GIL is released while it works.
+/// Raises `TypeError` when `text` is not a `str`, `ValueError` for text with
+/// NUL bytes or an out-of-range option.
+#[pyfunction]
+#[pyo3(signature = (text, min_confidence=None))]
+fn restore<'py>(
+    py: Python<'py>,
+    text: &str,
+    min_confidence: Option<f64>,
+) -> PyResult<Bound<'py, PyAny>> {
+    check_unit("min_confidence", min_confidence)?;
+    let value = run_released(py, || {
+        check_text(text)?;
+        let mut opts = Options::default();
+        if let Some(m) = min_confidence {
+            opts.min_confidence = m as f32;
+        }
+        let r = with_restorer(opts, |r| r.restore_document(text)).map_err(Failure::Internal)?;
+        let mut v = unspin::render::restoration_json(&r, None, None);
+        let index = CharIndex::new(text);
+        index.annotate_list(&mut v, "changes", START_END);
+        index.annotate_list(&mut v, "sections", START_END);
+        Ok(v)
+    })?;
+    to_py(py, &value)
+}
+
+/// Tells whether `text` was machine-spun, and where.
+///
+/// Returns a dict like `unspin detect --format json`: `prob` (calibrated
+/// probability that the text was spun), `spun` (`prob >= threshold`),
+/// `threshold`, `words`, `sections` (about 200 words each, with `prob`),
+/// `evidence` (the strongest spun-looking words, strongest first: `start`,
+/// `end`, `char_start`, `char_end`, `text`, `prob`, `original`, `relation`,
+/// ...), `flagged` (every word with a spun probability of at least 0.05, in
+/// text order; empty when `words=False`), `sums` and `word_threshold`.
+///
+/// `threshold` (0 to 1): call the text spun at this probability (default:
+/// the calibrated threshold). `evidence`: how many evidence words to report.
+/// `words=False` skips the per-word scores (faster; document and section
+/// probabilities only). `restore=True` runs the full restorer on spun
+/// sections for better likely originals (slower).
+///
+/// Raises `TypeError` when `text` is not a `str`, `ValueError` for text with
+/// NUL bytes or an out-of-range option.
+#[pyfunction]
+#[pyo3(signature = (text, threshold=None, evidence=10, words=true, restore=false))]
+fn detect<'py>(
+    py: Python<'py>,
+    text: &str,
+    threshold: Option<f64>,
+    evidence: usize,
+    words: bool,
+    restore: bool,
+) -> PyResult<Bound<'py, PyAny>> {
+    check_unit("threshold", threshold)?;
+    if evidence > 1000 {
+        return Err(PyValueError::new_err("evidence must be at most 1000"));
+    }
+    let value = run_released(py, || {
+        check_text(text)?;
+        let detector = detector().map_err(Failure::Internal)?;
+        let calib = detector.calibration();
+        let opts = DetectOptions {
+            threshold: threshold.map(|t| t as f32),
+            evidence: if words { evidence } else { 0 },
+            word_floor: 0.05,
+            words,
+        };
+        let restore = restore && words;
+        let word_threshold = if restore {
+            calib.restore_word_threshold
+        } else {
+            calib.word_threshold
+        } as f32;
+        let mut det = detector.detect(text, &opts);
+        if restore && det.spun {
+            with_restorer(Options::default(), |r| {
+                detector.refine(text, &mut det, r, &opts)
+            })
+            .map_err(Failure::Internal)?;
+        }
+        let mut v = unspin::render::detection_json(&det, word_threshold, None, None);
+        let index = CharIndex::new(text);
+        for key in ["sections", "evidence", "flagged"] {
+            index.annotate_list(&mut v, key, START_END);
+        }
+        Ok(v)
+    })?;
+    to_py(py, &value)
+}
+
+/// Spins `text` with the simulator of the real news spinner
+/// (`profile="news"`) or a generic synonym spinner (`profile="synonym"`).
+///
+/// Returns `{"text": spun text, "changes": [...], "profile", "seed"}` where
+/// each change (like a line of `unspin spin --alignment`) has `orig_start`,
+/// `orig_end`, `spun_start`, `spun_end` (UTF-8 byte offsets into the
+/// original and the spun text), the same four as string indices
+/// (`orig_char_start`, ...), `original`, `spun`, `relation` and `profile`.
+///
+/// `rate` (0 to 1): for `synonym` the probability that an eligible word is
+/// replaced (default 0.15); for `news` the share of dictionary word types
+/// the spinner replaces (default 0.80). `seed` fixes every random choice:
+/// the same seed gives the same output.
+///
+/// Raises `TypeError` for a non-`str` text, `ValueError` for an unknown
+/// profile, a rate outside 0..1 or text with NUL bytes.
+#[pyfunction]
+#[pyo3(signature = (text, profile="news", rate=None, seed=0))]
+fn spin<'py>(
+    py: Python<'py>,
+    text: &str,
+    profile: &str,
+    rate: Option<f64>,
+    seed: u64,
+) -> PyResult<Bound<'py, PyAny>> {
+    // Checked here so the error is the same with or without the model.
+    let profile_value =
+        Profile::from_name(profile, rate).map_err(|e| PyValueError::new_err(e.to_string()))?;
+    let key: SpinKey = (profile_value.name(), rate.map(f64::to_bits), seed);
+    let value = run_released(py, || {
+        check_text(text)?;
+        let wn = wordnet().map_err(Failure::Internal)?;
+        let spun = SPINNER.with(|cell| {
+            let mut slot = cell.borrow_mut();
+            if !matches!(slot.as_ref(), Some((k, _)) if *k == key) {
+                *slot = Some((key, Spinner::new(wn, profile_value, seed)));
+            }
+            slot.as_ref().expect("set above").1.spin(text)
+        });
+        let mut v = serde_json::json!({
+            "text": spun.text,
+            "changes": spun.changes,
+            "profile": key.0,
+            "seed": seed,
+        });
+        let original = CharIndex::new(text);
+        let spun_index = CharIndex::new(v["text"].as_str().unwrap_or(""));
+        original.annotate_list(
+            &mut v,
+            "changes",
+            &[
+                ("orig_start", "orig_char_start"),
+                ("orig_end", "orig_char_end"),
+            ],
+        );
+        spun_index.annotate_list(
+            &mut v,
+            "changes",
+            &[
+                ("spun_start", "spun_char_start"),
+                ("spun_end", "spun_char_end"),
+            ],
+        );
+        Ok(v)
+    })?;
+    to_py(py, &value)
+}
+
+/// unspin: detect machine-spun English text and restore its original wording.
+///
+/// `restore(text)`, `detect(text)` and `spin(text)` return plain dicts with
+/// the field names of the command line's and the HTTP API's JSON output.
+#[pymodule]
+#[pyo3(name = "unspin")]
+fn unspin_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    m.add_function(wrap_pyfunction!(restore, m)?)?;
+    m.add_function(wrap_pyfunction!(detect, m)?)?;
+    m.add_function(wrap_pyfunction!(spin, m)?)?;
+    Ok(())
+}
