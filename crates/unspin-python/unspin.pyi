@@ -3,7 +3,8 @@
 # `unspin restore/detect --format json` and `unspin spin --alignment`, plus
 # character offsets (char_*) that index Python strings; start/end are UTF-8
 # byte offsets. Field reference: docs/PYTHON.md.
-from typing import List, Optional, TypedDict
+from os import PathLike
+from typing import Iterable, List, Mapping, Optional, Tuple, TypedDict, Union
 
 __version__: str
 
@@ -109,3 +110,28 @@ def detect(
 
 def spin(text: str, profile: str = "news", rate: Optional[float] = None, seed: int = 0) -> Spun:
     """Spins `text` with the news-spinner simulator or a synonym spinner."""
+
+class AddSummary(TypedDict):
+    added: int
+    replaced: int
+    unchanged: int
+    bytes: int
+    documents: int
+
+class Index:
+    """A trace index on disk (the file of `unspin index add` and `unspin trace`)."""
+
+    def __init__(self, path: Union[str, "PathLike[str]"]) -> None: ...
+    @property
+    def path(self) -> str: ...
+    def add(self, docs: Union[Mapping[str, str], Iterable[Tuple[str, str]]]) -> AddSummary:
+        """Adds original documents ({id: text} or (id, text) pairs); one commit."""
+    def trace(
+        self,
+        text: str,
+        k: int = 5,
+        min_score: Optional[float] = None,
+        restore: bool = True,
+        passage_text: bool = True,
+    ) -> dict:
+        """Ranks the indexed originals `text` was copied from (`unspin trace --format json`)."""

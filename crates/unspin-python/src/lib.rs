@@ -1,5 +1,6 @@
 //! Python bindings of unspin: `import unspin` gives `restore`, `detect` and
-//! `spin` over the embedded default model.
+//! `spin` over the embedded default model, and `Index` (add originals to a
+//! trace index on disk, trace spun copies to them).
 //!
 //! The layer is thin on purpose: each function checks its arguments, runs
 //! the core library with the GIL released and hands back the same JSON
@@ -9,16 +10,21 @@
 
 use std::cell::RefCell;
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::PathBuf;
 use std::sync::OnceLock;
 
-use pyo3::exceptions::{PyRuntimeError, PyValueError};
+use pyo3::exceptions::{PyOSError, PyRuntimeError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 use serde_json::Value;
 use unspin::detect::{Calibration, DetectOptions, Detector};
+use unspin::fingerprint::{FingerprintConfig, Fingerprinter};
 use unspin::restore::{Model, Options, Restorer};
 use unspin::spinner::{Profile, Spinner};
+use unspin::trace::{trace_text, TraceOptions};
 use unspin::wordnet::WordNet;
+use unspin_index::sources::SourceDoc;
+use unspin_index::{IndexError, NewDoc, NewLocation, WriterOptions};
 
 /// The embedded restore model, loaded on first use and kept for the process.
 fn model() -> Result<&'static Model, String> {
@@ -86,6 +92,8 @@ fn with_restorer<T>(
 /// library (`RuntimeError`; a panic lands here rather than killing Python).
 enum Failure {
     Input(String),
+    /// The index file cannot be read or written (missing, busy, I/O): `OSError`.
+    Os(String),
     Internal(String),
 }
 
@@ -93,7 +101,20 @@ impl From<Failure> for PyErr {
     fn from(f: Failure) -> PyErr {
         match f {
             Failure::Input(m) => PyValueError::new_err(m),
+            Failure::Os(m) => PyOSError::new_err(m),
             Failure::Internal(m) => PyRuntimeError::new_err(m),
+        }
+    }
+}
+
+impl From<IndexError> for Failure {
+    fn from(e: IndexError) -> Failure {
+        let m = e.to_string();
+        match e {
+            IndexError::Db(_) | IndexError::Busy(_) | IndexError::Io(_) => Failure::Os(m),
+            IndexError::Corrupt(_) | IndexError::Incompatible(_) | IndexError::NeedsRepair(_) => {
+                Failure::Input(m)
+            }
         }
     }
 }
@@ -414,6 +435,177 @@ fn spin<'py>(
     to_py(py, &value)
 }
 
+/// The fingerprinter of new indexes (the one `unspin index add` uses).
+fn new_index_fingerprinter() -> Result<&'static Fingerprinter, String> {
+    static FP: OnceLock<Result<Fingerprinter, String>> = OnceLock::new();
+    FP.get_or_init(|| {
+        Fingerprinter::embedded(FingerprintConfig::default()).map_err(|e| e.to_string())
+    })
+    .as_ref()
+    .map_err(Clone::clone)
+}
+
+/// A trace index on disk (the file of `unspin index add` and `unspin trace`).
+///
+/// `Index(path)` names the file; nothing is opened until `add` (which
+/// creates it) or `trace`. Only fingerprints and ids are stored, not texts.
+/// One writer at a time (in any process); readers any time.
+#[pyclass(module = "unspin", name = "Index", frozen)]
+struct PyIndex {
+    path: PathBuf,
+}
+
+#[pymethods]
+impl PyIndex {
+    #[new]
+    fn new(path: PathBuf) -> Self {
+        Self { path }
+    }
+
+    /// The index file.
+    #[getter]
+    fn path(&self) -> PathBuf {
+        self.path.clone()
+    }
+
+    fn __repr__(&self) -> String {
+        format!("unspin.Index({:?})", self.path.display().to_string())
+    }
+
+    /// Adds original documents: `docs` is a dict `{id: text}` or an
+    /// iterable of `(id, text)` pairs. A document whose id is already in
+    /// the index replaces it (or is left as it is when its text is the
+    /// same). Commits once at the end; returns
+    /// `{"added", "replaced", "unchanged", "bytes", "documents"}` where
+    /// `documents` is the index's total afterwards.
+    ///
+    /// Raises `TypeError` when `docs` is not made of `str` pairs,
+    /// `ValueError` for text with NUL bytes and `OSError` when the file
+    /// cannot be written (another process is writing it, no space, ...).
+    fn add<'py>(&self, py: Python<'py>, docs: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+        let pairs: Vec<(String, String)> = if let Ok(dict) = docs.downcast::<PyDict>() {
+            dict.iter()
+                .map(|(k, v)| Ok((k.extract()?, v.extract()?)))
+                .collect::<PyResult<_>>()
+        } else {
+            docs.try_iter()?
+                .map(|item| item?.extract::<(String, String)>())
+                .collect::<PyResult<_>>()
+        }
+        .map_err(|e| {
+            PyTypeError::new_err(format!(
+                "docs must be a dict {{id: text}} or (id, text) pairs of str: {e}"
+            ))
+        })?;
+        let path = self.path.clone();
+        let value = run_released(py, move || {
+            for (id, text) in &pairs {
+                if !text.is_empty() {
+                    unspin::input::check_text(text.as_bytes(), &format!("document {id:?}"))
+                        .map_err(|e| Failure::Input(e.to_string()))?;
+                }
+            }
+            let fp = new_index_fingerprinter().map_err(Failure::Internal)?;
+            let mut writer = unspin_index::Index::open_writer(&path, fp, WriterOptions::default())?;
+            let sources = pairs.into_iter().map(|(id, text)| {
+                Ok::<_, String>(SourceDoc {
+                    doc: NewDoc {
+                        id,
+                        source: NewLocation::None,
+                        meta: String::new(),
+                        text_hash: unspin_index::codec::text_hash(&text),
+                        text_len: text.len() as u64,
+                    },
+                    text,
+                })
+            });
+            let sum = unspin_index::bulk::add_all(&mut writer, fp, sources, |_| {}, |_| {})?;
+            writer.commit()?;
+            let meta = writer.finish()?;
+            Ok(serde_json::json!({
+                "added": sum.added,
+                "replaced": sum.replaced,
+                "unchanged": sum.unchanged,
+                "bytes": sum.bytes,
+                "documents": meta.docs,
+            }))
+        })?;
+        to_py(py, &value)
+    }
+
+    /// Ranks the indexed originals that `text` was copied (and maybe spun)
+    /// from, like `unspin trace --format json` and `POST /v1/trace`.
+    ///
+    /// Returns `{"passages", "features", "common_features", "candidates",
+    /// "sources": [...]}`; each source has `rank`, `doc`, `id`, `score`
+    /// (evidence in nats), `similarity`, `coverage` and `passages` (which
+    /// query passage came from which source passage; query passages have
+    /// `start`/`end` byte offsets and `char_start`/`char_end` string indices).
+    ///
+    /// `k`: most sources reported (1 to 100). `min_score`: least evidence for
+    /// a source to be reported (default: the command line's). `restore`:
+    /// restore the text first for extra fingerprints (slower, finds more).
+    /// `passage_text`: include the query passages' text.
+    ///
+    /// Raises `OSError` when the index is missing or unreadable,
+    /// `ValueError` for a bad option or a file that is not an index.
+    #[pyo3(signature = (text, k=5, min_score=None, restore=true, passage_text=true))]
+    fn trace<'py>(
+        &self,
+        py: Python<'py>,
+        text: &str,
+        k: usize,
+        min_score: Option<f32>,
+        restore: bool,
+        passage_text: bool,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        if !(1..=100).contains(&k) {
+            return Err(PyValueError::new_err("k must be between 1 and 100"));
+        }
+        if min_score.is_some_and(|x| !x.is_finite()) {
+            return Err(PyValueError::new_err("min_score must be a finite number"));
+        }
+        let path = self.path.clone();
+        let value = run_released(py, move || {
+            check_text(text)?;
+            let snap = unspin_index::Index::open_reader(&path)?.snapshot()?;
+            let fp = snap.fingerprinter()?;
+            let opts = TraceOptions {
+                min_score: min_score.unwrap_or(unspin::trace::DEFAULT_MIN_SCORE),
+                max_results: k,
+                ..TraceOptions::default()
+            };
+            let (query, result) = if restore {
+                with_restorer(Options::default(), |r| {
+                    trace_text(&fp, Some(r), text, &snap, &opts)
+                })
+                .map_err(Failure::Internal)?
+            } else {
+                trace_text(&fp, None, text, &snap, &opts)
+            }
+            .map_err(|e| Failure::Internal(e.to_string()))?;
+            let report =
+                unspin_index::report::report(&snap, &fp, text, &query, &result, passage_text)?;
+            let mut v =
+                serde_json::to_value(&report).map_err(|e| Failure::Internal(e.to_string()))?;
+            let index = CharIndex::new(text);
+            if let Some(Value::Array(sources)) = v.get_mut("sources") {
+                for source in sources {
+                    if let Some(Value::Array(passages)) = source.get_mut("passages") {
+                        for p in passages {
+                            if let Some(q) = p.get_mut("query") {
+                                index.annotate(q, START_END);
+                            }
+                        }
+                    }
+                }
+            }
+            Ok(v)
+        })?;
+        to_py(py, &value)
+    }
+}
+
 /// unspin: detect machine-spun English text and restore its original wording.
 ///
 /// `restore(text)`, `detect(text)` and `spin(text)` return plain dicts with
@@ -425,5 +617,6 @@ fn unspin_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(restore, m)?)?;
     m.add_function(wrap_pyfunction!(detect, m)?)?;
     m.add_function(wrap_pyfunction!(spin, m)?)?;
+    m.add_class::<PyIndex>()?;
     Ok(())
 }

@@ -2,7 +2,9 @@
 `bash scripts/build-python.sh && target/python-venv/bin/python -m unittest discover -s crates/unspin-python/tests -v`)."""
 
 import concurrent.futures
+import os
 import re
+import tempfile
 import unittest
 
 import unspin
@@ -165,6 +167,68 @@ class SpinTest(unittest.TestCase):
         self.assertGreater(before, 20)
         # The restorer gets most substitutions back (about 95% on the held-out corpus).
         self.assertLess(after, before * 0.25)
+
+
+# A second original for the trace index, also written for this test.
+HARBOUR = (
+    "Fishing boats stayed in the harbour for a third day on Friday as strong winds and high "
+    "waves kept crews ashore. The harbour master said the storm should pass by Sunday morning, "
+    "but warned that the sea would stay rough until the middle of next week. Some captains said "
+    "they had lost more than a week of work this month and asked the government for help with "
+    "fuel costs. Shops near the quay reported fewer visitors than usual, although the new museum "
+    "of maritime history drew a large crowd despite the rain."
+)
+
+
+class IndexTest(unittest.TestCase):
+    def setUp(self):
+        self.dir = tempfile.TemporaryDirectory()
+        self.path = os.path.join(self.dir.name, "news.idx")
+
+    def tearDown(self):
+        self.dir.cleanup()
+
+    def test_traces_a_spun_copy_to_its_source(self):
+        index = unspin.Index(self.path)
+        self.assertEqual(index.path, self.path)
+        summary = index.add({"council": CLEAN, "harbour": HARBOUR})
+        self.assertEqual((summary["added"], summary["documents"]), (2, 2))
+        again = index.add([("council", CLEAN)])
+        self.assertEqual((again["added"], again["unchanged"], again["documents"]), (0, 1, 2))
+        for seed, name in ((1, "council"), (2, "harbour")):
+            original = CLEAN if name == "council" else HARBOUR
+            spun = unspin.spin(original, profile="news", seed=seed)["text"]
+            report = index.trace("Copied: " + spun, k=5)
+            self.assertTrue(report["sources"], name)
+            best = report["sources"][0]
+            self.assertEqual((best["rank"], best["id"]), (1, name))
+            self.assertGreater(best["score"], 20)
+            self.assertTrue(all(s["id"] != name for s in report["sources"][1:]))
+            for p in best["passages"]:
+                q = p["query"]
+                self.assertEqual(("Copied: " + spun)[q["char_start"]:q["char_end"]], q["text"])
+        unrelated = "Quarterly revenue of the software company rose by nine percent, helped by cloud subscriptions."
+        self.assertEqual(index.trace(unrelated)["sources"], [])
+
+    def test_index_errors(self):
+        with self.assertRaises(OSError):
+            unspin.Index(os.path.join(self.dir.name, "missing.idx")).trace(CLEAN)
+        index = unspin.Index(self.path)
+        index.add({"council": CLEAN})
+        with self.assertRaises(ValueError):
+            index.trace(CLEAN, k=0)
+        with self.assertRaises(TypeError):
+            index.add(["not a pair"])
+        with self.assertRaises(TypeError):
+            index.add({"id": 5})
+        with self.assertRaises(ValueError):
+            index.add({"bad": "nul\x00byte"})
+        not_index = os.path.join(self.dir.name, "plain.txt")
+        with open(not_index, "w") as f:
+            f.write("just text, not an index\n")
+        with self.assertRaises((ValueError, OSError)) as caught:
+            unspin.Index(not_index).trace(CLEAN)
+        self.assertNotIn("\n", str(caught.exception))
 
 
 class ErrorTest(unittest.TestCase):
