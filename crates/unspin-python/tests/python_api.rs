@@ -63,7 +63,12 @@ fn python_module_passes_its_tests() {
         .expect("the installed module has a modification time");
     // The extension embeds the core library and the models; an older build
     // would test old code.
-    for dir in ["crates/unspin/src", "crates/unspin-python/src", "models"] {
+    for dir in [
+        "crates/unspin/src",
+        "crates/unspin-index/src",
+        "crates/unspin-python/src",
+        "models",
+    ] {
         if newest(&root.join(dir)).is_some_and(|t| t > built) {
             return skip(&format!("{} is older than {dir}", module.display()));
         }
