@@ -14,13 +14,16 @@ the median of --rounds runs is reported for:
   - `unspin.restore(paragraph)` for each paragraph: many small calls, so the
     per-call overhead (argument checks, GIL release, dict building) shows;
   - `unspin restore FILE > /dev/null` and `unspin restore --format json FILE
-    > /dev/null` (start-up and model load included; the Python rows exclude
-    the load, which the first row reports).
+    > /dev/null`, and, to compare with the per-paragraph calls, `unspin
+    restore --jsonl --format json --jobs 1` over the paragraphs as JSON Lines
+    (the CLI rows include start-up and model load; the Python rows exclude
+    the load, which is reported on its own).
 Words are whitespace-separated words of the spun text. Prints a Markdown section.
 """
 
 import argparse
 import datetime
+import json
 import os
 import platform
 import statistics
@@ -108,14 +111,22 @@ def main():
         with tempfile.NamedTemporaryFile("w", suffix=".txt", encoding="utf-8", delete=False) as f:
             f.write(spun)
             path = f.name
+        with tempfile.NamedTemporaryFile("w", suffix=".jsonl", encoding="utf-8", delete=False) as f:
+            for i, p in enumerate(paragraphs):
+                f.write(json.dumps({"id": i, "text": p}) + "\n")
+            jsonl = f.name
         try:
-            for name, extra in (("cli_text", []), ("cli_json", ["--format", "json"])):
+            for name, extra in (
+                ("cli_text", [path]),
+                ("cli_json", ["--format", "json", path]),
+                ("cli_jsonl", ["--jsonl", "--format", "json", "--jobs", "1", jsonl]),
+            ):
                 runs = []
                 for _ in range(args.rounds):
                     w0 = time.perf_counter()
                     r0 = os.times()
                     subprocess.run(
-                        ["taskset", "-c", "0", args.bin, "restore", *extra, path],
+                        ["taskset", "-c", "0", args.bin, "restore", *extra],
                         stdout=subprocess.DEVNULL,
                         check=True,
                     )
@@ -125,6 +136,7 @@ def main():
                 print(f"bench-python: {name}: {cli[name][0]:.2f} s wall", file=sys.stderr)
         finally:
             os.unlink(path)
+            os.unlink(jsonl)
     else:
         print(f"bench-python: {args.bin} not found: CLI rows left out", file=sys.stderr)
 
@@ -138,7 +150,7 @@ def main():
         + ("; this process and the CLI pinned to one core (CPU 0)" if pinned else "")
     )
     print(f"- Python {platform.python_version()}, unspin module {unspin.__version__} (release wheel, abi3); {args.rounds} rounds, medians")
-    print(f"- Input: data/corpus/heldout.txt spun with the news profile, seed 1: {words:,} words, {len(spun.encode()):,} bytes, {len(paragraphs):,} paragraphs")
+    print(f"- Input: {os.path.relpath(args.corpus, ROOT)} spun with the news profile, seed 1: {words:,} words, {len(spun.encode()):,} bytes, {len(paragraphs):,} paragraphs")
     print(f"- Model load (first call in the process, `import unspin` included): {load_s * 1000:.0f} ms\n")
     print("| what | wall (median) | CPU (median) | words/s, wall | words/s, CPU |")
     print("|:--|--:|--:|--:|--:|")
@@ -147,6 +159,7 @@ def main():
         "python_paragraphs": f"`unspin.restore(p)` per paragraph ({len(paragraphs):,} calls)",
         "cli_text": "`unspin restore FILE`, start-up included",
         "cli_json": "`unspin restore --format json FILE`, start-up included",
+        "cli_jsonl": f"`unspin restore --jsonl --format json --jobs 1` over the {len(paragraphs):,} paragraphs, start-up included",
     }
     for name, (wall, cpu) in list(rows.items()) + list(cli.items()):
         print(f"| {labels[name]} | {wall:.2f} s | {cpu:.2f} s | {rate(wall)} | {rate(cpu) if cpu > 0 else '-'} |")
