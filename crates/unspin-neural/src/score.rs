@@ -223,14 +223,14 @@ pub fn score(
     let total: usize = need.iter().sum();
     let threads = rayon::current_num_threads().clamp(1, blocks.len().max(1));
     let mut parts: Vec<std::ops::Range<usize>> = Vec::new();
-    let mut before = 0;
+    let (mut before, mut last_part) = (0, usize::MAX);
     for (bi, &n) in need.iter().enumerate() {
         let part = ((before + n / 2) * threads / total.max(1)).min(threads - 1);
-        match parts.get_mut(part) {
-            Some(r) => r.end = bi + 1,
-            None => parts.push(bi..bi + 1),
+        match parts.last_mut() {
+            Some(r) if part == last_part => r.end = bi + 1,
+            _ => parts.push(bi..bi + 1),
         }
-        before += n;
+        (before, last_part) = (before + n, part);
     }
     // Each part's queries are a contiguous run, so `out` splits into disjoint slices.
     let mut jobs = Vec::with_capacity(parts.len());
