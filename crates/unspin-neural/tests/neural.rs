@@ -23,6 +23,15 @@ fn lm() -> Option<&'static NeuralLm> {
     .as_ref()
 }
 
+/// A second copy of the installed model with its scoring options changed.
+fn lm_with(lm: &NeuralLm, change: impl FnOnce(&mut unspin_neural::ScoreOptions)) -> NeuralLm {
+    let mut lm2 = NeuralLm::load(&unspin_neural::default_model_path()).unwrap();
+    let mut o = lm.options().clone();
+    change(&mut o);
+    lm2.set_options(o);
+    lm2
+}
+
 /// The `n` most likely next tokens after `context`, as text.
 fn top(lm: &NeuralLm, context: &str, n: usize) -> Vec<(String, f32)> {
     let lp = lm.next_token_log_probs(context).unwrap();
@@ -101,10 +110,7 @@ fn cached_prefix_scores_match_a_full_pass() {
     let Some(lm) = lm() else { return };
     // With a window that covers the rest of the text, a candidate's score is
     // ln p(candidate + rest | prefix), which a plain pass computes directly.
-    let mut lm2 = NeuralLm::load(&unspin_neural::default_model_path()).unwrap();
-    let mut o = lm.options().clone();
-    o.window = 64;
-    lm2.set_options(o);
+    let lm2 = lm_with(lm, |o| o.window = 64);
     let text = "The old man walked slowly to the harbour, where the boats were waiting for the morning tide.";
     let start = text.find("slowly").unwrap();
     let q = ContextQuery {
@@ -171,10 +177,7 @@ fn parts_scored_in_parallel_match_one_thread() {
     let Some(lm) = lm() else { return };
     // Small blocks, so that the text makes several blocks and the parts
     // of a multi-threaded run split between them.
-    let mut lm2 = NeuralLm::load(&unspin_neural::default_model_path()).unwrap();
-    let mut o = lm.options().clone();
-    o.block_tokens = 40;
-    lm2.set_options(o);
+    let lm2 = lm_with(lm, |o| o.block_tokens = 40);
     let text = "The committee said the new rules would be published on Monday, as planned. \
         Officials at the ministry declined to comment on the report. \
         Farmers in the north have waited for rain since the spring, and many sold their cattle. \
