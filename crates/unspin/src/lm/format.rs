@@ -233,6 +233,42 @@ impl Varints<'_> {
     }
 }
 
+/// Decoded entries on their way into a table, inserted a few thousand at a
+/// time so that [`Table::insert_batch`] can fetch buckets ahead.
+struct Batch<'t> {
+    table: &'t mut Table,
+    pending: Vec<(u64, u16)>,
+}
+
+impl<'t> Batch<'t> {
+    const SIZE: usize = 4096;
+
+    fn new(table: &'t mut Table) -> Self {
+        Batch {
+            table,
+            pending: Vec::with_capacity(Self::SIZE),
+        }
+    }
+
+    #[inline]
+    fn push(&mut self, key: u64, val: u16) {
+        self.pending.push((key, val));
+        if self.pending.len() == Self::SIZE {
+            self.flush();
+        }
+    }
+
+    fn flush(&mut self) {
+        self.table.insert_batch(&self.pending);
+        self.pending.clear();
+    }
+
+    fn finish(mut self) {
+        self.flush();
+    }
+}
+
+
 /// Bigram streams to a table.
 fn decode_bigrams(n: u64, nb: usize, bits: u32, s: [&[u8]; 4]) -> Result<Table, Error> {
     let [counts, w2s, probs, bos] = s;
@@ -240,6 +276,7 @@ fn decode_bigrams(n: u64, nb: usize, bits: u32, s: [&[u8]; 4]) -> Result<Table, 
         return Err(corrupt("bigram code streams have the wrong length"));
     }
     let mut t = Table::with_capacity(nb, 2 * bits, 16);
+    let mut batch = Batch::new(&mut t);
     let mut cv = Varints {
         b: counts,
         pos: 0,
@@ -266,10 +303,11 @@ fn decode_bigrams(n: u64, nb: usize, bits: u32, s: [&[u8]; 4]) -> Result<Table, 
                 .checked_add(d)
                 .filter(|&w| w < n)
                 .ok_or_else(|| corrupt("bigram word id out of range"))?;
-            t.insert_new((w1 << bits) | w2, probs[i] as u16 | (bos[i] as u16) << 8);
+            batch.push((w1 << bits) | w2, probs[i] as u16 | (bos[i] as u16) << 8);
             i += 1;
         }
     }
+    batch.finish();
     cv.done()?;
     wv.done()?;
     if i != nb {
@@ -285,6 +323,7 @@ fn decode_trigrams(n: u64, nt: usize, bits: u32, s: [&[u8]; 3]) -> Result<Table,
         return Err(corrupt("trigram code stream has the wrong length"));
     }
     let mut t = Table::with_capacity(nt, 3 * bits, 8);
+    let mut batch = Batch::new(&mut t);
     let mut cv = Varints {
         b: ctx,
         pos: 0,
@@ -330,10 +369,11 @@ fn decode_trigrams(n: u64, nt: usize, bits: u32, s: [&[u8]; 3]) -> Result<Table,
                 return Err(corrupt("duplicate trigram"));
             }
             w3 = range(w3.saturating_add(d))?;
-            t.insert_new(base | w3, probs[i] as u16);
+            batch.push(base | w3, probs[i] as u16);
             i += 1;
         }
     }
+    batch.finish();
     cv.done()?;
     wv.done()?;
     Ok(t)

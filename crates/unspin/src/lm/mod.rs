@@ -132,9 +132,7 @@ fn bits_for(n: usize) -> u32 {
 /// Builds a hash table from unique (key, value) pairs.
 fn build_table(entries: &[(u64, u16)], key_bits: u32, val_bits: u32) -> Table {
     let mut t = Table::with_capacity(entries.len(), key_bits, val_bits);
-    for &(k, v) in entries {
-        t.insert_new(k, v);
-    }
+    t.insert_batch(entries);
     t
 }
 
