@@ -11,6 +11,7 @@
 //! and the input width is padded with zero blocks. `Q8_0` rows (the
 //! embeddings) are padded with zero blocks, which changes nothing.
 
+use candle_core::quantized::GgmlDType;
 use half::{f16, slice::HalfFloatSliceExt};
 use rayon::prelude::*;
 
@@ -26,6 +27,40 @@ const SUPER: usize = 256;
 /// Input width after padding to whole super-blocks.
 pub fn padded(k: usize) -> usize {
     k.div_ceil(SUPER) * SUPER
+}
+
+/// Dequantizes one row of `Q4_1` (`d * q + m`) or `Q8_0` (`d * q`) blocks
+/// into `out`; `None` for any other block type.
+pub fn dequantize_row(dtype: GgmlDType, raw: &[u8], row: usize, out: &mut [f32]) -> Option<()> {
+    let k = out.len();
+    if !k.is_multiple_of(32) {
+        return None;
+    }
+    match dtype {
+        GgmlDType::Q4_1 => {
+            let bytes = k / 32 * Q4_1_BYTES;
+            let src = raw.get(row * bytes..(row + 1) * bytes)?;
+            for (blk, o) in src.chunks_exact(Q4_1_BYTES).zip(out.chunks_exact_mut(32)) {
+                let (d, m) = (f16_at(blk, 0), f16_at(blk, 2));
+                for (j, &q) in blk[4..].iter().enumerate() {
+                    o[j] = d * (q & 0x0F) as f32 + m;
+                    o[j + 16] = d * (q >> 4) as f32 + m;
+                }
+            }
+        }
+        GgmlDType::Q8_0 => {
+            let bytes = k / 32 * Q8_0_BYTES;
+            let src = raw.get(row * bytes..(row + 1) * bytes)?;
+            for (blk, o) in src.chunks_exact(Q8_0_BYTES).zip(out.chunks_exact_mut(32)) {
+                let d = f16_at(blk, 0);
+                for (x, &q) in o.iter_mut().zip(&blk[2..]) {
+                    *x = d * q as i8 as f32;
+                }
+            }
+        }
+        _ => return None,
+    }
+    Some(())
 }
 
 fn f16_at(b: &[u8], at: usize) -> f32 {

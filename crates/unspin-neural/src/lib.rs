@@ -8,6 +8,7 @@
 //! slots of its lattice. The model is installed by
 //! `scripts/install-neural-model.sh` into [`default_model_path`].
 
+mod amx;
 mod convert;
 mod model;
 mod score;

@@ -20,6 +20,7 @@ use candle_core::quantized::{ggml_file::qtensor_from_ggml, gguf_file, GgmlDType,
 use candle_core::{CpuStorage, CustomOp1, Device, Module, Tensor};
 use rayon::prelude::*;
 
+use crate::amx;
 use crate::convert::{self, padded};
 use crate::Error;
 
@@ -67,9 +68,17 @@ impl Config {
     }
 }
 
-/// One linear map `y = x W^T` with `W` stored as padded 8-bit blocks.
+/// How a projection's weights are stored.
+enum Weights {
+    /// Candle's quantized blocks (`Q4K` or `Q8_0`), input padded to `kp`.
+    Candle(QMatMul),
+    /// Bfloat16 AMX tiles, when the CPU has them (input not padded).
+    Amx(amx::Bf16Matrix),
+}
+
+/// One linear map `y = x W^T`.
 struct Linear {
-    w: QMatMul,
+    w: Weights,
     /// Input width as the model sees it.
     k: usize,
     /// Input width of the stored blocks.
@@ -82,6 +91,15 @@ impl Linear {
     /// `x` has `rows` rows of width `self.k`; the result has `rows` rows of width `self.n`.
     fn forward(&self, x: &[f32], rows: usize) -> Result<Vec<f32>, Error> {
         debug_assert_eq!(x.len(), rows * self.k);
+        let w = match &self.w {
+            Weights::Amx(m) => {
+                let t = std::time::Instant::now();
+                let y = m.matmul(x, rows);
+                prof(if m.n() > 10000 { 2 } else { 0 }, t);
+                return Ok(y);
+            }
+            Weights::Candle(w) => w,
+        };
         let input = if self.kp == self.k {
             x.to_vec()
         } else {
@@ -92,7 +110,7 @@ impl Linear {
             p
         };
         let t = std::time::Instant::now();
-        let y = match &self.w {
+        let y = match w {
             // The quantized product called as the op it is, on plain
             // vectors: going through `Tensor` would copy the input in and
             // the output (up to 128 rows of the 49,152-word vocabulary) out.
@@ -523,7 +541,37 @@ fn linear<R: Read + Seek>(
             .map(|(q, _)| q.dequantize(&Device::Cpu))
             .collect::<Result<Vec<_>, _>>()?;
         return Ok(Linear {
-            w: QMatMul::Tensor(Tensor::cat(&mats, 0)?),
+            w: Weights::Candle(QMatMul::Tensor(Tensor::cat(&mats, 0)?)),
+            k,
+            kp: k,
+            n,
+        });
+    }
+    if amx::available() && amx::Bf16Matrix::fits(n, k) {
+        // Each part's blocks, and the first row of the stack it starts.
+        let mut blocks = Vec::with_capacity(tensors.len());
+        let mut first_row = 0;
+        for (q, rows) in &tensors {
+            blocks.push((first_row, q.dtype(), q.data()?));
+            first_row += rows;
+        }
+        let direct = blocks
+            .iter()
+            .all(|b| matches!(b.1, GgmlDType::Q4_1 | GgmlDType::Q8_0));
+        let m = if direct {
+            amx::Bf16Matrix::from_rows(n, k, |r, out| {
+                let &(r0, dtype, ref raw) = blocks.iter().rev().find(|b| b.0 <= r).unwrap();
+                convert::dequantize_row(dtype, raw, r - r0, out).expect("row within the tensor");
+            })
+        } else {
+            let mut w = Vec::with_capacity(n * k);
+            for (q, _) in &tensors {
+                w.extend(q.dequantize(&Device::Cpu)?.flatten_all()?.to_vec1::<f32>()?);
+            }
+            amx::Bf16Matrix::from_rows(n, k, |r, out| out.copy_from_slice(&w[r * k..(r + 1) * k]))
+        };
+        return Ok(Linear {
+            w: Weights::Amx(m),
             k,
             kp: k,
             n,
@@ -568,7 +616,7 @@ fn linear<R: Read + Seek>(
     };
     let w = qtensor_from_ggml(format, &raw, vec![n, kp], &Device::Cpu)?;
     Ok(Linear {
-        w: QMatMul::from_qtensor(w)?,
+        w: Weights::Candle(QMatMul::from_qtensor(w)?),
         k,
         kp,
         n,
