@@ -83,7 +83,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             break;
         }
         let v: serde_json::Value = serde_json::from_str(line)?;
-        let t = v["text"].as_str().ok_or("document without text")?.to_string();
+        let t = v["text"]
+            .as_str()
+            .ok_or("document without text")?
+            .to_string();
         total += t.split_whitespace().count();
         docs.push(t);
     }

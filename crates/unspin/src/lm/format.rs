@@ -268,7 +268,6 @@ impl<'t> Batch<'t> {
     }
 }
 
-
 /// Bigram streams to a table.
 fn decode_bigrams(n: u64, nb: usize, bits: u32, s: [&[u8]; 4]) -> Result<Table, Error> {
     let [counts, w2s, probs, bos] = s;
