@@ -230,8 +230,9 @@ fn meta_f32(ct: &gguf_file::Content, key: &str) -> Result<f32, Error> {
 /// Which code runs the projections.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Kernels {
-    /// AMX bfloat16 tiles where the CPU has them, candle's blocks elsewhere.
-    Fastest,
+    /// AMX bfloat16 tiles (only when [`amx::available`]; a matrix whose
+    /// shape the tiles do not fit takes candle's blocks).
+    Amx,
     /// Candle's quantized blocks (the path of CPUs without AMX).
     Blocks,
     /// Plain f32 (slow, smooth arithmetic for tests of the attention code).
@@ -241,7 +242,12 @@ pub(crate) enum Kernels {
 impl Model {
     /// Reads the model from an opened GGUF file.
     pub fn load<R: Read + Seek>(ct: &gguf_file::Content, r: &mut R) -> Result<Self, Error> {
-        Self::load_as(ct, r, Kernels::Fastest)
+        let kernels = if amx::available() {
+            Kernels::Amx
+        } else {
+            Kernels::Blocks
+        };
+        Self::load_as(ct, r, kernels)
     }
 
     /// Like [`Model::load`], with the projections run by `kernels`.
@@ -569,7 +575,7 @@ fn linear<R: Read + Seek>(
             n,
         });
     }
-    if kernels == Kernels::Fastest && amx::available() && amx::Bf16Matrix::fits(n, k) {
+    if kernels == Kernels::Amx && amx::available() && amx::Bf16Matrix::fits(n, k) {
         // Each part's blocks, and the first row of the stack it starts.
         let mut blocks = Vec::with_capacity(tensors.len());
         let mut first_row = 0;
