@@ -452,21 +452,9 @@ fn score_outputs(
         (0..docs.len())
             .into_par_iter()
             .map(|i| {
-                let records: Option<Vec<AlignmentRecord>> = spun[i].as_ref().map(|s| {
-                    s.changes
-                        .iter()
-                        .map(|c| AlignmentRecord {
-                            orig_start: c.orig_start,
-                            orig_end: c.orig_end,
-                            spun_start: c.spun_start,
-                            spun_end: c.spun_end,
-                            original: c.original.clone(),
-                            spun: c.spun.clone(),
-                            relation: c.relation.clone(),
-                            profile: c.profile.clone(),
-                        })
-                        .collect()
-                });
+                let records: Option<Vec<AlignmentRecord>> = spun[i]
+                    .as_ref()
+                    .map(|s| s.changes.iter().map(AlignmentRecord::from).collect());
                 evaluate(&docs[i].text, inputs[i], &outputs[i], records.as_deref())
             })
             .collect()

@@ -110,20 +110,7 @@ fn main() {
     let eval = |outs: &[String]| -> (f64, f64) {
         let mut e = EvalReport::default();
         for ((d, s), o) in docs.iter().zip(&spun).zip(outs) {
-            let recs: Vec<AlignmentRecord> = s
-                .changes
-                .iter()
-                .map(|c| AlignmentRecord {
-                    orig_start: c.orig_start,
-                    orig_end: c.orig_end,
-                    spun_start: c.spun_start,
-                    spun_end: c.spun_end,
-                    original: c.original.clone(),
-                    spun: c.spun.clone(),
-                    relation: c.relation.clone(),
-                    profile: c.profile.clone(),
-                })
-                .collect();
+            let recs: Vec<AlignmentRecord> = s.changes.iter().map(AlignmentRecord::from).collect();
             e.merge(&evaluate(d, &s.text, o, Some(&recs)));
         }
         let m = e.metrics();

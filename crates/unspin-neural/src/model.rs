@@ -1228,6 +1228,25 @@ mod tests {
         (want, got[(n - split - 1) * h..].to_vec())
     }
 
+    /// The installed model loaded again with other kernels, one per entry.
+    fn load_with(kernels: &[Kernels]) -> Vec<Model> {
+        let path = crate::default_model_path();
+        let mut f = std::io::BufReader::new(std::fs::File::open(&path).unwrap());
+        let ct = gguf_file::Content::read(&mut f).unwrap();
+        kernels
+            .iter()
+            .map(|&k| Model::load_as(&ct, &mut f, k).unwrap())
+            .collect()
+    }
+
+    /// KL divergence of `got` from `want`, both ln-probabilities.
+    fn kl(want: &[f32], got: &[f32]) -> f64 {
+        want.iter()
+            .zip(got)
+            .map(|(&p, &q)| (p as f64).exp() * (p - q) as f64)
+            .sum()
+    }
+
     fn tokens(lm: &crate::NeuralLm) -> Vec<u32> {
         let mut t = vec![crate::score::DOC_START];
         t.extend(
@@ -1242,11 +1261,10 @@ mod tests {
         let Some(lm) = crate::tests::installed() else {
             return;
         };
-        let path = crate::default_model_path();
-        let mut f = std::io::BufReader::new(std::fs::File::open(&path).unwrap());
-        let ct = gguf_file::Content::read(&mut f).unwrap();
-        let exact = Model::load_as(&ct, &mut f, Kernels::Exact).unwrap();
-        let (want, got) = compare(&exact, &tokens(&lm), 5);
+        let [exact] = &load_with(&[Kernels::Exact])[..] else {
+            unreachable!()
+        };
+        let (want, got) = compare(exact, &tokens(&lm), 5);
         let scale = want.iter().map(|v| v.abs()).fold(0f32, f32::max);
         let err = want
             .iter()
@@ -1266,24 +1284,17 @@ mod tests {
         };
         // Same weights (the file's 4-bit values), f32 arithmetic against the
         // kernels' rounding of activations (and, on AMX, of weights to bfloat16).
-        let path = crate::default_model_path();
-        let mut f = std::io::BufReader::new(std::fs::File::open(&path).unwrap());
-        let ct = gguf_file::Content::read(&mut f).unwrap();
-        let exact = Model::load_as(&ct, &mut f, Kernels::Exact).unwrap();
-        let blocks = Model::load_as(&ct, &mut f, Kernels::Blocks).unwrap();
+        let [exact, blocks] = &load_with(&[Kernels::Exact, Kernels::Blocks])[..] else {
+            unreachable!()
+        };
         let toks = tokens(&lm);
         let dist = |m: &Model| {
             m.log_softmax_rows(&m.reference_last_hidden(&toks), 1)
                 .unwrap()
         };
-        let want = dist(&exact);
-        for (name, model) in [("default", &lm.model), ("blocks", &blocks)] {
-            let got = dist(model);
-            let kl: f64 = want
-                .iter()
-                .zip(&got)
-                .map(|(&p, &q)| (p as f64).exp() * (p - q) as f64)
-                .sum();
+        let want = dist(exact);
+        for (name, model) in [("default", &lm.model), ("blocks", blocks)] {
+            let kl = kl(&want, &dist(model));
             eprintln!("{name} kernels against f32: KL divergence {kl:.4}");
             // Bfloat16 tiles round far less than 8-bit activation blocks.
             let bound = if name == "default" && amx::available() {
@@ -1305,19 +1316,14 @@ mod tests {
         // apart (a 1e-6 relative nudge of the attention weights alone moves
         // the next-token distribution by a KL of about 0.04 here); compare
         // distributions. Both kernel paths, whichever this CPU runs by default.
-        let path = crate::default_model_path();
-        let mut f = std::io::BufReader::new(std::fs::File::open(&path).unwrap());
-        let ct = gguf_file::Content::read(&mut f).unwrap();
-        let blocks = Model::load_as(&ct, &mut f, Kernels::Blocks).unwrap();
-        for (name, model) in [("default", &lm.model), ("blocks", &blocks)] {
+        let [blocks] = &load_with(&[Kernels::Blocks])[..] else {
+            unreachable!()
+        };
+        for (name, model) in [("default", &lm.model), ("blocks", blocks)] {
             let (want, got) = compare(model, &tokens(&lm), 5);
             let want = model.log_softmax_rows(&want, 1).unwrap();
             let got = model.log_softmax_rows(&got, 1).unwrap();
-            let kl: f64 = want
-                .iter()
-                .zip(&got)
-                .map(|(&p, &q)| (p as f64).exp() * (p - q) as f64)
-                .sum();
+            let kl = kl(&want, &got);
             let best = |v: &[f32]| (0..v.len()).max_by(|&a, &b| v[a].total_cmp(&v[b])).unwrap();
             assert_eq!(
                 best(&got),

@@ -55,19 +55,7 @@ impl ContextScorer for Oracle<'_> {
 }
 
 fn records(s: &Spun) -> Vec<AlignmentRecord> {
-    s.changes
-        .iter()
-        .map(|c| AlignmentRecord {
-            orig_start: c.orig_start,
-            orig_end: c.orig_end,
-            spun_start: c.spun_start,
-            spun_end: c.spun_end,
-            original: c.original.clone(),
-            spun: c.spun.clone(),
-            relation: c.relation.clone(),
-            profile: c.profile.clone(),
-        })
-        .collect()
+    s.changes.iter().map(AlignmentRecord::from).collect()
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {

@@ -385,6 +385,22 @@ pub struct AlignmentRecord {
     pub profile: String,
 }
 
+impl From<&crate::spinner::AlignedChange> for AlignmentRecord {
+    /// The record the spinner writes for one of its changes.
+    fn from(c: &crate::spinner::AlignedChange) -> Self {
+        AlignmentRecord {
+            orig_start: c.orig_start,
+            orig_end: c.orig_end,
+            spun_start: c.spun_start,
+            spun_end: c.spun_end,
+            original: c.original.clone(),
+            spun: c.spun.clone(),
+            relation: c.relation.clone(),
+            profile: c.profile.clone(),
+        }
+    }
+}
+
 /// Parses alignment JSONL (one [`AlignmentRecord`] per non-blank line).
 pub fn parse_alignment_jsonl(text: &str) -> Result<Vec<AlignmentRecord>, crate::Error> {
     text.lines()
