@@ -75,19 +75,21 @@ fn bf16(x: f32) -> u16 {
     ((b + 0x7FFF + ((b >> 16) & 1)) >> 16) as u16
 }
 
-/// A weight matrix `[n][k]` packed as bfloat16 `B` tiles.
+/// A weight matrix `[n][k]` packed as bfloat16 `B` tiles, both dimensions
+/// padded with zeros to multiples of 32 (so any shape fits, and candle's own
+/// AMX code, which keeps its tile configuration per thread, never runs in
+/// the same process as this).
 pub(crate) struct Bf16Matrix {
     n: usize,
     k: usize,
+    /// Padded output width (a multiple of 32).
+    np: usize,
+    /// Padded input width (a multiple of 32).
+    kp: usize,
     tiles: Vec<u16>,
 }
 
 impl Bf16Matrix {
-    /// Whether a `[n][k]` matrix can be packed (both multiples of 32).
-    pub(crate) fn fits(n: usize, k: usize) -> bool {
-        n > 0 && k > 0 && n.is_multiple_of(2 * TILE) && k.is_multiple_of(TILE_K)
-    }
-
     /// Packs row-major f32 weights `w` (`n` rows of `k`).
     #[cfg(test)]
     pub(crate) fn new(w: &[f32], n: usize, k: usize) -> Self {
@@ -100,22 +102,29 @@ impl Bf16Matrix {
     /// held in f32).
     pub(crate) fn from_rows(n: usize, k: usize, row: impl Fn(usize, &mut [f32]) + Sync) -> Self {
         use rayon::prelude::*;
-        assert!(Self::fits(n, k));
-        let kb = k / TILE_K;
-        let mut tiles = vec![0u16; n * k];
+        assert!(n > 0 && k > 0);
+        let np = n.div_ceil(2 * TILE) * 2 * TILE;
+        let kp = k.div_ceil(TILE_K) * TILE_K;
+        let kb = kp / TILE_K;
+        let mut tiles = vec![0u16; np * kp];
         tiles
             .par_chunks_mut(kb * TILE_ELEMS)
             .enumerate()
             .for_each_init(
-                || vec![0f32; TILE * k],
+                || vec![0f32; TILE * kp],
                 |rows, (nb, block)| {
-                    for (col, dst) in rows.chunks_exact_mut(k).enumerate() {
-                        row(nb * TILE + col, dst);
+                    for (col, dst) in rows.chunks_exact_mut(kp).enumerate() {
+                        let r = nb * TILE + col;
+                        if r < n {
+                            row(r, &mut dst[..k]);
+                        } else {
+                            dst.fill(0.0);
+                        }
                     }
                     for (b, tile) in block.chunks_exact_mut(TILE_ELEMS).enumerate() {
                         for pair in 0..TILE_K / 2 {
                             for col in 0..TILE {
-                                let src = col * k + b * TILE_K + 2 * pair;
+                                let src = col * kp + b * TILE_K + 2 * pair;
                                 let dst = (pair * TILE + col) * 2;
                                 tile[dst] = bf16(rows[src]);
                                 tile[dst + 1] = bf16(rows[src + 1]);
@@ -124,7 +133,13 @@ impl Bf16Matrix {
                     }
                 },
             );
-        Bf16Matrix { n, k, tiles }
+        Bf16Matrix {
+            n,
+            k,
+            np,
+            kp,
+            tiles,
+        }
     }
 
     /// Output width.
@@ -135,18 +150,32 @@ impl Bf16Matrix {
     /// `x W^T` for `rows` rows of width `k`: `rows` rows of width `n`.
     /// Only call when [`available`] is true.
     pub(crate) fn matmul(&self, x: &[f32], rows: usize) -> Vec<f32> {
-        let (n, k) = (self.n, self.k);
+        let (n, k, np, kp) = (self.n, self.k, self.np, self.kp);
         assert_eq!(x.len(), rows * k);
-        // Activations as bfloat16, padded with zero rows to whole pairs of tiles.
+        // Activations as bfloat16, padded with zero rows to whole pairs of
+        // tiles (and with zero columns to the padded width).
         let padded = rows.div_ceil(2 * TILE) * 2 * TILE;
-        let mut a = vec![0u16; padded * k];
-        for (d, s) in a.iter_mut().zip(x) {
-            *d = bf16(*s);
+        let mut a = vec![0u16; padded * kp];
+        if k == kp {
+            for (d, s) in a.iter_mut().zip(x) {
+                *d = bf16(*s);
+            }
+        } else {
+            for (d, s) in a.chunks_exact_mut(kp).zip(x.chunks_exact(k)) {
+                for (d, s) in d.iter_mut().zip(s) {
+                    *d = bf16(*s);
+                }
+            }
         }
-        let mut out = vec![0f32; padded * n];
+        let mut out = vec![0f32; padded * np];
         // SAFETY: `available()` was checked by the caller's construction of
         // this path; the buffers have the sizes the kernel reads and writes.
-        unsafe { kernel(&self.tiles, &a, &mut out, padded, n, k) };
+        unsafe { kernel(&self.tiles, &a, &mut out, padded, np, kp) };
+        if np != n {
+            for r in 1..rows {
+                out.copy_within(r * np..r * np + n, r * n);
+            }
+        }
         out.truncate(rows * n);
         out
     }
@@ -279,7 +308,13 @@ mod tests {
             seed ^= seed << 17;
             (seed >> 40) as f32 / (1u64 << 24) as f32 - 0.5
         };
-        for (rows, n, k) in [(1, 32, 32), (5, 64, 96), (33, 96, 576), (70, 32, 1536)] {
+        for (rows, n, k) in [
+            (1, 32, 32),
+            (5, 64, 96),
+            (33, 96, 576),
+            (70, 32, 1536),
+            (3, 20, 50),
+        ] {
             let w: Vec<f32> = (0..n * k).map(|_| next()).collect();
             let x: Vec<f32> = (0..rows * k).map(|_| next() * 4.0).collect();
             let m = Bf16Matrix::new(&w, n, k);

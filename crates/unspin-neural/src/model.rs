@@ -230,8 +230,7 @@ fn meta_f32(ct: &gguf_file::Content, key: &str) -> Result<f32, Error> {
 /// Which code runs the projections.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Kernels {
-    /// AMX bfloat16 tiles (only when [`amx::available`]; a matrix whose
-    /// shape the tiles do not fit takes candle's blocks).
+    /// AMX bfloat16 tiles (only when [`amx::available`]).
     Amx,
     /// Candle's quantized blocks (the path of CPUs without AMX).
     Blocks,
@@ -575,7 +574,7 @@ fn linear<R: Read + Seek>(
             n,
         });
     }
-    if kernels == Kernels::Amx && amx::available() && amx::Bf16Matrix::fits(n, k) {
+    if kernels == Kernels::Amx && amx::available() {
         // Each part's blocks, and the first row of the stack it starts.
         let mut blocks = Vec::with_capacity(tensors.len());
         let mut first_row = 0;
