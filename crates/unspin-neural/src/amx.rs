@@ -5,7 +5,8 @@
 //! block's scale in after every tile product and need input widths padded
 //! to multiples of 256 (SmolLM2's 576 becomes 768); in bfloat16 a tile
 //! product accumulates straight in f32 over the whole input width, so the
-//! tiles stay busy and nothing is padded. The weights are the model file's
+//! tiles stay busy, and widths are padded only to multiples of 32 (which
+//! SmolLM2's already are). The weights are the model file's
 //! `Q4_1` values, exactly dequantized and rounded to bfloat16 (8 mantissa
 //! bits, far finer than the 4-bit steps); activations are rounded to
 //! bfloat16 too, finer than the 8-bit blocks candle quantizes them to.
