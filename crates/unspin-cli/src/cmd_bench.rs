@@ -233,7 +233,7 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<u8> {
     ));
 
     let t = Instant::now();
-    let model = args.model.load()?;
+    let model = args.model.load_for(args.quality.quality)?;
     let load_model_seconds = t.elapsed().as_secs_f64();
     let t = Instant::now();
     let neural = args.quality.load()?;

@@ -265,7 +265,7 @@ fn run_inner(args: &DetectArgs, state: &mut State) -> anyhow::Result<()> {
     };
     let ((model, calib), neural) = quality.load_alongside(|| {
         Ok((
-            args.model.load()?,
+            args.model.load_for(quality.quality)?,
             load_calibration(args.calibration.as_deref())?,
         ))
     })?;

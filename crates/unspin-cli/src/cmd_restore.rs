@@ -117,7 +117,9 @@ pub fn run(args: &RestoreArgs) -> anyhow::Result<u8> {
             .num_threads(j)
             .build_global();
     }
-    let (model, neural) = args.quality.load_alongside(|| args.model.load())?;
+    let (model, neural) = args
+        .quality
+        .load_alongside(|| args.model.load_for(args.quality.quality))?;
     let scorer = neural.as_ref().map(|n| n as &dyn ContextScorer);
     let opts = Options {
         min_confidence: args.min_confidence,

@@ -95,7 +95,8 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<u8> {
     if args.workers == Some(0) {
         bail!("--workers must be at least 1");
     }
-    let model = args.model.load()?;
+    // With WordNet: requests may ask for `"quality": "best"`, whose synonym sweep needs it.
+    let model = args.model.load_for(crate::quality::Quality::Best)?;
     let calibration = match &args.calibration {
         Some(p) => {
             let bytes = std::fs::read(p).with_context(|| format!("reading {}", p.display()))?;

@@ -37,6 +37,18 @@ impl ModelFlags {
         };
         Ok(Model::new(lm, lexicon))
     }
+
+    /// Loads the chosen model with what `quality` needs: `best` adds WordNet
+    /// (the synonym sweep looks up every word's synonyms in it).
+    pub fn load_for(&self, quality: crate::quality::Quality) -> anyhow::Result<Model> {
+        let model = self.load()?;
+        Ok(match quality {
+            crate::quality::Quality::Best => {
+                model.with_wordnet(unspin::models::embedded_wordnet()?)
+            }
+            crate::quality::Quality::Default => model,
+        })
+    }
 }
 
 /// Arguments of `unspin model`.

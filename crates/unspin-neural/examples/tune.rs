@@ -31,12 +31,38 @@ impl ContextScorer for Cached<'_> {
             x.end.hash(&mut h);
             x.candidates.hash(&mut h);
         }
-        let key = h.finish();
+        self.lookup(h.finish(), || self.lm.score(text, q))
+    }
+
+    fn score_pruned(
+        &self,
+        text: &str,
+        q: &[ContextQuery],
+        prune: f32,
+    ) -> Result<Vec<Vec<f32>>, unspin::Error> {
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        text.hash(&mut h);
+        prune.to_bits().hash(&mut h);
+        for x in q {
+            x.start.hash(&mut h);
+            x.end.hash(&mut h);
+            x.candidates.hash(&mut h);
+        }
+        self.lookup(h.finish(), || self.lm.score_pruned(text, q, prune))
+    }
+}
+
+impl Cached<'_> {
+    fn lookup(
+        &self,
+        key: u64,
+        run: impl FnOnce() -> Result<Vec<Vec<f32>>, unspin::Error>,
+    ) -> Result<Vec<Vec<f32>>, unspin::Error> {
         if let Some(v) = self.map.lock().unwrap().get(&key) {
             return Ok(v.clone());
         }
         let t = std::time::Instant::now();
-        let v = self.lm.score(text, q)?;
+        let v = run()?;
         let mut c = self.calls.lock().unwrap();
         c.0 += 1;
         c.1 += t.elapsed().as_secs_f64();
@@ -68,7 +94,10 @@ fn main() {
         docs.push(t);
     }
     let lm = unspin::lm::LanguageModel::load_path(std::path::Path::new(lm_path)).unwrap();
-    let model = Model::new(lm, unspin::models::embedded_lexicon().unwrap());
+    let mut model = Model::new(lm, unspin::models::embedded_lexicon().unwrap());
+    if std::env::var("SWEEP").map_or(true, |v| v != "0") {
+        model = model.with_wordnet(unspin::models::embedded_wordnet().unwrap());
+    }
     let wn = unspin::models::embedded_wordnet().unwrap();
     let spinner = match profile.as_str() {
         "news" => Spinner::news(&wn, 101),
@@ -147,19 +176,48 @@ fn main() {
                         rescore_candidates: k as usize,
                         rescore_weight: w,
                         rescore_passes: passes as usize,
+                        sweep: unspin::sweep::SweepOptions {
+                            weight: env("SW_W", 0.6),
+                            trigram_weight: env("SW_TRI", 0.3),
+                            document_bonus: env("SW_DOC", 2.0),
+                            threshold: env("SW_TH", 0.99),
+                            min_rate: env("SW_RATE", 0.03),
+                            prune_nats: env("SW_PRUNE", 1.0),
+                            ..Default::default()
+                        },
                         ..Options::default()
                     };
                     let mut r = Restorer::new(&model, opts);
                     let (mut q, mut ch) = (0, 0);
+                    let mut dump = Vec::new();
                     let outs: Vec<String> = spun
                         .iter()
                         .map(|s| {
                             let o = r.restore_document_best(&s.text, &cached).unwrap().text;
+                            if std::env::var("DUMP").is_ok() {
+                                for x in r.rescored() {
+                                    let truth = s
+                                        .changes
+                                        .iter()
+                                        .find(|c| c.spun_start <= x.start && x.end <= c.spun_end)
+                                        .map_or(s.text[x.start..x.end].to_string(), |c| c.original.clone());
+                                    dump.push(serde_json::json!({
+                                        "truth": truth, "spun": &s.text[x.start..x.end],
+                                        "cands": x.candidates, "post": x.posteriors, "nn": x.scores,
+                                        "before": x.before, "after": x.after,
+                                        "ctx": &s.text[(x.start.saturating_sub(60)..=x.start).find(|&i| s.text.is_char_boundary(i)).unwrap()..((x.end + 40).min(s.text.len())..=s.text.len()).find(|&i| s.text.is_char_boundary(i)).unwrap()],
+                                    }));
+                                }
+                            }
                             q += r.rescored().len();
                             ch += r.rescored().iter().filter(|x| x.after != x.before).count();
                             o
                         })
                         .collect();
+                    if let Ok(p) = std::env::var("DUMP") {
+                        let body: Vec<String> = dump.iter().map(|v| v.to_string()).collect();
+                        std::fs::write(p, body.join("\n")).unwrap();
+                    }
                     let (bw, bc) = eval(&outs);
                     let c = *cached.calls.lock().unwrap();
                     println!("margin {margin} K {k} passes {passes} wn {w}: best WER {:.4} ratio {:.3} clean-changed {:.4} | queries {q} changed {ch} | neural calls {} {:.1} s ({:.2} s/1000 words) rows {}", bw, bw / dw, bc, c.0, c.1, c.1 * 1000.0 / total as f64, unspin_neural::PROF[4].load(std::sync::atomic::Ordering::Relaxed));

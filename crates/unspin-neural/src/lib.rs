@@ -225,6 +225,26 @@ impl unspin::rescore::ContextScorer for NeuralLm {
             queries,
         )?)
     }
+
+    fn score_pruned(
+        &self,
+        text: &str,
+        queries: &[unspin::rescore::ContextQuery],
+        prune_nats: f32,
+    ) -> Result<Vec<Vec<f32>>, unspin::Error> {
+        let _one_at_a_time = self.busy.lock().unwrap_or_else(|e| e.into_inner());
+        let opts = ScoreOptions {
+            prune_nats,
+            ..self.opts.clone()
+        };
+        Ok(score::score(
+            &self.model,
+            &self.tokenizer,
+            &opts,
+            text,
+            queries,
+        )?)
+    }
 }
 
 #[cfg(test)]

@@ -53,7 +53,7 @@ impl Default for ScoreOptions {
     fn default() -> Self {
         Self {
             block_tokens: 256,
-            window: 4,
+            window: 6,
             batch_rows: 1024,
             prune_nats: 1.0,
         }

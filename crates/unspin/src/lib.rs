@@ -19,6 +19,7 @@ pub mod render;
 pub mod rescore;
 pub mod restore;
 pub mod spinner;
+pub mod sweep;
 pub mod token;
 pub mod trace;
 pub mod wordnet;

@@ -53,4 +53,20 @@ pub trait ContextScorer: Send + Sync {
     /// are sorted by `start` and do not overlap; while one query's
     /// candidates are scored, every other span reads as `text` has it.
     fn score(&self, text: &str, queries: &[ContextQuery]) -> Result<Vec<Vec<f32>>, crate::Error>;
+
+    /// Like [`ContextScorer::score`], with a say in how much is computed: a
+    /// candidate whose own tokens score more than `prune_nats` below the
+    /// text's current span (or, when negative, less than `-prune_nats`
+    /// above it) may skip its right context, which is then taken to score
+    /// as the current text's does. Scorers that always score everything
+    /// ignore it.
+    fn score_pruned(
+        &self,
+        text: &str,
+        queries: &[ContextQuery],
+        prune_nats: f32,
+    ) -> Result<Vec<Vec<f32>>, crate::Error> {
+        let _ = prune_nats;
+        self.score(text, queries)
+    }
 }

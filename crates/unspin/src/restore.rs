@@ -16,7 +16,9 @@ use crate::decode::{Decoder, Lattice, Scorer, WordId};
 use crate::lexicon::{is_spun_form, Lexicon};
 use crate::lm::LanguageModel;
 use crate::rescore::{ContextQuery, ContextScorer};
+use crate::sweep::SweepOptions;
 use crate::token::{tokenize, Token, TokenKind};
+use crate::wordnet::WordNet;
 use rustc_hash::{FxHashMap, FxHashSet};
 
 /// The language model and the lexicon, with the word-id mapping between them.
@@ -26,6 +28,8 @@ pub struct Model {
     /// Channel model.
     pub lexicon: Lexicon,
     lex_to_lm: Vec<WordId>,
+    /// WordNet, for the synonym sweep of `--quality best` (absent: no sweep).
+    wordnet: Option<WordNet>,
 }
 
 impl Model {
@@ -39,7 +43,20 @@ impl Model {
             lm,
             lexicon,
             lex_to_lm,
+            wordnet: None,
         }
+    }
+
+    /// Adds WordNet, which [`Restorer::restore_best`] uses to look for
+    /// synonym-spun words the lexicon does not know (see [`crate::sweep`]).
+    pub fn with_wordnet(mut self, wordnet: WordNet) -> Self {
+        self.wordnet = Some(wordnet);
+        self
+    }
+
+    /// The WordNet given with [`Model::with_wordnet`].
+    pub fn wordnet(&self) -> Option<&WordNet> {
+        self.wordnet.as_ref()
     }
 
     fn lm_id_of_lex(&self, id: u32) -> WordId {
@@ -131,6 +148,8 @@ pub struct Options {
     /// `--quality best`: rescoring passes; each later pass sees the text as
     /// the one before restored it (stops early when nothing changes).
     pub rescore_passes: usize,
+    /// `--quality best`: the synonym sweep (needs a model with WordNet).
+    pub sweep: SweepOptions,
 }
 
 impl Default for Options {
@@ -164,6 +183,7 @@ impl Default for Options {
             rescore_synonym_weight: 0.8,
             rescore_synonym_keep_bonus: 4.0,
             rescore_passes: 1,
+            sweep: SweepOptions::default(),
         }
     }
 }
@@ -420,12 +440,36 @@ impl<'m> Restorer<'m> {
         self.unary.clear();
         self.rescored.clear();
         self.build(text, &tokens);
-        let mut a = self.analyse(text);
+        let a = self.analyse(text);
         let mut r = self.restoration(text, &tokens, &a);
         let picked = self.pick_uncertain(text, &tokens, &a);
-        if picked.is_empty() {
-            return Ok(r);
+        if !picked.is_empty() {
+            r = self.rescore(text, &tokens, a, r, picked, scorer)?;
         }
+        match self.model.wordnet() {
+            Some(wn) if self.opts.sweep.enabled => crate::sweep::sweep(
+                text,
+                r,
+                &self.model.lm,
+                wn,
+                scorer,
+                &self.opts.sweep,
+                self.opts.min_confidence,
+            ),
+            _ => Ok(r),
+        }
+    }
+
+    /// The rescoring passes of [`Restorer::restore_best`] over the picked slots.
+    fn rescore(
+        &mut self,
+        text: &str,
+        tokens: &[Token],
+        mut a: Analysis,
+        mut r: Restoration,
+        picked: Vec<Picked>,
+        scorer: &dyn ContextScorer,
+    ) -> Result<Restoration, crate::Error> {
         let mut last_scores = Vec::new();
         for _pass in 0..self.opts.rescore_passes.max(1) {
             let (base, queries, asked) = self.queries(text, &r, &picked);
@@ -502,7 +546,7 @@ impl<'m> Restorer<'m> {
                     self.syn.set_channel(alt, c);
                 }
             }
-            let next = self.restoration(text, &tokens, &a);
+            let next = self.restoration(text, tokens, &a);
             let same = next.text == r.text;
             r = next;
             last_scores = asked.into_iter().zip(scores).collect::<Vec<_>>();

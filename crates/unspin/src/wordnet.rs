@@ -805,6 +805,23 @@ impl WordNet {
             .unwrap_or(&[])
     }
 
+    /// Every synonym of a lowercase word: (lemma, part of speech) over every
+    /// sense of every base form, the word itself left out. These are the
+    /// words a generic synonym spinner picks from.
+    pub fn synonyms(&self, lower: &str) -> Vec<(String, Pos)> {
+        let mut out: Vec<(String, Pos)> = Vec::new();
+        for (base, pos) in self.base_forms(lower) {
+            for &s in self.senses(&base, pos) {
+                for l in self.synset_lemmas(s) {
+                    if l != base && l != lower && !out.iter().any(|(o, p)| o == l && *p == pos) {
+                        out.push((l.to_string(), pos));
+                    }
+                }
+            }
+        }
+        out
+    }
+
     /// WordNet's `morphy`: the lemmas `word` can be a form of, with their part
     /// of speech, in the order noun, verb, adjective, adverb. The word itself is
     /// included when it is a lemma of that part of speech. For each part of

@@ -18,8 +18,10 @@ pub fn engine() -> Arc<Engine> {
         .get_or_init(|| {
             let lm = unspin::models::embedded_lm().expect("embedded LM");
             let lex = unspin::models::embedded_lexicon().expect("embedded lexicon");
-            let model: &'static unspin::restore::Model =
-                Box::leak(Box::new(unspin::restore::Model::new(lm, lex)));
+            let model: &'static unspin::restore::Model = Box::leak(Box::new(
+                unspin::restore::Model::new(lm, lex)
+                    .with_wordnet(unspin::models::embedded_wordnet().expect("embedded WordNet")),
+            ));
             let calib = unspin::models::embedded_calibration().expect("calibration");
             Arc::new(Engine::new(model, calib))
         })

@@ -233,6 +233,31 @@ impl Spun {
     }
 }
 
+/// Whether the `synonym` profile may replace this lowercase word (it never
+/// touches function words).
+pub fn synonym_eligible(lower: &str) -> bool {
+    !SYNONYM_STOPWORDS.contains(&lower)
+}
+
+/// The word a whitespace token holds for the `synonym` profile: the byte
+/// range from its first to its last letter, when everything in it is a
+/// letter, hyphen or apostrophe (attached punctuation stays outside).
+pub fn synonym_word(token: &str) -> Option<(usize, usize)> {
+    let cs = token
+        .char_indices()
+        .find(|(_, c)| c.is_alphabetic())
+        .map(|(i, _)| i)?;
+    let ce = token
+        .char_indices()
+        .rev()
+        .find(|(_, c)| c.is_alphabetic())
+        .map(|(i, c)| i + c.len_utf8())?;
+    token[cs..ce]
+        .chars()
+        .all(|c| c.is_alphabetic() || c == '-' || c == '\'')
+        .then_some((cs, ce))
+}
+
 /// Function words the `synonym` profile never touches.
 pub(crate) const SYNONYM_STOPWORDS: &[&str] = &[
     "a", "about", "above", "after", "again", "against", "all", "also", "am", "an", "and", "any",
@@ -459,46 +484,17 @@ impl<'a> Spinner<'a> {
     /// The synonyms the `synonym` profile picks from for a lowercase word:
     /// (lemma, part of speech) over every sense of every base form.
     pub fn synonym_candidates(&self, lower: &str) -> Vec<(String, Pos)> {
-        let wn = self.wn;
-        let mut out: Vec<(String, Pos)> = Vec::new();
-        for (base, pos) in wn.base_forms(lower) {
-            for &s in wn.senses(&base, pos) {
-                for l in wn.synset_lemmas(s) {
-                    if l != base && l != lower && !out.iter().any(|(o, p)| o == l && *p == pos) {
-                        out.push((l.to_string(), pos));
-                    }
-                }
-            }
-        }
-        out
+        self.wn.synonyms(lower)
     }
 
     fn spin_synonym(&self, text: &str, cfg: &SynonymConfig) -> Spun {
         let mut b = Builder::new(text, "synonym");
         let mut rng = SplitMix64::new(self.seed);
         for (s, e) in whitespace_tokens(text) {
-            let tok = &text[s..e];
-            // The word inside attached punctuation.
-            let Some(cs) = tok
-                .char_indices()
-                .find(|(_, c)| c.is_alphabetic())
-                .map(|(i, _)| i)
-            else {
+            let Some((cs, ce)) = synonym_word(&text[s..e]) else {
                 continue;
             };
-            let ce = tok
-                .char_indices()
-                .rev()
-                .find(|(_, c)| c.is_alphabetic())
-                .map(|(i, c)| i + c.len_utf8())
-                .unwrap();
-            let core = &tok[cs..ce];
-            if !core
-                .chars()
-                .all(|c| c.is_alphabetic() || c == '-' || c == '\'')
-            {
-                continue;
-            }
+            let core = &text[s + cs..s + ce];
             let lower = core.to_lowercase();
             if SYNONYM_STOPWORDS.contains(&lower.as_str()) {
                 continue;
