@@ -12,13 +12,15 @@
 # Prints the load average: wall times on a busy machine are not comparable.
 #
 # Environment: UNSPIN_BIN (default: ${CARGO_TARGET_DIR:-target}/release/unspin),
-# RUNS (default 3). Needs the neural model (scripts/install-neural-model.sh),
+# RUNS (default 3), SPIN_ARGS (default "--profile news --seed 0"; for example
+# "--profile synonym --rate 0.3 --seed 0", or "none" to time clean articles). Needs the neural model (scripts/install-neural-model.sh),
 # the corpus (scripts/build-corpus.sh), python3 and GNU time (Debian `time`).
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 bin=${UNSPIN_BIN:-${CARGO_TARGET_DIR:-$root/target}/release/unspin}
 runs=${RUNS:-3}
+spin_args=${SPIN_ARGS:-"--profile news --seed 0"}
 corpus=$root/data/corpus/heldout.jsonl
 
 [[ -x $bin ]] || { echo "bench-best-article: $bin not found (cargo build --release -p unspin-cli)" >&2; exit 2; }
@@ -60,7 +62,7 @@ echo "## Time per 1,000-word article, \`--quality best\`"
 echo
 echo "- Date: $(date -u '+%Y-%m-%d %H:%M UTC'); machine: $(nproc) CPUs ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'))"
 echo "- Binary: $("$bin" --version), commit $(git -C "$root" rev-parse --short=12 HEAD 2>/dev/null || echo unknown); command: \`unspin restore --quality best ARTICLE > /dev/null\`, $runs runs each, medians"
-echo "- Articles: per domain of the held-out corpus, the first two runs of consecutive documents of one source that reach 1,000 words, cut to 1,000 words, spun with \`unspin spin --profile news --seed 0\`"
+echo "- Articles: per domain of the held-out corpus, the first two runs of consecutive documents of one source that reach 1,000 words, cut to 1,000 words, $([[ $spin_args == none ]] && echo "not spun" || echo "spun with \`unspin spin $spin_args\`")"
 echo
 echo "| article | wall (s) | CPU (s) | peak RSS (MB) | default mode wall (s) |"
 echo "|---|--:|--:|--:|--:|"
@@ -68,7 +70,12 @@ all_wall=()
 for doc in "$work"/*.txt; do
     name=$(basename "$doc" .txt)
     spun=$work/$name.spun
-    "$bin" spin --profile news --seed 0 "$doc" > "$spun"
+    if [[ $spin_args == none ]]; then
+        cp "$doc" "$spun"
+    else
+        # shellcheck disable=SC2086 # the flags are meant to split
+        "$bin" spin $spin_args "$doc" > "$spun"
+    fi
     walls=() cpus=() rss=() dwalls=()
     for _ in $(seq "$runs"); do
         out=$( { /usr/bin/time -f '%e %U %S %M' "$bin" restore --quality best "$spun" > /dev/null; } 2>&1 | tail -1)

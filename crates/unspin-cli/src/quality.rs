@@ -13,7 +13,7 @@ pub enum Quality {
     /// The embedded trigram model alone (fast; nothing to install).
     #[default]
     Default,
-    /// Uncertain words rescored by the neural model SmolLM2-135M (slower; install it first with scripts/install-neural-model.sh).
+    /// Uncertain words rescored, and synonym-spun words looked for among all their WordNet synonyms, by the neural model SmolLM2-135M (slower; install it first with scripts/install-neural-model.sh).
     Best,
 }
 

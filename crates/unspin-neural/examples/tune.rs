@@ -179,10 +179,12 @@ fn main() {
                         sweep: unspin::sweep::SweepOptions {
                             weight: env("SW_W", 0.6),
                             trigram_weight: env("SW_TRI", 0.3),
-                            document_bonus: env("SW_DOC", 2.0),
-                            threshold: env("SW_TH", 0.99),
-                            min_rate: env("SW_RATE", 0.03),
-                            prune_nats: env("SW_PRUNE", 1.0),
+                            keep_seen_bonus: env("SW_KEEP", 2.0),
+                            candidate_seen_bonus: env("SW_CAND", 2.0),
+                            phrase_keep_bonus: env("SW_PHRASE", 0.0),
+                            threshold: env("SW_TH", 0.995),
+                            min_rate: env("SW_RATE", 0.05),
+                            prune_nats: env("SW_PRUNE", -4.0),
                             ..Default::default()
                         },
                         ..Options::default()

@@ -429,8 +429,12 @@ impl<'m> Restorer<'m> {
     /// again (with its EM step), so neighbouring words and other occurrences
     /// of the same spun word follow the new evidence. Sections that the
     /// synonym hypothesis explains are rescored the same way on its lattice
-    /// (decoded again without EM, as the default mode decodes it). Sections
-    /// judged clean are restored as in the default mode.
+    /// (decoded again without EM, as the default mode decodes it). Last,
+    /// when the model has WordNet ([`Model::with_wordnet`]), the synonym
+    /// sweep ([`crate::sweep`]) looks at every word outside news-spun
+    /// sections with all its WordNet synonyms; it changes words only in text
+    /// whose estimated replacement rate is high enough, so clean text comes
+    /// back as it went in (or nearly: see docs/BENCHMARKS.md).
     pub fn restore_best(
         &mut self,
         text: &str,

@@ -44,9 +44,13 @@ pub struct SweepOptions {
     /// Weight of the trigram model's ln-probability of the word and the two
     /// words after it.
     pub trigram_weight: f32,
-    /// Nats for a word the text uses elsewhere (toward keeping it) and for a
-    /// candidate the text uses elsewhere (toward it).
-    pub document_bonus: f32,
+    /// Nats toward keeping a word the text uses elsewhere.
+    pub keep_seen_bonus: f32,
+    /// Nats toward a candidate the text uses elsewhere.
+    pub candidate_seen_bonus: f32,
+    /// Nats toward keeping a run of several words that WordNet knows as one
+    /// lemma (authors write fixed expressions too).
+    pub phrase_keep_bonus: f32,
     /// Smallest posterior of the best original for a change.
     pub threshold: f32,
     /// Smallest estimated replacement rate of the text for any change.
@@ -65,7 +69,9 @@ impl Default for SweepOptions {
             enabled: true,
             weight: 0.6,
             trigram_weight: 0.3,
-            document_bonus: 2.0,
+            keep_seen_bonus: 2.0,
+            candidate_seen_bonus: 2.0,
+            phrase_keep_bonus: 0.0,
             // The dev slice's choice: clean text left unchanged, and about
             // as few clean words changed in synonym-spun text as the
             // default mode changes there.
@@ -256,12 +262,15 @@ pub(crate) fn sweep(
                 let mut v = opts.weight * nn + opts.trigram_weight * ln10 * tri;
                 if j == 0 {
                     if seen.get(&lower).copied().unwrap_or(0) > 1 {
-                        v += opts.document_bonus;
+                        v += opts.keep_seen_bonus;
+                    }
+                    if c.contains(' ') {
+                        v += opts.phrase_keep_bonus;
                     }
                 } else {
                     v -= (wn.synonyms(&lower).len().max(1) as f32).ln();
                     if seen.contains_key(&lower) {
-                        v += opts.document_bonus;
+                        v += opts.candidate_seen_bonus;
                     }
                 }
                 v
