@@ -11,7 +11,7 @@
 //! cargo run --release -p unspin-neural --example synonym_judge -- MODEL.gguf dev.jsonl 10000 0.05
 //! ```
 use unspin::rescore::{ContextQuery, ContextScorer};
-use unspin::spinner::{synonym_eligible, whitespace_tokens, Spinner};
+use unspin::spinner::{synonym_eligible, synonym_word, whitespace_tokens, Spinner};
 
 fn main() {
     unspin_neural::prefer_own_parallelism();
@@ -50,36 +50,15 @@ fn main() {
         let mut queries = Vec::new();
         let mut truth = Vec::new();
         for (ts, te) in whitespace_tokens(&s.text) {
-            let tok = &s.text[ts..te];
-            let Some(cs) = tok
-                .char_indices()
-                .find(|(_, c)| c.is_alphabetic())
-                .map(|(i, _)| i)
-            else {
+            let Some((cs, ce)) = synonym_word(&s.text[ts..te]) else {
                 continue;
             };
-            let ce = tok
-                .char_indices()
-                .rev()
-                .find(|(_, c)| c.is_alphabetic())
-                .map(|(i, c)| i + c.len_utf8())
-                .unwrap();
-            let core = &tok[cs..ce];
-            let lower = core.to_lowercase();
-            if !core
-                .chars()
-                .all(|c| c.is_alphabetic() || c == '-' || c == '\'')
-                || !synonym_eligible(&lower)
-            {
+            let core = &s.text[ts + cs..ts + ce];
+            if !synonym_eligible(&core.to_lowercase()) {
                 continue;
             }
             let mut cands = vec![core.to_string()];
-            for (lemma, pos) in spinner.synonym_candidates(&lower) {
-                let w = wn.inflect(&lemma, pos, core);
-                if !cands.contains(&w) {
-                    cands.push(w);
-                }
-            }
+            cands.extend(wn.synonyms_like(core));
             if cands.len() < 2 {
                 continue;
             }

@@ -70,3 +70,22 @@ pub trait ContextScorer: Send + Sync {
         self.score(text, queries)
     }
 }
+
+/// `scores` when it has one score per candidate of every query, else the
+/// error a scorer that answers out of shape deserves.
+pub(crate) fn checked(
+    scores: Vec<Vec<f32>>,
+    queries: &[ContextQuery],
+) -> Result<Vec<Vec<f32>>, crate::Error> {
+    if scores.len() != queries.len()
+        || scores
+            .iter()
+            .zip(queries)
+            .any(|(s, q)| s.len() != q.candidates.len())
+    {
+        return Err(crate::Error::Model(
+            "context scorer answered a different number of scores than asked".into(),
+        ));
+    }
+    Ok(scores)
+}

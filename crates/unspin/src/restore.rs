@@ -477,17 +477,7 @@ impl<'m> Restorer<'m> {
         let mut last_scores = Vec::new();
         for _pass in 0..self.opts.rescore_passes.max(1) {
             let (base, queries, asked) = self.queries(text, &r, &picked);
-            let scores = scorer.score(&base, &queries)?;
-            if scores.len() != queries.len()
-                || scores
-                    .iter()
-                    .zip(&queries)
-                    .any(|(s, q)| s.len() != q.candidates.len())
-            {
-                return Err(crate::Error::Model(
-                    "context scorer answered a different number of scores than asked".into(),
-                ));
-            }
+            let scores = crate::rescore::checked(scorer.score(&base, &queries)?, &queries)?;
             // The scorer's evidence enters the lattice as an extra channel
             // term on the rescored alternatives (relative to the slot's
             // best; the others are ruled out).

@@ -25,7 +25,7 @@
 use rustc_hash::FxHashMap;
 
 use crate::lm::LanguageModel;
-use crate::rescore::{ContextQuery, ContextScorer};
+use crate::rescore::{checked, ContextQuery, ContextScorer};
 use crate::restore::{Alternative, Change, Restoration};
 use crate::spinner::{synonym_eligible, synonym_word, whitespace_tokens};
 use crate::wordnet::WordNet;
@@ -191,12 +191,7 @@ pub(crate) fn sweep(
             continue;
         }
         let mut cands = vec![core.to_string()];
-        for (lemma, pos) in wn.synonyms(&lower) {
-            let w = wn.inflect(&lemma, pos, core);
-            if !cands.contains(&w) {
-                cands.push(w);
-            }
-        }
+        cands.extend(wn.synonyms_like(core));
         if cands.len() < 2 {
             continue;
         }
@@ -217,17 +212,10 @@ pub(crate) fn sweep(
     if words.is_empty() {
         return Ok(r);
     }
-    let scores = scorer.score_pruned(&r.text, &queries, opts.prune_nats)?;
-    if scores.len() != queries.len()
-        || scores
-            .iter()
-            .zip(&queries)
-            .any(|(s, q)| s.len() != q.candidates.len())
-    {
-        return Err(crate::Error::Model(
-            "context scorer answered a different number of scores than asked".into(),
-        ));
-    }
+    let scores = checked(
+        scorer.score_pruned(&r.text, &queries, opts.prune_nats)?,
+        &queries,
+    )?;
 
     // Evidence that does not depend on the rate.
     let id = |w: &str| {

@@ -805,6 +805,21 @@ impl WordNet {
             .unwrap_or(&[])
     }
 
+    /// The synonyms of `word` (any case) inflected and cased like it, each
+    /// once, `word` itself left out: the words a generic synonym spinner
+    /// could have written for it, or, since synonymy is symmetric, the
+    /// originals it could have been written for.
+    pub fn synonyms_like(&self, word: &str) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for (lemma, pos) in self.synonyms(&word.to_lowercase()) {
+            let w = self.inflect(&lemma, pos, word);
+            if w != word && !out.contains(&w) {
+                out.push(w);
+            }
+        }
+        out
+    }
+
     /// Every synonym of a lowercase word: (lemma, part of speech) over every
     /// sense of every base form, the word itself left out. These are the
     /// words a generic synonym spinner picks from.

@@ -197,3 +197,16 @@ fn without_wordnet_or_when_disabled_nothing_is_swept() {
         .unwrap();
     assert_ne!(enabled.text, disabled.text);
 }
+
+#[test]
+fn synonyms_come_inflected_and_cased_like_the_word() {
+    let s = wordnet().synonyms_like("Automobiles");
+    assert!(s.contains(&"Cars".to_string()), "{s:?}");
+    assert!(!s.iter().any(|w| w == "Automobiles"));
+    let unique: FxHashSet<&String> = s.iter().collect();
+    assert_eq!(unique.len(), s.len());
+    // Multi-word lemmas come with spaces, as the spinner writes them.
+    assert!(wordnet()
+        .synonyms_like("mahogany")
+        .contains(&"reddish brown".to_string()));
+}
