@@ -196,6 +196,11 @@ pub(crate) fn sweep(
             continue;
         }
         let out = (start as isize + shift) as usize;
+        if r.text.get(out..out + core.len()) != Some(core) {
+            // The restored text does not hold the word where the changes
+            // say it should; leave it rather than score the wrong span.
+            continue;
+        }
         queries.push(ContextQuery {
             start: out,
             end: out + core.len(),
