@@ -17,7 +17,8 @@
 //! text. A word is changed only when its best original's posterior is above
 //! [`SweepOptions::threshold`] and the text's rate is at least
 //! [`SweepOptions::min_rate`], so clean text, whose estimated rate is near
-//! zero, is left as it is.
+//! zero, is left as it is. Markup, code, URLs and e-mail addresses are
+//! never looked at.
 //!
 //! The settings were chosen on a dev slice of the training split (see
 //! docs/BENCHMARKS.md, "Synonym sweep").
@@ -28,6 +29,7 @@ use crate::lm::LanguageModel;
 use crate::rescore::{checked, ContextQuery, ContextScorer};
 use crate::restore::{Alternative, Change, Restoration};
 use crate::spinner::{synonym_eligible, synonym_word, whitespace_tokens};
+use crate::token::{tokenize, TokenKind};
 use crate::wordnet::WordNet;
 
 /// Longest run of words looked at as one WordNet lemma.
@@ -129,9 +131,28 @@ pub(crate) fn sweep(
     // run of two to four plain words that WordNet knows as one lemma ("look
     // into", "reddish brown") is looked at as a whole: the spinner writes
     // such lemmas for single words.
+    // Markup, code, URLs and e-mail addresses are never touched.
+    let opaque: Vec<(usize, usize)> = tokenize(text)
+        .iter()
+        .filter(|t| {
+            matches!(
+                t.kind,
+                TokenKind::Tag | TokenKind::Code | TokenKind::Url | TokenKind::Email
+            )
+        })
+        .map(|t| (t.start, t.end))
+        .collect();
+    let in_markup = |start: usize, end: usize| {
+        let k = opaque.partition_point(|&(_, e)| e <= start);
+        opaque.get(k).is_some_and(|&(s, _)| s < end)
+    };
     let cores: Vec<Option<(usize, usize)>> = tokens
         .iter()
-        .map(|&(s, e)| synonym_word(&text[s..e]).map(|(cs, ce)| (s + cs, s + ce)))
+        .map(|&(s, e)| {
+            synonym_word(&text[s..e])
+                .map(|(cs, ce)| (s + cs, s + ce))
+                .filter(|&(a, b)| !in_markup(a, b))
+        })
         .collect();
     let phrase_at = |i: usize| -> Option<(usize, usize, usize)> {
         for n in (2..=MAX_PHRASE_WORDS).rev() {

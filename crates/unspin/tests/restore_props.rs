@@ -468,3 +468,61 @@ proptest! {
         prop_assert_eq!(streamed, whole);
     }
 }
+
+/// A context scorer that always prefers replacing a word, so that the synonym
+/// sweep of `--quality best` changes every word it is allowed to.
+struct PrefersChange;
+
+impl unspin::rescore::ContextScorer for PrefersChange {
+    fn score(
+        &self,
+        _: &str,
+        queries: &[unspin::rescore::ContextQuery],
+    ) -> Result<Vec<Vec<f32>>, unspin::Error> {
+        Ok(queries
+            .iter()
+            .map(|q| {
+                (0..q.candidates.len())
+                    .map(|j| if j == q.base { -40.0 } else { 0.0 })
+                    .collect()
+            })
+            .collect())
+    }
+}
+
+fn model_with_wordnet() -> &'static Model {
+    static MODEL: OnceLock<Model> = OnceLock::new();
+    MODEL.get_or_init(|| {
+        Model::new(
+            unspin::models::embedded_lm().expect("embedded language model"),
+            unspin::models::embedded_lexicon().expect("embedded lexicon"),
+        )
+        .with_wordnet(unspin::models::embedded_wordnet().expect("embedded WordNet"))
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+
+    /// The sweep, pushed to change all it can, still only rewrites the words
+    /// it reports, never markup, and keeps every other byte.
+    #[test]
+    fn the_synonym_sweep_only_rewrites_what_it_reports(
+        text in prop_oneof![vocab_text(), spun_sentence()],
+    ) {
+        let opts = Options {
+            sweep: unspin::sweep::SweepOptions {
+                min_rate: 0.0,
+                threshold: 0.5,
+                ..Default::default()
+            },
+            ..Options::default()
+        };
+        let r = Restorer::new(model_with_wordnet(), opts)
+            .restore_document_best(&text, &PrefersChange)
+            .unwrap();
+        check_changes(&text, &r)?;
+        check_only_changes_differ(&text, &r)?;
+        check_markup_untouched(&text, &r)?;
+    }
+}
