@@ -29,7 +29,7 @@ use crate::lm::LanguageModel;
 use crate::rescore::{checked, ContextQuery, ContextScorer};
 use crate::restore::{Alternative, Change, Restoration};
 use crate::spinner::{synonym_eligible, synonym_word, whitespace_tokens};
-use crate::token::{tokenize, TokenKind};
+use crate::token::tokenize;
 use crate::wordnet::WordNet;
 
 /// Longest run of words looked at as one WordNet lemma.
@@ -134,12 +134,7 @@ pub(crate) fn sweep(
     // Markup, code, URLs and e-mail addresses are never touched.
     let opaque: Vec<(usize, usize)> = tokenize(text)
         .iter()
-        .filter(|t| {
-            matches!(
-                t.kind,
-                TokenKind::Tag | TokenKind::Code | TokenKind::Url | TokenKind::Email
-            )
-        })
+        .filter(|t| t.kind.is_opaque())
         .map(|t| (t.start, t.end))
         .collect();
     let in_markup = |start: usize, end: usize| {

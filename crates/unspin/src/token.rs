@@ -29,6 +29,16 @@ pub enum TokenKind {
     Code,
 }
 
+impl TokenKind {
+    /// Markup, code, URLs and e-mail addresses: spans no rewrite may touch.
+    pub fn is_opaque(self) -> bool {
+        matches!(
+            self,
+            TokenKind::Tag | TokenKind::Code | TokenKind::Url | TokenKind::Email
+        )
+    }
+}
+
 /// One span of the input.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Token {

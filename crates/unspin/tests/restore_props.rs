@@ -255,15 +255,9 @@ fn check_only_changes_differ(input: &str, r: &Restoration) -> Result<(), TestCas
 /// No applied change touches markup, code, a URL or an e-mail address of
 /// the whole input (as the tokenizer sees it), however the text was cut.
 fn check_markup_untouched(input: &str, r: &Restoration) -> Result<(), TestCaseError> {
-    use unspin::token::TokenKind;
     let opaque: Vec<(usize, usize)> = unspin::token::tokenize(input)
         .iter()
-        .filter(|t| {
-            matches!(
-                t.kind,
-                TokenKind::Tag | TokenKind::Code | TokenKind::Url | TokenKind::Email
-            )
-        })
+        .filter(|t| t.kind.is_opaque())
         .map(|t| (t.start, t.end))
         .collect();
     for c in r.changes.iter().filter(|c| c.applied) {
