@@ -10,6 +10,8 @@
 //! ```sh
 //! cargo run --release -p unspin-neural --example synonym_judge -- MODEL.gguf dev.jsonl 10000 0.05
 //! ```
+mod common;
+
 use unspin::rescore::{ContextQuery, ContextScorer};
 use unspin::spinner::{synonym_eligible, synonym_word, whitespace_tokens, Spinner};
 
@@ -22,17 +24,7 @@ fn main() {
         a[3].parse::<usize>().unwrap(),
         a[4].parse::<f64>().unwrap(),
     );
-    let mut docs = Vec::new();
-    let mut total = 0;
-    for line in std::fs::read_to_string(corpus).unwrap().lines() {
-        if total >= words {
-            break;
-        }
-        let v: serde_json::Value = serde_json::from_str(line).unwrap();
-        let t = v["text"].as_str().unwrap().to_string();
-        total += t.split_whitespace().count();
-        docs.push(t);
-    }
+    let (docs, total) = common::read_docs(corpus, words);
     let wn = unspin::models::embedded_wordnet().unwrap();
     let spinner = Spinner::synonym(&wn, rate, 102);
     let neural = unspin_neural::NeuralLm::load(std::path::Path::new(model_path)).unwrap();
@@ -82,14 +74,7 @@ fn main() {
         }
         let scores = neural.score(&s.text, &queries).unwrap();
         if let Some(lm) = &tri {
-            let id = |w: &str| {
-                let w: String = w
-                    .to_lowercase()
-                    .chars()
-                    .filter(|c| c.is_alphanumeric() || *c == '\'' || *c == '-')
-                    .collect();
-                lm.id(&w).unwrap_or(lm.unk())
-            };
+            let id = |w: &str| lm.id_of_written(w);
             for (q, ((orig, cands), sc)) in queries.iter().zip(truth.iter().zip(&scores)) {
                 let left: Vec<&str> = s.text[..q.start].split_whitespace().rev().take(2).collect();
                 let right: Vec<&str> = s.text[q.end..].split_whitespace().take(2).collect();

@@ -8,6 +8,8 @@
 //! MARGIN=0.9 K=3 WN=0.5,0.7,1.0 WINDOW=4 cargo run --release -p unspin-neural --example tune -- \
 //!     MODEL.gguf dev.jsonl 3000 news lm-dev.unspin scores-cache.json
 //! ```
+mod common;
+
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
 use std::sync::Mutex;
@@ -82,17 +84,7 @@ fn main() {
         &a[5],
         &a[6],
     );
-    let mut docs = Vec::new();
-    let mut total = 0;
-    for line in std::fs::read_to_string(corpus).unwrap().lines() {
-        if total >= words {
-            break;
-        }
-        let v: serde_json::Value = serde_json::from_str(line).unwrap();
-        let t = v["text"].as_str().unwrap().to_string();
-        total += t.split_whitespace().count();
-        docs.push(t);
-    }
+    let (docs, total) = common::read_docs(corpus, words);
     let lm = unspin::lm::LanguageModel::load_path(std::path::Path::new(lm_path)).unwrap();
     let mut model = Model::new(lm, unspin::models::embedded_lexicon().unwrap());
     if std::env::var("SWEEP").map_or(true, |v| v != "0") {

@@ -239,14 +239,7 @@ pub(crate) fn sweep(
     )?;
 
     // Evidence that does not depend on the rate.
-    let id = |w: &str| {
-        let w: String = w
-            .to_lowercase()
-            .chars()
-            .filter(|c| c.is_alphanumeric() || *c == '\'' || *c == '-')
-            .collect();
-        lm.id(&w).unwrap_or(lm.unk())
-    };
+    let id = |w: &str| lm.id_of_written(w);
     let ln10 = std::f32::consts::LN_10;
     for ((w, q), nn) in words.iter_mut().zip(&queries).zip(&scores) {
         let mut left = r.text[..q.start].split_whitespace().rev();

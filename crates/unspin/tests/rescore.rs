@@ -2,20 +2,13 @@
 //! scorers: what is asked, what changes, what never changes.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Mutex, OnceLock};
+use std::sync::Mutex;
 
 use unspin::rescore::{ContextQuery, ContextScorer};
-use unspin::restore::{Model, Options, Restorer};
+use unspin::restore::{Options, Restorer};
 
-fn model() -> &'static Model {
-    static MODEL: OnceLock<Model> = OnceLock::new();
-    MODEL.get_or_init(|| {
-        Model::new(
-            unspin::models::embedded_lm().expect("embedded language model"),
-            unspin::models::embedded_lexicon().expect("embedded lexicon"),
-        )
-    })
-}
+mod common;
+use common::model;
 
 const SPUN: &str = "helium said the caller rules would beryllium published connected Monday, arsenic planned. \
 The caller rules would beryllium debated successful the fall, and the authorities said it would look astatine them.";

@@ -2,22 +2,12 @@
 //! items 2 and 7): whatever the input, the restorer only rewrites the spans it
 //! reports, its spans are well formed, and with nothing applied the input
 //! comes back byte for byte.
-
-use std::sync::OnceLock;
-
 use proptest::prelude::*;
 use unspin::input::CHUNK_BYTES;
-use unspin::restore::{Model, Options, Restoration, Restorer};
+use unspin::restore::{Options, Restoration, Restorer};
 
-fn model() -> &'static Model {
-    static MODEL: OnceLock<Model> = OnceLock::new();
-    MODEL.get_or_init(|| {
-        Model::new(
-            unspin::models::embedded_lm().expect("embedded language model"),
-            unspin::models::embedded_lexicon().expect("embedded lexicon"),
-        )
-    })
-}
+mod common;
+use common::{model, model_with_wordnet};
 
 fn restore(text: &str, min_confidence: f32) -> Restoration {
     let opts = Options {
@@ -482,17 +472,6 @@ impl unspin::rescore::ContextScorer for PrefersChange {
             })
             .collect())
     }
-}
-
-fn model_with_wordnet() -> &'static Model {
-    static MODEL: OnceLock<Model> = OnceLock::new();
-    MODEL.get_or_init(|| {
-        Model::new(
-            unspin::models::embedded_lm().expect("embedded language model"),
-            unspin::models::embedded_lexicon().expect("embedded lexicon"),
-        )
-        .with_wordnet(unspin::models::embedded_wordnet().expect("embedded WordNet"))
-    })
 }
 
 proptest! {

@@ -1,31 +1,15 @@
 //! The synonym sweep of `--quality best`, with stand-in context scorers:
 //! what it restores, and the text it must leave alone.
 
-use std::sync::OnceLock;
-
 use rustc_hash::FxHashSet;
 use unspin::eval::evaluate;
 use unspin::rescore::{ContextQuery, ContextScorer};
-use unspin::restore::{Model, Options, Restoration, Restorer};
+use unspin::restore::{Options, Restoration, Restorer};
 use unspin::spinner::Spinner;
 use unspin::sweep::SweepOptions;
-use unspin::wordnet::WordNet;
 
-fn wordnet() -> &'static WordNet {
-    static WN: OnceLock<WordNet> = OnceLock::new();
-    WN.get_or_init(|| unspin::models::embedded_wordnet().expect("embedded WordNet"))
-}
-
-fn model() -> &'static Model {
-    static MODEL: OnceLock<Model> = OnceLock::new();
-    MODEL.get_or_init(|| {
-        Model::new(
-            unspin::models::embedded_lm().expect("embedded language model"),
-            unspin::models::embedded_lexicon().expect("embedded lexicon"),
-        )
-        .with_wordnet(unspin::models::embedded_wordnet().expect("embedded WordNet"))
-    })
-}
+mod common;
+use common::{model, model_with_wordnet, wordnet};
 
 const CLEAN: &str =
     "The committee examined the proposal carefully before the vote. Several members \
@@ -101,7 +85,7 @@ fn applied(input: &str, r: &Restoration) -> String {
 fn synonyms_outside_the_lexicon_are_restored() {
     let spun = Spinner::synonym(wordnet(), 0.3, 7).spin(CLEAN);
     assert!(spun.changes.len() >= 5, "the spinner replaced words");
-    let mut r = Restorer::new(model(), Options::default());
+    let mut r = Restorer::new(model_with_wordnet(), Options::default());
     let out = r.restore_best(&spun.text, &Knows::text(CLEAN)).unwrap();
     let swept = out
         .changes
@@ -133,7 +117,7 @@ fn a_multiword_synonym_is_looked_at_as_one() {
         },
         ..Options::default()
     };
-    let mut r = Restorer::new(model(), opts);
+    let mut r = Restorer::new(model_with_wordnet(), opts);
     let out = r.restore_best(spun, &Knows::text(original)).unwrap();
     assert_eq!(out.text, original, "{:?}", out.changes);
 }
@@ -141,7 +125,7 @@ fn a_multiword_synonym_is_looked_at_as_one() {
 #[test]
 fn clean_text_is_left_alone() {
     for scorer in [&Knows::text(CLEAN) as &dyn ContextScorer, &Indifferent] {
-        let mut r = Restorer::new(model(), Options::default());
+        let mut r = Restorer::new(model_with_wordnet(), Options::default());
         let out = r.restore_document_best(CLEAN, scorer).unwrap();
         assert_eq!(out.text, CLEAN);
     }
@@ -151,7 +135,7 @@ fn clean_text_is_left_alone() {
 fn a_low_rate_text_is_left_alone() {
     // One replaced word in about fifty: below the sweep's smallest rate.
     let spun = CLEAN.replacen("patience", "forbearance", 1);
-    let mut r = Restorer::new(model(), Options::default());
+    let mut r = Restorer::new(model_with_wordnet(), Options::default());
     let out = r.restore_best(&spun, &Knows::text(CLEAN)).unwrap();
     assert_eq!(out.text, spun);
     // The rate is what holds it back: without that floor it is restored.
@@ -162,7 +146,7 @@ fn a_low_rate_text_is_left_alone() {
         },
         ..Options::default()
     };
-    let out = Restorer::new(model(), opts)
+    let out = Restorer::new(model_with_wordnet(), opts)
         .restore_best(&spun, &Knows::text(CLEAN))
         .unwrap();
     assert_eq!(out.text, CLEAN);
@@ -171,16 +155,12 @@ fn a_low_rate_text_is_left_alone() {
 #[test]
 fn without_wordnet_or_when_disabled_nothing_is_swept() {
     let spun = Spinner::synonym(wordnet(), 0.3, 7).spin(CLEAN);
-    let plain = Model::new(
-        unspin::models::embedded_lm().unwrap(),
-        unspin::models::embedded_lexicon().unwrap(),
-    );
     let scorer = Knows::text(CLEAN);
-    let without = Restorer::new(&plain, Options::default())
+    let without = Restorer::new(model(), Options::default())
         .restore_best(&spun.text, &scorer)
         .unwrap();
     let disabled = Restorer::new(
-        model(),
+        model_with_wordnet(),
         Options {
             sweep: SweepOptions {
                 enabled: false,
@@ -192,7 +172,7 @@ fn without_wordnet_or_when_disabled_nothing_is_swept() {
     .restore_best(&spun.text, &scorer)
     .unwrap();
     assert_eq!(without.text, disabled.text);
-    let enabled = Restorer::new(model(), Options::default())
+    let enabled = Restorer::new(model_with_wordnet(), Options::default())
         .restore_best(&spun.text, &scorer)
         .unwrap();
     assert_ne!(enabled.text, disabled.text);

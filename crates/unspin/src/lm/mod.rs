@@ -387,6 +387,18 @@ impl LanguageModel {
     // Vocabulary
     // ------------------------------------------------------------------
 
+    /// The id of a whitespace-separated piece of text as written: lowercased,
+    /// with everything but letters, digits, apostrophes and hyphens dropped
+    /// (so "Monday," is "monday"); `unk()` when not in the vocabulary.
+    pub fn id_of_written(&self, piece: &str) -> WordId {
+        let w: String = piece
+            .to_lowercase()
+            .chars()
+            .filter(|c| c.is_alphanumeric() || *c == '\'' || *c == '-')
+            .collect();
+        self.id(&w).unwrap_or(self.unk)
+    }
+
     /// The id of `word` (already lowercased by the caller), if in the vocabulary.
     #[inline]
     pub fn id(&self, word: &str) -> Option<WordId> {

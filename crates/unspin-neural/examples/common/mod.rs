@@ -1,0 +1,18 @@
+//! Shared by the examples: reading a JSONL corpus.
+
+/// The `text` of each line of a JSONL file, in order, until `words`
+/// whitespace-separated words are read; returns them and the word count.
+pub fn read_docs(path: &str, words: usize) -> (Vec<String>, usize) {
+    let mut docs = Vec::new();
+    let mut total = 0;
+    for line in std::fs::read_to_string(path).unwrap().lines() {
+        if total >= words {
+            break;
+        }
+        let v: serde_json::Value = serde_json::from_str(line).unwrap();
+        let t = v["text"].as_str().unwrap().to_string();
+        total += t.split_whitespace().count();
+        docs.push(t);
+    }
+    (docs, total)
+}
