@@ -1282,25 +1282,71 @@ pub fn match_case(word: &str, like: &str) -> String {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+    use std::path::PathBuf;
     use std::sync::OnceLock;
 
-    pub const DICT: &str = "/usr/share/wordnet";
+    /// The embedded WordNet 3.0, which the tests of queries and morphology run
+    /// on: it is `models/wordnet.unspin`, built from Debian's `wordnet-base` by
+    /// [`WordNet::from_dict_dir`] (`system_wordnet_parses_to_the_embedded_model`
+    /// checks that it still is).
+    pub fn embedded() -> &'static WordNet {
+        static WN: OnceLock<WordNet> = OnceLock::new();
+        WN.get_or_init(|| crate::models::embedded_wordnet().expect("embedded WordNet"))
+    }
 
-    /// WordNet parsed from `/usr/share/wordnet`, or `None` (tests then skip).
-    pub fn system_wordnet() -> Option<&'static WordNet> {
-        static WN: OnceLock<Option<WordNet>> = OnceLock::new();
-        WN.get_or_init(|| {
-            let dir = Path::new(DICT);
-            // UNSPIN_TEST_NO_SYSTEM_WORDNET=1 runs the tests as on a machine without it.
-            if std::env::var_os("UNSPIN_TEST_NO_SYSTEM_WORDNET").is_some()
-                || !dir.join("data.noun").exists()
-            {
-                eprintln!("note: {DICT} not found; skipping tests that need real WordNet");
-                return None;
-            }
-            Some(WordNet::from_dict_dir(dir).expect("parse system WordNet"))
-        })
-        .as_ref()
+    /// A file from a Debian package that a test checks unspin's readers
+    /// against: `$env_var` if set, else `/<rel>`, else `target/test-deps/<rel>`
+    /// (where `scripts/install-test-deps.sh` unpacks the packages). When it is
+    /// missing the test skips, with the reason printed, or fails under `CI`,
+    /// where `.ci/run` installs it.
+    pub(crate) fn test_dependency(env_var: &str, rel: &str, package: &str) -> Option<PathBuf> {
+        let candidates: Vec<PathBuf> = match std::env::var_os(env_var) {
+            Some(p) => vec![PathBuf::from(p)],
+            None => vec![
+                Path::new("/").join(rel),
+                Path::new(env!("CARGO_MANIFEST_DIR"))
+                    .join("../../target/test-deps")
+                    .join(rel),
+            ],
+        };
+        if let Some(found) = candidates.iter().find(|p| p.exists()) {
+            return Some(found.clone());
+        }
+        let reason = format!(
+            "{} not found (Debian package {package}; run `bash scripts/install-test-deps.sh`, or set {env_var})",
+            candidates[0].display()
+        );
+        if std::env::var_os("CI").is_some() {
+            panic!("{reason}: CI must run this test (.ci/run installs it)");
+        }
+        eprintln!("skipped: {reason}");
+        None
+    }
+
+    #[test]
+    fn system_wordnet_parses_to_the_embedded_model() {
+        let Some(dir) = test_dependency(
+            "UNSPIN_TEST_WORDNET_DIR",
+            "usr/share/wordnet",
+            "wordnet-base",
+        ) else {
+            return;
+        };
+        let wn = WordNet::from_dict_dir(&dir).expect("parse Debian's WordNet");
+        assert_eq!(wn.synset_count(), 82115 + 13767 + 18156 + 3621);
+        // Byte for byte what `unspin-build wordnet` wrote into models/ (the
+        // model build is reproducible), so the tests on the embedded model
+        // below test the parser too.
+        let embedded = std::fs::read(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../models/wordnet.unspin"
+        ))
+        .expect("models/wordnet.unspin");
+        assert!(
+            wn.to_bytes() == embedded,
+            "parsing {} no longer gives models/wordnet.unspin",
+            dir.display()
+        );
     }
 
     #[test]
@@ -1341,7 +1387,7 @@ pub(crate) mod tests {
 
     #[test]
     fn parse_counts_and_lookups() {
-        let Some(wn) = system_wordnet() else { return };
+        let wn = embedded();
         assert_eq!(wn.synset_count(), 82115 + 13767 + 18156 + 3621);
         assert!(
             wn.lemma_count() > 147_000 && wn.lemma_count() < 150_000,
@@ -1407,7 +1453,7 @@ pub(crate) mod tests {
 
     #[test]
     fn morphy() {
-        let Some(wn) = system_wordnet() else { return };
+        let wn = embedded();
         let has = |w: &str, b: &str, p: Pos| wn.base_forms(w).contains(&(b.to_string(), p));
         assert!(has("went", "go", Pos::Verb));
         assert!(has("children", "child", Pos::Noun));
@@ -1431,7 +1477,7 @@ pub(crate) mod tests {
 
     #[test]
     fn inflect_like_original() {
-        let Some(wn) = system_wordnet() else { return };
+        let wn = embedded();
         assert_eq!(wn.inflect("kid", Pos::Noun, "Children"), "Kids");
         assert_eq!(wn.inflect("child", Pos::Noun, "kids"), "children");
         assert_eq!(wn.inflect("mouse", Pos::Noun, "rats"), "mice");
@@ -1452,7 +1498,7 @@ pub(crate) mod tests {
 
     #[test]
     fn bytes_round_trip() {
-        let Some(wn) = system_wordnet() else { return };
+        let wn = embedded();
         let b = wn.to_bytes();
         let back = WordNet::from_bytes(&b).unwrap();
         assert_eq!(back.lemma_count(), wn.lemma_count());
