@@ -24,6 +24,8 @@ use crate::models::ModelFlags;
 
 /// The corpus `scripts/build-corpus.sh` writes.
 pub const DEFAULT_CORPUS: &str = "data/corpus/heldout.jsonl";
+/// The clean multi-domain corpus `scripts/build-clean-bench.sh` writes.
+pub const DEFAULT_CLEAN_CORPUS: &str = "data/clean-bench/clean.jsonl";
 /// Targets from the project's issues (checked and printed, never enforced).
 const TARGET_NEWS_RATIO: f64 = 0.25;
 const TARGET_CLEAN_CHANGED: f64 = 0.01;
@@ -67,6 +69,14 @@ pub struct BenchArgs {
     /// No progress lines on standard error.
     #[arg(long, short)]
     pub quiet: bool,
+    /// Clean multi-domain corpus (`scripts/build-clean-bench.sh`): every
+    /// domain's words changed by restore and documents flagged by detect;
+    /// skipped when the file is missing
+    #[arg(long, value_name = "JSONL", default_value = DEFAULT_CLEAN_CORPUS)]
+    pub clean_corpus: PathBuf,
+    /// Run only the clean multi-domain benchmark
+    #[arg(long)]
+    pub clean_only: bool,
     #[command(flatten)]
     pub model: ModelFlags,
     /// `--quality best` also restores every input with neural rescoring and
@@ -186,6 +196,8 @@ struct BenchReport {
     rows: Vec<Row>,
     timings: Timings,
     targets: Targets,
+    /// Clean text of every register (absent when its corpus is missing).
+    clean_domains: Option<crate::bench_clean::CleanReport>,
 }
 
 /// Runs `unspin bench`.
@@ -270,6 +282,46 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<u8> {
         seed: None,
         spinner: None,
     });
+
+    let clean_domains = if args.clean_corpus.exists() {
+        let (_, clean_docs) = read_corpus(&args.clean_corpus, usize::MAX)?;
+        let clean_docs: Vec<crate::bench_clean::CleanDoc> = clean_docs
+            .into_iter()
+            .map(|d| crate::bench_clean::CleanDoc {
+                id: d.id,
+                domain: d.domain,
+                text: d.text,
+            })
+            .collect();
+        log(&format!(
+            "clean multi-domain benchmark: {} documents from {}",
+            clean_docs.len(),
+            args.clean_corpus.display()
+        ));
+        let detector =
+            unspin::detect::Detector::new(&model, unspin::models::embedded_calibration()?);
+        let scorer = neural
+            .as_ref()
+            .map(|lm| lm as &dyn unspin::rescore::ContextScorer);
+        let r = crate::bench_clean::run(
+            &args.clean_corpus.display().to_string(),
+            &clean_docs,
+            &model,
+            &detector,
+            scorer,
+        )?;
+        log("clean multi-domain benchmark done");
+        Some(r)
+    } else {
+        log(&format!(
+            "{} not found: the clean multi-domain benchmark is skipped (build it with `bash scripts/build-clean-bench.sh`)",
+            args.clean_corpus.display()
+        ));
+        None
+    };
+    if args.clean_only {
+        conditions.clear();
+    }
 
     let opts = Options::default();
     let mut rows = Vec::new();
@@ -432,9 +484,17 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<u8> {
             total_seconds: t_all.elapsed().as_secs_f64(),
         },
         targets,
+        clean_domains,
     };
     match args.format {
-        BenchFormat::Markdown => print!("{}", markdown(&report)),
+        BenchFormat::Markdown => {
+            if !args.clean_only {
+                print!("{}", markdown(&report));
+            }
+            if let Some(c) = &report.clean_domains {
+                print!("{}", crate::bench_clean::markdown(c));
+            }
+        }
         BenchFormat::Json => println!("{}", serde_json::to_string_pretty(&report)?),
     }
     Ok(crate::EXIT_OK)

@@ -4,6 +4,7 @@
 //! stream handling, progress and exit codes live here; everything else lives
 //! in the library.
 
+mod bench_clean;
 mod cmd_bench;
 mod cmd_detect;
 mod cmd_eval;

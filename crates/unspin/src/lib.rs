@@ -15,6 +15,7 @@ pub mod input;
 pub mod lexicon;
 pub mod lm;
 pub mod models;
+pub mod numbers;
 pub mod render;
 pub mod rescore;
 pub mod restore;

@@ -206,8 +206,17 @@ pub(crate) fn sweep(
         if n == 1 && !synonym_eligible(&lower) {
             continue;
         }
+        // Numbers are never rewritten in either direction ("sixty" is not
+        // "lx"), and never written for a word.
+        if crate::numbers::is_number(core) {
+            continue;
+        }
         let mut cands = vec![core.to_string()];
-        cands.extend(wn.synonyms_like(core));
+        cands.extend(
+            wn.synonyms_like(core)
+                .into_iter()
+                .filter(|c| !crate::numbers::is_number(c)),
+        );
         if cands.len() < 2 {
             continue;
         }
