@@ -20,6 +20,7 @@ pub enum Log {
 #[derive(Args, Debug)]
 #[command(after_help = "Endpoints:\n  \
 GET  /                 web page: paste or drop a text, review and accept the restored words\n  \
+GET  /app.js           the web page's script\n  \
 POST /v1/restore       text/plain or {\"text\": ..}: the JSON of `unspin restore --format json`\n  \
 POST /v1/detect        text/plain or {\"text\": ..}: the JSON of `unspin detect --format json`\n  \
 POST /v1/trace         text/plain or {\"text\": ..}: sources in the --index (the report of `unspin trace --format json`)\n  \
@@ -31,6 +32,7 @@ Examples:\n  \
 unspin serve                                   listen on 127.0.0.1:8080\n  \
 curl -s --data-binary @spun.txt -H 'Content-Type: text/plain' localhost:8080/v1/restore | jq .text\n  \
 curl -s -d language=en-US --data-urlencode text@spun.txt localhost:8080/v2/check\n\n\
+Requests whose Host is not allowed (see --allow-host) get 421, against DNS rebinding.\n\
 Stops gracefully on SIGINT or SIGTERM (exit 0). See docs/SERVER.md.")]
 pub struct ServeArgs {
     /// Address to listen on (port 0: any free port).
@@ -60,6 +62,16 @@ pub struct ServeArgs {
     /// Calibration file from `unspin-build calibrate` (default: the embedded one).
     #[arg(long, value_name = "FILE", env = "UNSPIN_CALIBRATION")]
     pub calibration: Option<std::path::PathBuf>,
+    /// Also answer requests for this Host name (repeatable; '*': any). By
+    /// default only localhost, 127.0.0.1, [::1], the --addr host and the
+    /// address a client connected to are answered; others get 421.
+    #[arg(long, value_name = "NAME")]
+    pub allow_host: Vec<String>,
+    /// /v1/trace reports the indexed files' paths and the source passages'
+    /// text (by default only document ids: anyone who can reach the server
+    /// could read the files).
+    #[arg(long)]
+    pub trace_show_paths: bool,
     #[command(flatten)]
     pub model: ModelFlags,
 }
@@ -126,6 +138,8 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<u8> {
             Log::Json => unspin_server::LogTarget::Stderr,
             Log::Off => unspin_server::LogTarget::Off,
         },
+        allowed_hosts: args.allow_host.clone(),
+        trace_show_paths: args.trace_show_paths,
     };
     unspin_server::run(&args.addr, engine, config)?;
     Ok(crate::EXIT_OK)

@@ -7,6 +7,7 @@
 //! through [`App::work`], and register it in [`router`] with its route name
 //! in [`ROUTES`] (the metrics label).
 
+use std::collections::HashSet;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -24,6 +25,7 @@ use serde::de::DeserializeOwned;
 use crate::engine::{DetectParams, Engine, RestoreParams, TraceParams, Validate};
 use crate::error::{ApiError, ErrorCode};
 use crate::input::{body_kind, parse_text_input, read_body, BodyKind, TextInput};
+use crate::json_doc::ExactId;
 use crate::limits::Pool;
 use crate::metrics::Metrics;
 use crate::Config;
@@ -31,6 +33,7 @@ use crate::Config;
 /// Route patterns, the only values of the metrics' `route` label.
 pub const ROUTES: &[&str] = &[
     "/",
+    "/app.js",
     "/healthz",
     "/metrics",
     "/v1/restore",
@@ -50,18 +53,45 @@ pub struct App {
     pub metrics: Metrics,
     pool: Pool,
     next_id: AtomicU64,
+    /// Host names served (see [`Config::allowed_hosts`]), normalized.
+    hosts: HashSet<String>,
 }
+
+/// The local address a connection was accepted on (a request extension).
+#[derive(Clone, Copy, Debug)]
+pub struct LocalAddr(pub SocketAddr);
 
 impl App {
     /// State for a server over `engine`.
     pub fn new(engine: Arc<Engine>, config: Config) -> Self {
+        let hosts = ["localhost", "127.0.0.1", "[::1]"]
+            .into_iter()
+            .chain(config.allowed_hosts.iter().map(String::as_str))
+            .map(|h| normalize_host(host_name(h)))
+            .collect();
         Self {
             engine,
             metrics: Metrics::new(config.workers, config.queue),
             pool: Pool::new(config.workers, config.queue),
             config,
             next_id: AtomicU64::new(1),
+            hosts,
         }
+    }
+
+    /// Whether a request naming `host` (a Host header: name and optional
+    /// port; any port is fine) over a connection accepted on `local` is
+    /// for this server.
+    pub fn host_allowed(&self, host: &str, local: Option<SocketAddr>) -> bool {
+        let name = normalize_host(host_name(host));
+        if self.hosts.contains("*") || self.hosts.contains(&name) {
+            return true;
+        }
+        // The address the client connected to names this server whatever
+        // it is (0.0.0.0 binds, containers); a rebinding attack needs a
+        // domain name of its own.
+        let ip = name.trim_start_matches('[').trim_end_matches(']');
+        local.is_some_and(|l| ip.parse::<std::net::IpAddr>().is_ok_and(|ip| ip == l.ip()))
     }
 
     /// Runs CPU-bound work on the worker pool (503 when full) and counts
@@ -101,10 +131,30 @@ impl App {
     }
 }
 
+/// The host part of `HOST[:PORT]` (an IPv6 address keeps its brackets).
+pub fn host_name(host_port: &str) -> &str {
+    if host_port.starts_with('[') {
+        return match host_port.find(']') {
+            Some(end) => &host_port[..=end],
+            None => host_port,
+        };
+    }
+    match host_port.split_once(':') {
+        Some((name, port)) if !port.contains(':') => name,
+        _ => host_port,
+    }
+}
+
+/// Host names compare without case and without a final dot.
+fn normalize_host(name: &str) -> String {
+    name.trim_end_matches('.').to_ascii_lowercase()
+}
+
 /// The router with every route and middleware.
 pub fn router(app: Arc<App>) -> Router {
     Router::new()
         .route("/", get(crate::page::page))
+        .route("/app.js", get(crate::page::script))
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
         .route("/v1/restore", post(restore))
@@ -117,6 +167,7 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/v2/languages", get(crate::languagetool::languages))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
+        .layer(middleware::from_fn_with_state(app.clone(), check_host))
         .layer(middleware::from_fn_with_state(app.clone(), timeout))
         .layer(middleware::from_fn_with_state(app.clone(), observe))
         .with_state(app)
@@ -125,6 +176,15 @@ pub fn router(app: Arc<App>) -> Router {
 /// JSON bytes as a response.
 pub fn json_bytes(status: StatusCode, bytes: Vec<u8>) -> Response {
     (status, [(header::CONTENT_TYPE, "application/json")], bytes).into_response()
+}
+
+/// An answer's JSON, with the request's id exactly as it was given.
+fn exact_json(v: &serde_json::Value, id: Option<&ExactId>) -> Vec<u8> {
+    let bytes = serde_json::to_vec(v).unwrap_or_default();
+    match id {
+        Some(id) => id.finish(bytes),
+        None => bytes,
+    }
 }
 
 async fn healthz(State(app): State<Arc<App>>) -> Response {
@@ -154,8 +214,9 @@ async fn restore(State(app): State<Arc<App>>, req: Request) -> Result<Response, 
         .work("/v1/restore", move |engine| {
             match engine.restore(&input.text, &input.params) {
                 Ok(r) => {
-                    let v = unspin::render::restoration_json(&r, None, input.id.as_ref());
-                    (Ok(serde_json::to_vec(&v).unwrap_or_default()), r.words)
+                    let id = input.id.as_ref();
+                    let v = unspin::render::restoration_json(&r, None, id.map(ExactId::value));
+                    (Ok(exact_json(&v, id)), r.words)
                 }
                 Err(e) => (Err(e), 0),
             }
@@ -171,13 +232,14 @@ async fn detect(State(app): State<Arc<App>>, req: Request) -> Result<Response, A
         .work("/v1/detect", move |engine| {
             match engine.detect(&input.text, &input.params) {
                 Ok((det, word_threshold)) => {
+                    let id = input.id.as_ref();
                     let v = unspin::render::detection_json(
                         &det,
                         word_threshold,
                         None,
-                        input.id.as_ref(),
+                        id.map(ExactId::value),
                     );
-                    (Ok(serde_json::to_vec(&v).unwrap_or_default()), det.words)
+                    (Ok(exact_json(&v, id)), det.words)
                 }
                 Err(e) => (Err(e), 0),
             }
@@ -197,15 +259,19 @@ async fn trace(State(app): State<Arc<App>>, req: Request) -> Result<Response, Ap
         ));
     }
     let input: TextInput<TraceParams> = app.text_input(req).await?;
+    let show_paths = app.config.trace_show_paths;
     let result = app
         .work("/v1/trace", move |engine| {
             let words = input.text.split_whitespace().count();
-            let r = engine.trace(&input.text, &input.params).map(|rep| {
-                let mut v = serde_json::to_value(&rep).unwrap_or_default();
-                if let (Some(id), Some(obj)) = (input.id, v.as_object_mut()) {
-                    obj.insert("id".into(), id);
+            let r = engine.trace(&input.text, &input.params).map(|mut rep| {
+                if !show_paths {
+                    hide_local_files(&mut rep);
                 }
-                serde_json::to_vec(&v).unwrap_or_default()
+                let mut v = serde_json::to_value(&rep).unwrap_or_default();
+                if let (Some(id), Some(obj)) = (&input.id, v.as_object_mut()) {
+                    obj.insert("id".into(), id.value().clone());
+                }
+                exact_json(&v, input.id.as_ref())
             });
             (r, words)
         })
@@ -213,6 +279,32 @@ async fn trace(State(app): State<Arc<App>>, req: Request) -> Result<Response, Ap
     let bytes =
         result.map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "index_error", e))?;
     Ok(json_bytes(StatusCode::OK, bytes))
+}
+
+/// Why source passages carry no text when the server keeps it to itself.
+pub const SOURCE_TEXT_HIDDEN: &str =
+    "source text not served (the server runs without --trace-show-paths)";
+
+/// Leaves out of a trace report what would expose the server's files: their
+/// paths (a document known only by its path gets `doc:N`, its number in the
+/// index) and the source passages' text. What the client sent, and the
+/// index's own ids and metadata, stay.
+fn hide_local_files(rep: &mut unspin_index::report::TraceReport) {
+    for s in &mut rep.sources {
+        if let Some(loc) = s.location.take() {
+            if s.id == loc {
+                s.id = format!("doc:{}", s.doc);
+            }
+        }
+        for p in &mut s.passages {
+            p.source.text = None;
+        }
+        // Other reasons name the file ("source changed since indexing: PATH").
+        let not_stored = unspin_index::TextUnavailable::NotStored.to_string();
+        if s.source_text.as_deref() != Some(not_stored.as_str()) {
+            s.source_text = Some(SOURCE_TEXT_HIDDEN.into());
+        }
+    }
 }
 
 async fn not_found(method: Method, uri: axum::http::Uri) -> ApiError {
@@ -243,6 +335,31 @@ fn truncate(s: &str, max: usize) -> &str {
         end -= 1;
     }
     &s[..end]
+}
+
+/// Answers only requests whose Host names this server (see
+/// [`Config::allowed_hosts`]): a page on another name that resolves here
+/// (DNS rebinding) gets 421 and reads nothing. Requests without a Host
+/// (HTTP/1.0 tools) pass: browsers always send one.
+async fn check_host(State(app): State<Arc<App>>, req: Request, next: Next) -> Response {
+    let local = req.extensions().get::<LocalAddr>().map(|l| l.0);
+    if let Some(host) = req.headers().get(header::HOST) {
+        let host = host.to_str().unwrap_or("");
+        if !app.host_allowed(host, local) {
+            let shown = truncate(host, 200);
+            return ApiError::new(
+                StatusCode::MISDIRECTED_REQUEST,
+                "host_not_allowed",
+                format!(
+                    "this server does not answer for the host {shown:?}; \
+                     start it with --allow-host {} to allow it",
+                    host_name(shown)
+                ),
+            )
+            .into_response();
+        }
+    }
+    next.run(req).await
 }
 
 /// The per-request time limit: reading the body, waiting for a worker and

@@ -10,6 +10,7 @@ use serde_json::Value;
 
 use crate::engine::Validate;
 use crate::error::ApiError;
+use crate::json_doc::{parse_doc, DocError, ExactId};
 
 /// How a body is encoded.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -112,8 +113,9 @@ pub fn check_text(bytes: &[u8], what: &str) -> Result<(), ApiError> {
 pub struct TextInput<P> {
     /// The text.
     pub text: String,
-    /// Echoed as `id` in the answer (any JSON value; a string from a form).
-    pub id: Option<Value>,
+    /// Echoed as `id` in the answer (any JSON value, exactly as given; a
+    /// string from a form).
+    pub id: Option<ExactId>,
     /// Endpoint options.
     pub params: P,
 }
@@ -139,35 +141,33 @@ where
         }
         BodyKind::Json => {
             no_query(query, "the JSON body")?;
-            let v: Value = serde_json::from_slice(&body).map_err(|e| {
-                ApiError::bad_request("malformed_json", format!("malformed JSON: {e}"))
-            })?;
-            let Value::Object(mut map) = v else {
-                return Err(ApiError::bad_request(
+            let doc = parse_doc(&body).map_err(|e| match e {
+                DocError::Malformed(_) | DocError::DuplicateKey(_) => {
+                    ApiError::bad_request("malformed_json", e.to_string())
+                }
+                DocError::NotObject => ApiError::bad_request(
                     "malformed_json",
                     "the JSON body must be an object like {\"text\": \"...\"}",
-                ));
-            };
-            let text = match map.remove("text") {
-                Some(Value::String(s)) => s,
-                Some(_) => {
-                    return Err(ApiError::bad_request(
-                        "bad_field",
-                        "field \"text\" must be a string",
-                    ))
+                ),
+                DocError::NoText => {
+                    ApiError::bad_request("missing_text", "the JSON object has no \"text\" field")
                 }
-                None => {
-                    return Err(ApiError::bad_request(
-                        "missing_text",
-                        "the JSON object has no \"text\" field",
-                    ))
-                }
-            };
-            check_text(text.as_bytes(), "field \"text\"")?;
-            let id = map.remove("id");
+                DocError::TextNotString => ApiError::bad_request("bad_field", e.to_string()),
+            })?;
+            check_text(doc.text.as_bytes(), "field \"text\"")?;
+            let mut map = serde_json::Map::new();
+            for (k, v) in doc.rest {
+                let v: Value = serde_json::from_str(v.get())
+                    .map_err(|e| ApiError::bad_request("bad_option", format!("{k}: {e}")))?;
+                map.insert(k, v);
+            }
             let params: P = serde_json::from_value(Value::Object(map))
                 .map_err(|e| ApiError::bad_request("bad_option", e.to_string()))?;
-            TextInput { text, id, params }
+            TextInput {
+                text: doc.text,
+                id: doc.id,
+                params,
+            }
         }
         BodyKind::Form => {
             no_query(query, "the form")?;
@@ -177,8 +177,15 @@ where
             let mut rest = Vec::new();
             for (k, v) in pairs {
                 match k.as_str() {
+                    // As in a JSON body: which text was meant is a guess.
+                    "text" if text.is_some() => {
+                        return Err(ApiError::bad_request(
+                            "malformed_form",
+                            "the form has the field \"text\" more than once",
+                        ))
+                    }
                     "text" => text = Some(v),
-                    "id" => id = Some(Value::String(v)),
+                    "id" => id = Some(ExactId::from_value(Value::String(v))),
                     _ => rest.push((k, v)),
                 }
             }
@@ -341,7 +348,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!(j.text, "he said");
-        assert_eq!(j.id, Some(serde_json::json!(7)));
+        assert_eq!(j.id.unwrap().value(), &serde_json::json!(7));
         assert_eq!(j.params.min_confidence, Some(0.5));
         let f: TextInput<DetectParams> = parse_text_input(
             BodyKind::Form,
@@ -350,7 +357,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!(f.text, "he said!");
-        assert_eq!(f.id, Some(serde_json::json!("a")));
+        assert_eq!(f.id.unwrap().value(), &serde_json::json!("a"));
         assert_eq!(f.params.threshold, Some(0.3));
         assert_eq!(f.params.restore, Some(true));
     }
@@ -369,6 +376,11 @@ mod tests {
             "missing_text"
         );
         assert_eq!(code(BodyKind::Json, b"{\"text\": 5}", ""), "bad_field");
+        assert_eq!(
+            code(BodyKind::Json, br#"{"text":"a","text":"b"}"#, ""),
+            "malformed_json"
+        );
+        assert_eq!(code(BodyKind::Form, b"text=a&text=b", ""), "malformed_form");
         assert_eq!(
             code(BodyKind::Json, b"{\"text\": \"\"}", ""),
             "invalid_text"

@@ -11,6 +11,7 @@ pub mod app;
 pub mod engine;
 pub mod error;
 pub mod input;
+pub mod json_doc;
 pub mod languagetool;
 pub mod limits;
 pub mod loadgen;
@@ -44,6 +45,15 @@ pub struct Config {
     pub check_min_confidence: f32,
     /// Where the log lines go.
     pub log: LogTarget,
+    /// Host header names served besides `localhost`, `127.0.0.1`, `[::1]`,
+    /// the address the server was started on and the address a client
+    /// connected to (`*`: any). Requests naming another host get 421, so a
+    /// web page on a DNS-rebound name cannot read the API.
+    pub allowed_hosts: Vec<String>,
+    /// `/v1/trace` reports the indexed files' paths and the source
+    /// passages' text; by default only document ids (the server would
+    /// otherwise hand out local files to anyone who can reach it).
+    pub trace_show_paths: bool,
 }
 
 impl Default for Config {
@@ -57,6 +67,8 @@ impl Default for Config {
             grace: Duration::from_secs(10),
             check_min_confidence: 0.5,
             log: LogTarget::Stderr,
+            allowed_hosts: Vec::new(),
+            trace_show_paths: false,
         }
     }
 }

@@ -392,10 +392,10 @@ pub fn malformed(seed: u64, i: u64, text: &str) -> Malformed {
         11 => {
             let junk: [&[u8]; 5] = [
                 b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03\r\n\r\n",
-                b"POST /v1/restore HTTP/1.1\r\nHost: x\r\nBad Header Line\r\n\r\n",
+                b"POST /v1/restore HTTP/1.1\r\nHost: localhost\r\nBad Header Line\r\n\r\n",
                 b"GARBAGE\r\n\r\n",
-                b"POST /v1/restore HTTP/9.9\r\nHost: x\r\n\r\n",
-                b"POST /v1/restore HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nabc\r\n0\r\n\r\n",
+                b"POST /v1/restore HTTP/9.9\r\nHost: localhost\r\n\r\n",
+                b"POST /v1/restore HTTP/1.1\r\nHost: localhost\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nabc\r\n0\r\n\r\n",
             ];
             m("broken HTTP", junk[rng.below(junk.len())].to_vec())
         }

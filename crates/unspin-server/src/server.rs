@@ -13,7 +13,7 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::TcpListener;
 use tower::ServiceExt;
 
-use crate::app::{router, App};
+use crate::app::{router, App, LocalAddr};
 use crate::{Config, Engine};
 
 /// Serves on `listener` until `shutdown` completes.
@@ -43,9 +43,13 @@ pub async fn serve(
                     }
                 };
                 let _ = stream.set_nodelay(true);
+                let local = stream.local_addr().ok().map(LocalAddr);
                 let router = router.clone();
                 let svc = hyper::service::service_fn(move |mut req: hyper::Request<Incoming>| {
                     req.extensions_mut().insert(ConnectInfo(remote));
+                    if let Some(l) = local {
+                        req.extensions_mut().insert(l);
+                    }
                     router.clone().oneshot(req.map(axum::body::Body::new))
                 });
                 let conn = graceful.watch(http.serve_connection(TokioIo::new(stream), svc));
@@ -88,7 +92,11 @@ fn runtime(config: &Config) -> io::Result<tokio::runtime::Runtime> {
 
 /// Serves `engine` on `addr` until SIGINT or SIGTERM, then shuts down
 /// gracefully. Logs one JSON line when listening and one per request.
-pub fn run(addr: &str, engine: Arc<Engine>, config: Config) -> anyhow::Result<()> {
+pub fn run(addr: &str, engine: Arc<Engine>, mut config: Config) -> anyhow::Result<()> {
+    // The name the server was started on is one its clients use.
+    config
+        .allowed_hosts
+        .push(crate::app::host_name(addr).to_string());
     let rt = runtime(&config)?;
     rt.block_on(async move {
         let listener = TcpListener::bind(addr)

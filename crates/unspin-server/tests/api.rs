@@ -310,7 +310,7 @@ fn malformed_requests_get_clear_json_errors() {
         assert!(!v["message"].as_str().unwrap().is_empty(), "{what}");
     }
     // A chunked upload with no Content-Length is cut off at the limit too.
-    let mut chunked = b"POST /v1/restore HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+    let mut chunked = b"POST /v1/restore HTTP/1.1\r\nHost: localhost\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
         .to_vec();
     for _ in 0..10 {
         chunked.extend_from_slice(b"3e8\r\n");
@@ -511,14 +511,16 @@ fn the_page_is_self_contained() {
     let csp = r.header("content-security-policy").unwrap();
     assert!(csp.contains("default-src 'none'"));
     let html = r.text();
-    assert!(
-        html.contains("<textarea") && html.contains("/v1/restore") && html.contains("/v1/detect")
-    );
-    // No external resources of any kind.
+    let script = get(s.addr, "/app.js").text();
+    assert!(html.contains("<textarea"));
+    assert!(script.contains("/v1/restore") && script.contains("/v1/detect"));
+    // No external resources of any kind: the one script is this server's.
+    let html = html.replace("<script src=\"/app.js\"></script>", "");
     for bad in [
         "http://", "https://", "//cdn", "<link", "src=\"", "@import", "url(",
     ] {
         assert!(!html.contains(bad), "page refers to {bad}");
+        assert!(!script.contains(bad), "script refers to {bad}");
     }
 }
 

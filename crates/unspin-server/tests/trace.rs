@@ -53,12 +53,81 @@ fn add(path: &std::path::Path, docs: &[(&str, &str)]) {
 }
 
 fn tracing_server(index: &std::path::Path) -> unspin_server::Running {
+    tracing_server_with(index, config())
+}
+
+fn tracing_server_with(
+    index: &std::path::Path,
+    config: unspin_server::Config,
+) -> unspin_server::Running {
     let engine = Engine::new(
         engine().model(),
         unspin::models::embedded_calibration().unwrap(),
     )
     .with_tracer(Tracer::open(index).unwrap());
-    unspin_server::spawn("127.0.0.1:0", Arc::new(engine), config()).unwrap()
+    unspin_server::spawn("127.0.0.1:0", Arc::new(engine), config).unwrap()
+}
+
+#[test]
+fn trace_hides_local_paths_and_file_text_unless_asked() {
+    // Issue 17: with an index of local files, a DNS-rebinding page could
+    // read their paths and text through /v1/trace.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("secret-storm.txt");
+    let (_, storm) = ARTICLES[1];
+    std::fs::write(&file, storm).unwrap();
+    let index = dir.path().join("files.idx");
+    let fp = Fingerprinter::embedded(FingerprintConfig::default()).unwrap();
+    let mut w = Index::open_writer(&index, &fp, WriterOptions::default()).unwrap();
+    let doc = NewDoc {
+        id: String::new(),
+        source: NewLocation::File(file.clone()),
+        meta: String::new(),
+        text_hash: text_hash(storm),
+        text_len: storm.len() as u64,
+    };
+    w.add(&doc, &fp.fingerprint(storm, Channels::ALL)).unwrap();
+    w.finish().unwrap();
+    let dir_name = dir.path().display().to_string();
+
+    let s = tracing_server(&index);
+    let r = post(s.addr, "/v1/trace", "text/plain", SPUN_STORM.as_bytes());
+    assert_eq!(r.status, 200, "{}", r.text());
+    let body = r.text();
+    assert!(!body.contains(&dir_name), "a path leaks: {body}");
+    assert!(!body.contains("secret-storm"), "a file name leaks: {body}");
+    // Words of the original that the spun query does not have.
+    assert!(
+        !body.contains("to move east"),
+        "the file's text leaks: {body}"
+    );
+    let v = r.json();
+    let src = &v["sources"][0];
+    assert_eq!(src["id"], format!("doc:{}", src["doc"]));
+    assert!(src.get("location").is_none());
+    assert!(src["source_text"]
+        .as_str()
+        .unwrap()
+        .contains("--trace-show-paths"));
+    // The client's own text is still there.
+    assert!(src["passages"][0]["query"]["text"].is_string());
+    assert!(src["passages"][0]["source"].get("text").is_none());
+    drop(s);
+
+    let s = tracing_server_with(
+        &index,
+        unspin_server::Config {
+            trace_show_paths: true,
+            ..config()
+        },
+    );
+    let v = post(s.addr, "/v1/trace", "text/plain", SPUN_STORM.as_bytes()).json();
+    let src = &v["sources"][0];
+    assert_eq!(src["location"], file.display().to_string());
+    assert!(src["passages"][1]["source"]["text"]
+        .as_str()
+        .unwrap()
+        .contains("to move east"));
 }
 
 #[test]
