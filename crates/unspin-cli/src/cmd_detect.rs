@@ -134,19 +134,13 @@ fn set_jobs(jobs: Option<usize>) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn is_broken_pipe(e: &anyhow::Error) -> bool {
-    e.chain().any(|c| {
-        c.downcast_ref::<std::io::Error>()
-            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
-    })
-}
-
 /// Runs `unspin detect`; every error becomes exit status 2.
 pub fn run(args: &DetectArgs) -> anyhow::Result<u8> {
     let mut state = State::default();
     match run_inner(args, &mut state) {
         Ok(()) => {}
-        Err(e) if is_broken_pipe(&e) => {}
+        // main() ends a closed pipe quietly with exit 0.
+        Err(e) if crate::is_broken_pipe(&e) => return Err(e),
         Err(e) => {
             eprintln!("unspin: error: {}", crate::one_line(&e));
             state.failed = true;
@@ -217,7 +211,7 @@ fn collect_inputs(files: &[PathBuf], errors: &mut Vec<String>) -> Vec<Input> {
 /// A scored document.
 struct Scored {
     name: String,
-    id: Option<serde_json::Value>,
+    id: Option<unspin_server::json_doc::ExactId>,
     text: String,
     det: Detection,
 }
@@ -320,7 +314,7 @@ fn run_inner(args: &DetectArgs, state: &mut State) -> anyhow::Result<()> {
     if args.jsonl {
         for input in &inputs {
             if let Err(e) = detect_jsonl(&engine, input, args, &mut out, state, &stop) {
-                if is_broken_pipe(&e) {
+                if crate::is_broken_pipe(&e) {
                     return Err(e);
                 }
                 eprintln!("unspin: error: {}", crate::one_line(&e));
@@ -477,25 +471,22 @@ fn score_line<'m>(
     let line = std::str::from_utf8(line).map_err(|e| {
         anyhow::anyhow!("{name}:{lineno}: invalid UTF-8 at byte {}", e.valid_up_to())
     })?;
-    let v: serde_json::Value = serde_json::from_str(line)
-        .map_err(|e| anyhow::anyhow!("{name}:{lineno}: not a JSON object ({e})"))?;
-    let text = v
-        .get("text")
-        .and_then(|t| t.as_str())
-        .with_context(|| format!("{name}:{lineno}: no string field \"text\""))?;
-    let label = match v.get("id") {
-        Some(serde_json::Value::String(s)) => format!("{name}:{s}"),
-        Some(x) => format!("{name}:{x}"),
+    let doc = crate::jsonl::parse_line(line, name, lineno)?;
+    let label = match &doc.id {
+        Some(id) => match id.as_str() {
+            Some(s) => format!("{name}:{s}"),
+            None => format!("{name}:{id}"),
+        },
         None => format!("{name}:{lineno}"),
     };
-    if text.contains('\0') {
+    if doc.text.contains('\0') {
         bail!("{label}: binary data (NUL byte); unspin reads UTF-8 text");
     }
-    let det = engine.score(text, restorer)?;
+    let det = engine.score(&doc.text, restorer)?;
     Ok(Scored {
         name: label,
-        id: v.get("id").cloned(),
-        text: text.to_string(),
+        text: doc.text,
+        id: doc.id,
         det,
     })
 }
@@ -551,10 +542,14 @@ impl Output<'_> {
                     &s.det,
                     self.word_threshold,
                     Some(&s.name),
-                    s.id.as_ref(),
+                    s.id.as_ref().map(|i| i.value()),
                 );
-                serde_json::to_writer(&mut self.w, &v)?;
-                self.w.write_all(b"\n")?;
+                let mut line = serde_json::to_vec(&v)?;
+                if let Some(id) = &s.id {
+                    line = id.finish(line);
+                }
+                line.push(b'\n');
+                self.w.write_all(&line)?;
             }
             Format::Html => {
                 let (row, body) = render_html_doc(s, self.docs, self.word_threshold);
@@ -832,10 +827,11 @@ pub fn run_bench(a: &BenchArgs) -> anyhow::Result<u8> {
             c.0, c.1, c.2, c.3
         );
         let s = speed_test(&detector, &model, &docs, a.speed_seconds);
-        println!(
+        writeln!(
+            std::io::stdout(),
             "one thread, {} words a round: scores {:.0} words/s ({:.0} CPU); with words {:.0}; restore {:.0}",
             s.words, s.score_wall, s.score_cpu, s.detect_wall, s.restore_wall
-        );
+        )?;
         return Ok(crate::EXIT_OK);
     }
     let max_pieces = if a.max_pieces == 0 {
@@ -1010,11 +1006,13 @@ pub fn run_bench(a: &BenchArgs) -> anyhow::Result<u8> {
         speed.detect_wall,
         speed.restore_wall
     ));
+    let mut out = std::io::stdout().lock();
     if a.markdown {
-        print!("{md}");
+        write!(out, "{md}")?;
     } else {
-        println!("{md}");
+        writeln!(out, "{md}")?;
     }
+    out.flush()?;
     Ok(crate::EXIT_OK)
 }
 

@@ -1,6 +1,7 @@
 //! `unspin eval`: score a restoration against the original text.
 
 use std::collections::{BTreeMap, HashMap};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context};
@@ -159,10 +160,13 @@ pub fn evaluate_files(args: &EvalArgs) -> anyhow::Result<EvalReport> {
 /// Runs `unspin eval`: prints the report to standard output.
 pub fn run(args: &EvalArgs) -> anyhow::Result<()> {
     let report = evaluate_files(args)?;
+    // write! rather than print!, which panics on a closed pipe.
+    let mut out = std::io::stdout().lock();
     match args.format {
-        EvalFormat::Text => print!("{}", report.to_table()),
-        EvalFormat::Json => println!("{}", serde_json::to_string_pretty(&report)?),
+        EvalFormat::Text => write!(out, "{}", report.to_table())?,
+        EvalFormat::Json => writeln!(out, "{}", serde_json::to_string_pretty(&report)?)?,
     }
+    out.flush()?;
     Ok(())
 }
 

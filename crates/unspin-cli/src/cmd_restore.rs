@@ -145,10 +145,24 @@ pub fn run(args: &RestoreArgs) -> anyhow::Result<u8> {
         if args.out_dir.is_some() || matches!(args.format, Format::Diff | Format::Html) {
             bail!("--jsonl writes JSON lines to standard output: use --format text or json, without --out-dir");
         }
+        // Errors are per line and per input: report each, go on, and say
+        // in the exit code that something failed.
+        let mut failed = false;
         for p in &inputs {
-            restore_jsonl(&model, &opts, scorer, p, args)?;
+            match restore_jsonl(&model, &opts, scorer, p, args) {
+                Ok(ok) => failed |= !ok,
+                Err(e) if crate::is_broken_pipe(&e) => return Err(e),
+                Err(e) => {
+                    eprintln!("unspin: error: {}", crate::one_line(&e));
+                    failed = true;
+                }
+            }
         }
-        return Ok(crate::EXIT_OK);
+        return Ok(if failed {
+            crate::EXIT_ERROR
+        } else {
+            crate::EXIT_OK
+        });
     }
     if inputs.len() == 1 && args.out_dir.is_none() {
         let stdout = std::io::stdout();
@@ -229,7 +243,9 @@ fn progress(len: u64, args: &RestoreArgs, what: &str) -> indicatif::ProgressBar 
     pb
 }
 
-/// Restores several files in parallel.
+/// Restores several files in parallel. Errors are per input, as grep's are:
+/// every good input is written, each bad one gets its error line, and the
+/// exit code says that something failed.
 fn restore_many(
     model: &Model,
     opts: &Options,
@@ -240,6 +256,7 @@ fn restore_many(
     if args.out_dir.is_none() && args.format != Format::Json {
         bail!("several inputs need --out-dir DIR, or --format json for one JSON line per file");
     }
+    let mut guard = None;
     if let Some(dir) = &args.out_dir {
         // Two inputs with one file name would overwrite each other's output.
         let mut seen = std::collections::HashMap::new();
@@ -255,34 +272,54 @@ fn restore_many(
             }
         }
         std::fs::create_dir_all(dir).with_context(|| format!("{}", dir.display()))?;
+        guard = Some(crate::out_dir::InputGuard::new(inputs));
     }
     let pb = progress(inputs.len() as u64, args, "files");
-    let results: Vec<anyhow::Result<(PathBuf, Vec<u8>)>> = inputs
+    // With --out-dir each output is written as soon as it is ready (memory
+    // stays at one document per worker); JSON to stdout keeps input order.
+    let results: Vec<anyhow::Result<Vec<u8>>> = inputs
         .par_iter()
         .map_init(
             || Restorer::new(model, opts.clone()),
             |restorer, path| {
-                let res = restore_file(restorer, scorer, path, args);
+                let res = match (&args.out_dir, &guard) {
+                    (Some(dir), Some(guard)) => {
+                        let target = out_path(dir, path, args.format);
+                        guard.check(path, &target).and_then(|()| {
+                            let bytes = restore_file(restorer, scorer, path, args)?;
+                            crate::out_dir::write_atomic(&target, &bytes)?;
+                            Ok(Vec::new())
+                        })
+                    }
+                    _ => restore_file(restorer, scorer, path, args),
+                };
                 pb.inc(1);
-                res.map(|bytes| (path.clone(), bytes))
+                res
             },
         )
         .collect();
     pb.finish_and_clear();
     let stdout = std::io::stdout();
     let mut out = BufWriter::new(stdout.lock());
+    let mut failed = false;
     for r in results {
-        let (path, bytes) = r?;
-        match &args.out_dir {
-            Some(dir) => {
-                let target = out_path(dir, &path, args.format);
-                std::fs::write(&target, bytes).with_context(|| format!("{}", target.display()))?;
+        match r {
+            Ok(bytes) => out.write_all(&bytes)?,
+            Err(e) => {
+                if crate::is_broken_pipe(&e) {
+                    return Err(e);
+                }
+                eprintln!("unspin: error: {}", crate::one_line(&e));
+                failed = true;
             }
-            None => out.write_all(&bytes)?,
         }
     }
     out.flush()?;
-    Ok(crate::EXIT_OK)
+    Ok(if failed {
+        crate::EXIT_ERROR
+    } else {
+        crate::EXIT_OK
+    })
 }
 
 /// Where `--out-dir` puts the output for `input`: its file name ("stdin" for
@@ -329,48 +366,51 @@ fn restore_file(
     })
 }
 
-/// Restores a JSONL corpus: each line {"id": .., "text": ..}; output keeps the order.
+/// Restores a JSONL corpus: each line {"id": .., "text": ..}; output keeps the
+/// order. A bad line gets its error line (`FILE:LINE: ...`) and the corpus
+/// goes on; returns whether every line was good.
 fn restore_jsonl(
     model: &Model,
     opts: &Options,
     scorer: Option<&dyn ContextScorer>,
     path: &Path,
     args: &RestoreArgs,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<bool> {
     let (reader, name) = open(path)?;
     let reader = std::io::BufReader::new(reader);
     let stdout = std::io::stdout();
     let mut out = BufWriter::new(stdout.lock());
     let pb = progress(0, args, "documents");
-    let mut batch: Vec<(usize, String)> = Vec::new();
-    let flush = |batch: &mut Vec<(usize, String)>, out: &mut dyn Write| -> anyhow::Result<()> {
-        let lines: Vec<anyhow::Result<Vec<u8>>> = batch
-            .par_iter()
-            .map_init(
-                || Restorer::new(model, opts.clone()),
-                |restorer, (lineno, line)| {
-                    restore_json_line(restorer, scorer, line, &name, *lineno, args.format)
-                },
-            )
-            .collect();
-        for l in lines {
-            out.write_all(&l?)?;
-        }
-        pb.inc(batch.len() as u64);
-        batch.clear();
-        Ok(())
-    };
+    let mut batch: Vec<(usize, Vec<u8>)> = Vec::new();
+    let mut all_good = true;
+    let mut flush =
+        |batch: &mut Vec<(usize, Vec<u8>)>, out: &mut dyn Write| -> anyhow::Result<()> {
+            let lines: Vec<anyhow::Result<Vec<u8>>> = batch
+                .par_iter()
+                .map_init(
+                    || Restorer::new(model, opts.clone()),
+                    |restorer, (lineno, line)| {
+                        restore_json_line(restorer, scorer, line, &name, *lineno, args.format)
+                    },
+                )
+                .collect();
+            for l in lines {
+                match l {
+                    Ok(bytes) => out.write_all(&bytes)?,
+                    Err(e) => {
+                        eprintln!("unspin: error: {}", crate::one_line(&e));
+                        all_good = false;
+                    }
+                }
+            }
+            pb.inc(batch.len() as u64);
+            batch.clear();
+            Ok(())
+        };
     let mut any = false;
     for (i, line) in reader.split(b'\n').enumerate() {
         let line = line.with_context(|| name.clone())?;
-        let line = String::from_utf8(line).map_err(|e| {
-            anyhow::anyhow!(
-                "{name}:{}: invalid UTF-8 at byte {}",
-                i + 1,
-                e.utf8_error().valid_up_to()
-            )
-        })?;
-        if line.trim().is_empty() {
+        if std::str::from_utf8(&line).is_ok_and(|l| l.trim().is_empty()) {
             continue;
         }
         any = true;
@@ -381,39 +421,42 @@ fn restore_jsonl(
     }
     flush(&mut batch, &mut out)?;
     pb.finish_and_clear();
+    out.flush()?;
     if !any {
         bail!("{name}: input is empty");
     }
-    out.flush()?;
-    Ok(())
+    Ok(all_good)
 }
 
 fn restore_json_line(
     restorer: &mut Restorer,
     scorer: Option<&dyn ContextScorer>,
-    line: &str,
+    line: &[u8],
     name: &str,
     lineno: usize,
     format: Format,
 ) -> anyhow::Result<Vec<u8>> {
-    let v: serde_json::Value = serde_json::from_str(line)
-        .with_context(|| format!("{name}:{lineno}: not a JSON object"))?;
-    let text = v
-        .get("text")
-        .and_then(|t| t.as_str())
-        .with_context(|| format!("{name}:{lineno}: no string field \"text\""))?;
-    let whole = restore_document(restorer, text, scorer)?;
+    let line = std::str::from_utf8(line).map_err(|e| {
+        anyhow::anyhow!("{name}:{lineno}: invalid UTF-8 at byte {}", e.valid_up_to())
+    })?;
+    let doc = crate::jsonl::parse_line(line, name, lineno)?;
+    let whole = restore_document(restorer, &doc.text, scorer)
+        .with_context(|| format!("{name}:{lineno}"))?;
+    let id = doc.id.as_ref().map(|i| i.value());
     let out = if format == Format::Json {
-        unspin::render::restoration_json(&whole, None, v.get("id"))
+        unspin::render::restoration_json(&whole, None, id)
     } else {
         let mut o = serde_json::Map::new();
-        if let Some(id) = v.get("id") {
+        if let Some(id) = id {
             o.insert("id".into(), id.clone());
         }
         o.insert("text".into(), serde_json::Value::String(whole.text));
         serde_json::Value::Object(o)
     };
     let mut bytes = serde_json::to_vec(&out)?;
+    if let Some(id) = &doc.id {
+        bytes = id.finish(bytes);
+    }
     bytes.push(b'\n');
     Ok(bytes)
 }

@@ -70,10 +70,10 @@ fn read_input(path: Option<&Path>) -> anyhow::Result<(String, String)> {
             std::fs::read(p).with_context(|| format!("reading {}", p.display()))?,
         ),
     };
-    if bytes.is_empty() {
-        return Ok((name, String::new()));
-    }
-    let text = unspin::input::check_text(&bytes, &name)?.to_string();
+    // Refused as `unspin restore` refuses it: empty, binary or not UTF-8,
+    // with the same wording.
+    let shown = if name == "-" { "<stdin>" } else { &name };
+    let text = unspin::input::check_text(&bytes, shown)?.to_string();
     Ok((name, text))
 }
 

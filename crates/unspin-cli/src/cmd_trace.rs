@@ -80,7 +80,8 @@ struct Query {
 pub fn run(args: &TraceArgs) -> anyhow::Result<u8> {
     match run_inner(args) {
         Ok(found) => Ok(if found { EXIT_FOUND } else { EXIT_NONE }),
-        Err(e) if crate::is_broken_pipe(&e) => Ok(EXIT_FOUND),
+        // main() ends a closed pipe quietly with exit 0.
+        Err(e) if crate::is_broken_pipe(&e) => Err(e),
         Err(e) => {
             eprintln!("unspin: error: {}", crate::one_line(&e));
             Ok(EXIT_FAILED)

@@ -14,7 +14,9 @@ mod cmd_serve;
 mod cmd_spin;
 mod cmd_trace;
 mod cmd_trace_bench;
+mod jsonl;
 mod models;
+mod out_dir;
 mod quality;
 
 use std::process::ExitCode;
@@ -121,10 +123,21 @@ fn main() -> ExitCode {
     }
 }
 
-fn is_broken_pipe(e: &anyhow::Error) -> bool {
+/// Whether `e` comes from writing to a closed pipe (`unspin ... | head`):
+/// the reader has all it wants, so the command ends quietly with exit 0, as
+/// ripgrep does. Every command's errors pass through here, so no command
+/// needs its own check.
+pub(crate) fn is_broken_pipe(e: &anyhow::Error) -> bool {
     e.chain().any(|c| {
-        c.downcast_ref::<std::io::Error>()
-            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+        let kind = if let Some(io) = c.downcast_ref::<std::io::Error>() {
+            Some(io.kind())
+        } else {
+            // serde_json keeps the io::Error inside and does not expose it
+            // as a source.
+            c.downcast_ref::<serde_json::Error>()
+                .and_then(serde_json::Error::io_error_kind)
+        };
+        kind == Some(std::io::ErrorKind::BrokenPipe)
     })
 }
 

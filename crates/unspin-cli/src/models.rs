@@ -1,5 +1,6 @@
 //! Model selection shared by the subcommands, and `unspin model`.
 
+use std::io::Write;
 use std::path::PathBuf;
 
 use anyhow::Context;
@@ -63,11 +64,19 @@ pub fn run(args: &ModelArgs) -> anyhow::Result<u8> {
     let t = std::time::Instant::now();
     let model = args.model.load()?;
     let (words, pairs) = model.lexicon.stats();
-    println!("language model: {}", model.lm.stats());
-    println!(
+    // writeln! rather than println!, which panics on a closed pipe.
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "language model: {}", model.lm.stats())?;
+    writeln!(
+        out,
         "lexicon: {words} words, {pairs} (spun, original) pairs, {} phrase rewrites",
         model.lexicon.phrases().len()
-    );
-    println!("loaded in {:.0} ms", t.elapsed().as_secs_f64() * 1000.0);
+    )?;
+    writeln!(
+        out,
+        "loaded in {:.0} ms",
+        t.elapsed().as_secs_f64() * 1000.0
+    )?;
+    out.flush()?;
     Ok(crate::EXIT_OK)
 }
