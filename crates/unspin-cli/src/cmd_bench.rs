@@ -1035,6 +1035,8 @@ mod tests {
             seed: 1,
             format: BenchFormat::Markdown,
             quiet: true,
+            clean_corpus: PathBuf::from("/nonexistent/clean.jsonl"),
+            clean_only: false,
             model: ModelFlags::default(),
             quality: Default::default(),
         };

@@ -28,8 +28,10 @@ pub struct Model {
     /// Channel model.
     pub lexicon: Lexicon,
     lex_to_lm: Vec<WordId>,
-    /// Lexicon ids written with digits or as roman numerals: never proposed
-    /// as originals ("34" is not restored to "xxxiv").
+    /// Lexicon ids that are numbers in any spelling (digits, roman numerals,
+    /// number words): never proposed as originals of a word ("34" is not
+    /// restored to "xxxiv", nor "C" to "hundred"); only the digit slots of
+    /// text that shows a digit-writing spinner restore "2" to "two".
     numeral: Vec<bool>,
     /// WordNet, for the synonym sweep of `--quality best` (absent: no sweep).
     wordnet: Option<WordNet>,
@@ -43,10 +45,7 @@ impl Model {
             .map(|i| lm.id(lexicon.word(i)).unwrap_or(lm.unk()))
             .collect();
         let numeral = (0..n as u32)
-            .map(|i| {
-                let w = lexicon.word(i);
-                crate::numbers::has_digit(w) || crate::numbers::is_roman(w)
-            })
+            .map(|i| crate::numbers::is_number(lexicon.word(i)))
             .collect();
         Self {
             lm,
@@ -73,7 +72,7 @@ impl Model {
         self.lex_to_lm[id as usize]
     }
 
-    /// Whether lexicon word `id` is written with digits or as a roman numeral.
+    /// Whether lexicon word `id` is a number in any spelling.
     fn is_numeral(&self, id: u32) -> bool {
         self.numeral[id as usize]
     }
@@ -190,7 +189,10 @@ impl Default for Options {
             clean_margin: 3.0,
             cache_weight: 1.0,
             max_candidates: 8,
-            capitalized_replace_prob: 0.05,
+            // Off: a class of tokens the news spinner never touches is not
+            // rewritten without evidence that the text's spinner does ("Feb"
+            // at the start of a dateline is not a spun "February").
+            capitalized_replace_prob: 0.0,
             restore_digits: true,
             em_iterations: 1,
             em_prior_weight: 10.0,
@@ -1234,7 +1236,10 @@ impl<'m> Restorer<'m> {
                                 continue;
                             }
                         }
-                    } else if t.bare && at_sentence_start {
+                    } else if t.bare
+                        && at_sentence_start
+                        && self.opts.capitalized_replace_prob > 0.0
+                    {
                         // The news spinner leaves capitals alone, but other
                         // spinners rewrite sentence-initial words too
                         // ("Successful the morning"): a weak prior lets strong
@@ -1248,8 +1253,16 @@ impl<'m> Restorer<'m> {
                     }
                     let lower = word.to_lowercase();
                     let id = m.lm_id(&lower);
+                    // Capitalized and punctuation-attached words are a class
+                    // the news spinner never touches; they stay fixed under
+                    // the synonym hypothesis too unless capitals are opened
+                    // ("Feb" in a dateline, "C" in a table are no spun words).
+                    let open_class =
+                        (t.bare && is_spun_form(word)) || self.opts.capitalized_replace_prob > 0.0;
                     match lex.id(&lower) {
-                        Some(sid) if t.kind == TokenKind::Word => self.plain_word(t, i, id, sid),
+                        Some(sid) if t.kind == TokenKind::Word && open_class => {
+                            self.plain_word(t, i, id, sid)
+                        }
                         _ => self.fixed(t.start, t.end, i, &[id]),
                     }
                 }
@@ -1367,6 +1380,9 @@ impl<'m> Restorer<'m> {
         }
         let cache_weight = self.opts.cache_weight;
         self.candidate_slot(t, tok, sid, keep_id, keep_ln, |cache, c| {
+            if m.is_numeral(c.original) {
+                return f32::NEG_INFINITY;
+            }
             let p = match lex.replace_prob(c.original) {
                 p if capitalized && p > 0.0 => cap,
                 p => p,
@@ -1406,11 +1422,7 @@ impl<'m> Restorer<'m> {
             .iter()
             .take(self.opts.max_candidates)
         {
-            let ln = if m.is_numeral(c.original) {
-                f32::NEG_INFINITY
-            } else {
-                channel(&self.cache, c)
-            };
+            let ln = channel(&self.cache, c);
             self.lattice.push_alt(&[m.lm_id_of_lex(c.original)], ln);
             self.prior.push(ln);
         }
