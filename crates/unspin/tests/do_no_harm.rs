@@ -179,29 +179,31 @@ proptest! {
     }
 }
 
-#[test]
-fn numbers_in_clean_text_stay() {
-    for s in [
-        "It took 34 runs of 200 docs.",
-        "It took 34 runs of 200 docs and 2 of them failed.",
-        "Install it on Windows 10 and 11 devices.",
-        "See chapter xxxiv, and the sixty pages after it.",
-    ] {
+/// Each text comes back byte for byte.
+fn assert_unchanged(texts: &[&str]) {
+    for s in texts {
         let r = restore(s);
-        assert_eq!(r.text, s, "{:?}", r.changes);
+        assert_eq!(&r.text, s, "{:?}", r.changes);
     }
 }
 
 #[test]
+fn numbers_in_clean_text_stay() {
+    assert_unchanged(&[
+        "It took 34 runs of 200 docs.",
+        "It took 34 runs of 200 docs and 2 of them failed.",
+        "Install it on Windows 10 and 11 devices.",
+        "See chapter xxxiv, and the sixty pages after it.",
+    ]);
+}
+
+#[test]
 fn short_clean_sentences_stay() {
-    for s in [
+    assert_unchanged(&[
         "this is clean text.",
         "\u{feff}this is clean text.",
         "The covered work is licensed under these terms.",
-    ] {
-        let r = restore(s);
-        assert_eq!(r.text, s, "{:?}", r.changes);
-    }
+    ]);
 }
 
 #[test]
