@@ -960,9 +960,8 @@ fn one_huge_line_streams_correctly() {
             peak / 1024
         );
     }
-    if !cfg!(debug_assertions) {
-        assert!(elapsed < Duration::from_secs(60), "took {elapsed:?}");
-    }
+    // Speed belongs in benchmarks (scripts/bench-speed.sh), not in tests.
+    let _ = elapsed;
 }
 
 /// `--quality best` without the neural model: one line saying how to install it.
@@ -998,6 +997,12 @@ fn quality_best_without_the_model_says_how_to_install_it() {
 fn quality_best_restores_with_the_neural_model() {
     let path = unspin_neural_default_path();
     if !path.is_file() {
+        // CI installs the model, so there a missing model is a failure.
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "neural model not installed at {} (CI runs `bash scripts/install-neural-model.sh`)",
+            path.display()
+        );
         eprintln!("skipped: neural model not installed at {} (run `bash scripts/install-neural-model.sh`)", path.display());
         return;
     }
