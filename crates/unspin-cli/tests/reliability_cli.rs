@@ -19,6 +19,19 @@ fn unspin() -> Command {
     c
 }
 
+/// Runs `unspin ARGS` with `input` on stdin and waits for it.
+fn run_with_stdin(args: &[&str], input: &[u8]) -> Output {
+    let mut child = unspin()
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(input).unwrap();
+    child.wait_with_output().unwrap()
+}
+
 fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
     let p = dir.join(name);
     std::fs::write(&p, text).unwrap();
@@ -197,20 +210,10 @@ fn jsonl_names_each_bad_line_and_goes_on() {
                   {\"id\":3,\"body\":\"x\"}\n\
                   {\"id\":4,\"text\":\"arsenic planned.\"}\n";
     for format in ["text", "json"] {
-        let mut child = unspin()
-            .args(["restore", "--jsonl", "--format", format])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(corpus.as_bytes())
-            .unwrap();
-        let out = child.wait_with_output().unwrap();
+        let out = run_with_stdin(
+            &["restore", "--jsonl", "--format", format],
+            corpus.as_bytes(),
+        );
         assert_eq!(out.status.code(), Some(1), "{}", stderr_of(&out));
         let errors = error_lines(&out);
         assert_eq!(errors.len(), 2, "{errors:?}");
@@ -316,20 +319,7 @@ fn ids_past_u64_come_back_exactly() {
         &["restore", "--jsonl", "--format", "json"],
         &["detect", "--jsonl", "--format", "json"],
     ] {
-        let mut child = unspin()
-            .args(args)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(corpus.as_bytes())
-            .unwrap();
-        let out = child.wait_with_output().unwrap();
+        let out = run_with_stdin(args, corpus.as_bytes());
         let text = stdout_of(&out);
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(lines.len(), 2, "{args:?}: {text} {}", stderr_of(&out));
@@ -362,20 +352,10 @@ fn ids_past_u64_come_back_exactly() {
 #[test]
 fn a_duplicate_text_key_is_an_error() {
     for cmd in ["restore", "detect"] {
-        let mut child = unspin()
-            .args([cmd, "--jsonl"])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(b"{\"id\":1,\"text\":\"helium said so.\",\"text\":\"arsenic\"}\n")
-            .unwrap();
-        let out = child.wait_with_output().unwrap();
+        let out = run_with_stdin(
+            &[cmd, "--jsonl"],
+            b"{\"id\":1,\"text\":\"helium said so.\",\"text\":\"arsenic\"}\n",
+        );
         let errors = error_lines(&out);
         assert_eq!(errors.len(), 1, "{cmd}: {errors:?}");
         assert!(
