@@ -59,6 +59,17 @@ fn error_lines(out: &Output) -> Vec<String> {
 }
 
 /// About `bytes` of spun text in short paragraphs.
+/// The run failed (exit 1) with exactly one error line, naming `what` and saying `why`.
+fn assert_one_error(out: &Output, what: &str, why: &str) {
+    assert_eq!(out.status.code(), Some(1), "{}", stderr_of(out));
+    let errors = error_lines(out);
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert!(
+        errors[0].contains(what) && errors[0].contains(why),
+        "{errors:?}"
+    );
+}
+
 fn big_text(bytes: usize) -> String {
     let para = format!("{SPUN} {SPUN}\n\n");
     para.repeat(bytes / para.len() + 1)
@@ -151,10 +162,7 @@ fn out_dir_writes_every_good_input_and_names_the_bad_one() {
         .arg(&c)
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(1), "{}", stderr_of(&out));
-    let errors = error_lines(&out);
-    assert_eq!(errors.len(), 1, "{errors:?}");
-    assert!(errors[0].contains("missing.txt"), "{errors:?}");
+    assert_one_error(&out, "missing.txt", "");
     assert_eq!(
         std::fs::read_to_string(outdir.join("a.txt")).unwrap(),
         "he said so.\n"
@@ -185,13 +193,7 @@ fn json_to_stdout_writes_every_good_input_and_names_the_bad_one() {
         .arg(&c)
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(1), "{}", stderr_of(&out));
-    let errors = error_lines(&out);
-    assert_eq!(errors.len(), 1, "{errors:?}");
-    assert!(
-        errors[0].contains("b.txt") && errors[0].contains("empty"),
-        "{errors:?}"
-    );
+    assert_one_error(&out, "b.txt", "empty");
     let lines: Vec<serde_json::Value> = stdout_of(&out)
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
@@ -292,13 +294,7 @@ fn out_dir_never_overwrites_an_input() {
         .arg(&c)
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(1), "{}", stderr_of(&out));
-    let errors = error_lines(&out);
-    assert_eq!(errors.len(), 1, "{errors:?}");
-    assert!(
-        errors[0].contains("a.txt") && errors[0].contains("input"),
-        "{errors:?}"
-    );
+    assert_one_error(&out, "a.txt", "input");
     assert_eq!(std::fs::read_to_string(&a).unwrap(), "helium said so.\n");
     // The other input was written.
     assert_eq!(
