@@ -533,25 +533,20 @@ fn read_corpus(path: &Path, want: usize) -> anyhow::Result<(usize, Vec<Doc>)> {
     let text =
         std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
     let mut docs = Vec::new();
-    for (k, line) in text.lines().enumerate() {
-        if line.trim().is_empty() {
-            continue;
-        }
-        let v: serde_json::Value = serde_json::from_str(line)
-            .with_context(|| format!("{} line {}: not JSON", path.display(), k + 1))?;
-        let id = match v.get("id") {
-            Some(serde_json::Value::String(s)) => s.clone(),
-            Some(serde_json::Value::Number(n)) => n.to_string(),
-            _ => format!("line-{}", k + 1),
+    for line in unspin::jsonl::lines(&text) {
+        let line = line.map_err(|e| {
+            anyhow::Error::new(e.error).context(format!(
+                "{} line {}: not JSON",
+                path.display(),
+                e.number
+            ))
+        })?;
+        let k = line.number;
+        let id = line.id_string().unwrap_or_else(|| format!("line-{k}"));
+        let Some(body) = line.text() else {
+            bail!("{} line {k}: no \"text\" string", path.display());
         };
-        let Some(body) = v.get("text").and_then(|t| t.as_str()) else {
-            bail!("{} line {}: no \"text\" string", path.display(), k + 1);
-        };
-        let domain = v
-            .get("domain")
-            .and_then(|d| d.as_str())
-            .unwrap_or("-")
-            .to_string();
+        let domain = line.str_field("domain").unwrap_or("-").to_string();
         docs.push(Doc {
             words: body.split_whitespace().count(),
             id,

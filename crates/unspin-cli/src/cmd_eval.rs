@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context};
 use clap::{Args, ValueEnum};
 use unspin::eval::{evaluate, AlignmentRecord, EvalReport};
+use unspin::jsonl;
 
 /// Output formats of `unspin eval`.
 #[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
@@ -56,32 +57,26 @@ fn read_jsonl_docs(path: &Path) -> anyhow::Result<Vec<(String, String)>> {
     let text = read(path)?;
     let mut docs = Vec::new();
     let mut seen = HashMap::new();
-    for (k, line) in text
-        .lines()
-        .enumerate()
-        .filter(|(_, l)| !l.trim().is_empty())
-    {
-        let v: serde_json::Value = serde_json::from_str(line)
-            .with_context(|| format!("{} line {}: not JSON", path.display(), k + 1))?;
-        let id =
-            json_id(&v).with_context(|| format!("{} line {}: no \"id\"", path.display(), k + 1))?;
-        let Some(body) = v.get("text").and_then(|t| t.as_str()) else {
-            bail!("{} line {}: no \"text\" string", path.display(), k + 1);
+    for line in jsonl::lines(&text) {
+        let line = line.map_err(|e| not_json(path, e))?;
+        let k = line.number;
+        let id = line
+            .id_string()
+            .with_context(|| format!("{} line {k}: no \"id\"", path.display()))?;
+        let Some(body) = line.text() else {
+            bail!("{} line {k}: no \"text\" string", path.display());
         };
         if seen.insert(id.clone(), k).is_some() {
-            bail!("{} line {}: duplicate id {id}", path.display(), k + 1);
+            bail!("{} line {k}: duplicate id {id}", path.display());
         }
         docs.push((id, body.to_string()));
     }
     Ok(docs)
 }
 
-fn json_id(v: &serde_json::Value) -> Option<String> {
-    match v.get("id")? {
-        serde_json::Value::String(s) => Some(s.clone()),
-        serde_json::Value::Number(n) => Some(n.to_string()),
-        _ => None,
-    }
+/// `PATH line N: not JSON`, with serde_json's message as the cause.
+fn not_json(path: &Path, e: jsonl::LineError) -> anyhow::Error {
+    anyhow::Error::new(e.error).context(format!("{} line {}: not JSON", path.display(), e.number))
 }
 
 /// Reads alignment records grouped by document: the record's "id", else its
@@ -89,18 +84,14 @@ fn json_id(v: &serde_json::Value) -> Option<String> {
 fn read_alignment(path: &Path) -> anyhow::Result<BTreeMap<String, Vec<AlignmentRecord>>> {
     let text = read(path)?;
     let mut out: BTreeMap<String, Vec<AlignmentRecord>> = BTreeMap::new();
-    for (k, line) in text
-        .lines()
-        .enumerate()
-        .filter(|(_, l)| !l.trim().is_empty())
-    {
-        let where_ = || format!("{} line {}", path.display(), k + 1);
-        let v: serde_json::Value =
-            serde_json::from_str(line).with_context(|| format!("{}: not JSON", where_()))?;
-        let id = json_id(&v)
-            .or_else(|| v.get("doc").and_then(|d| d.as_str()).map(str::to_string))
+    for line in jsonl::lines(&text) {
+        let line = line.map_err(|e| not_json(path, e))?;
+        let where_ = || format!("{} line {}", path.display(), line.number);
+        let id = line
+            .id_string()
+            .or_else(|| line.str_field("doc").map(str::to_string))
             .unwrap_or_default();
-        let rec: AlignmentRecord = serde_json::from_value(v)
+        let rec: AlignmentRecord = serde_json::from_value(line.value)
             .with_context(|| format!("{}: not an alignment record", where_()))?;
         out.entry(id).or_default().push(rec);
     }

@@ -1,8 +1,8 @@
 //! One line of a `--jsonl` corpus, `{"id": .., "text": ..}`, read as the
-//! server reads a JSON body (see `unspin_server::json_doc`): a key given
+//! server reads a JSON body (see `unspin::jsonl`): a key given
 //! twice is an error, and the id comes back exactly as written.
 
-use unspin_server::json_doc::{parse_doc, Doc, DocError};
+use unspin::jsonl::{parse_doc, Doc, DocError};
 
 /// Reads line `lineno` of `name`; errors start with `NAME:LINE:`.
 pub fn parse_line<'a>(line: &'a str, name: &str, lineno: usize) -> anyhow::Result<Doc<'a>> {

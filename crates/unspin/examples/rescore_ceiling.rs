@@ -66,13 +66,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let words: usize = a[2].parse()?;
     let mut docs = Vec::new();
     let mut total = 0;
-    for line in std::fs::read_to_string(&a[1])?.lines() {
+    for line in unspin::jsonl::lines(&std::fs::read_to_string(&a[1])?) {
         if total >= words {
             break;
         }
-        let v: serde_json::Value = serde_json::from_str(line)?;
-        let t = v["text"]
-            .as_str()
+        let t = line
+            .map_err(|e| e.error)?
+            .text()
             .ok_or("document without text")?
             .to_string();
         total += t.split_whitespace().count();

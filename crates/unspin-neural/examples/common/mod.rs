@@ -5,12 +5,11 @@
 pub fn read_docs(path: &str, words: usize) -> (Vec<String>, usize) {
     let mut docs = Vec::new();
     let mut total = 0;
-    for line in std::fs::read_to_string(path).unwrap().lines() {
+    for line in unspin::jsonl::lines(&std::fs::read_to_string(path).unwrap()) {
         if total >= words {
             break;
         }
-        let v: serde_json::Value = serde_json::from_str(line).unwrap();
-        let t = v["text"].as_str().unwrap().to_string();
+        let t = line.unwrap().text().unwrap().to_string();
         total += t.split_whitespace().count();
         docs.push(t);
     }

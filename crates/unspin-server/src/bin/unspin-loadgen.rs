@@ -128,16 +128,13 @@ fn run() -> anyhow::Result<()> {
             let text =
                 std::fs::read_to_string(&docs).with_context(|| docs.display().to_string())?;
             let mut bodies = Vec::new();
-            for (i, line) in text
-                .lines()
-                .enumerate()
-                .filter(|(_, l)| !l.trim().is_empty())
-            {
-                let v: serde_json::Value = serde_json::from_str(line)
-                    .with_context(|| format!("{}:{}", docs.display(), i + 1))?;
-                let t = v["text"]
-                    .as_str()
-                    .with_context(|| format!("{}:{}: no \"text\"", docs.display(), i + 1))?;
+            for line in unspin::jsonl::lines(&text) {
+                let line = line.map_err(|e| {
+                    anyhow::Error::new(e.error).context(format!("{}:{}", docs.display(), e.number))
+                })?;
+                let t = line
+                    .text()
+                    .with_context(|| format!("{}:{}: no \"text\"", docs.display(), line.number))?;
                 bodies.push(match encoding {
                     Encoding::Text => t.as_bytes().to_vec(),
                     Encoding::Json => serde_json::json!({ "text": t }).to_string().into_bytes(),
