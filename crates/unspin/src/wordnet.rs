@@ -28,6 +28,7 @@ use std::path::Path;
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
+use crate::restore::match_case;
 use crate::Error;
 
 /// Container kind tag of WordNet model files.
@@ -1042,7 +1043,7 @@ impl WordNet {
     pub fn inflect(&self, lemma: &str, pos: Pos, like_original: &str) -> String {
         let infl = self.inflection_of(like_original, pos);
         let out = self.inflect_as(lemma, pos, infl);
-        match_case(&out, like_original)
+        match_case(like_original, &out)
     }
 }
 
@@ -1262,23 +1263,6 @@ pub fn regular_inflection(w: &str, infl: Inflection) -> String {
     }
 }
 
-/// Copies the capitalization pattern of `like` onto `word`: ALL CAPS (two or
-/// more letters), Initial capital, or unchanged.
-pub fn match_case(word: &str, like: &str) -> String {
-    let letters: Vec<char> = like.chars().filter(|c| c.is_alphabetic()).collect();
-    if letters.len() >= 2 && letters.iter().all(|c| c.is_uppercase()) {
-        return word.to_uppercase();
-    }
-    if like.chars().next().is_some_and(|c| c.is_uppercase()) {
-        let mut cs = word.chars();
-        return match cs.next() {
-            Some(f) => f.to_uppercase().chain(cs).collect(),
-            None => String::new(),
-        };
-    }
-    word.to_string()
-}
-
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
@@ -1380,9 +1364,9 @@ pub(crate) mod tests {
         for (w, i, want) in cases {
             assert_eq!(regular_inflection(w, i), want, "{w} {i:?}");
         }
-        assert_eq!(match_case("kids", "Children"), "Kids");
-        assert_eq!(match_case("kids", "CHILDREN"), "KIDS");
-        assert_eq!(match_case("kids", "children"), "kids");
+        assert_eq!(match_case("Children", "kids"), "Kids");
+        assert_eq!(match_case("CHILDREN", "kids"), "KIDS");
+        assert_eq!(match_case("children", "kids"), "kids");
     }
 
     #[test]
