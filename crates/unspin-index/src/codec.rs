@@ -375,6 +375,56 @@ impl<B: AsRef<[u8]>> BlockReader<B> {
     }
 }
 
+/// CRC-32 of a value's key and payload: a value read back under another
+/// key, or with any byte changed, fails [`unseal`].
+fn value_crc(key: &[u8], payload: &[u8]) -> u32 {
+    let mut h = crc32fast::Hasher::new();
+    h.update(&(key.len() as u32).to_le_bytes());
+    h.update(key);
+    h.update(payload);
+    h.finalize()
+}
+
+/// A binary value as stored (format 2): the payload, then the CRC-32 of
+/// the key and the payload (4 bytes, little-endian).
+pub fn seal(key: &[u8], payload: &[u8], out: &mut Vec<u8>) {
+    out.clear();
+    out.extend_from_slice(payload);
+    out.extend_from_slice(&value_crc(key, payload).to_le_bytes());
+}
+
+/// The payload of a value written by [`seal`], checked.
+pub fn unseal<'a>(key: &[u8], value: &'a [u8]) -> Result<&'a [u8], IndexError> {
+    let Some(split) = value.len().checked_sub(4) else {
+        return Err(IndexError::Corrupt(
+            "value shorter than its checksum".into(),
+        ));
+    };
+    let (payload, crc) = value.split_at(split);
+    if value_crc(key, payload).to_le_bytes() != crc {
+        return Err(IndexError::Corrupt("checksum mismatch".into()));
+    }
+    Ok(payload)
+}
+
+/// A text value as stored (format 2): 8 lowercase hex digits of the CRC-32
+/// of the key and the text, a space, the text.
+pub fn seal_str(key: &[u8], text: &str) -> String {
+    format!("{:08x} {text}", value_crc(key, text.as_bytes()))
+}
+
+/// The text of a value written by [`seal_str`], checked.
+pub fn unseal_str<'a>(key: &[u8], value: &'a str) -> Result<&'a str, IndexError> {
+    let bad = || IndexError::Corrupt("checksum mismatch".into());
+    let (crc, text) = value.split_at_checked(8).ok_or_else(bad)?;
+    let text = text.strip_prefix(' ').ok_or_else(bad)?;
+    let crc = u32::from_str_radix(crc, 16).map_err(|_| bad())?;
+    if value_crc(key, text.as_bytes()) != crc {
+        return Err(bad());
+    }
+    Ok(text)
+}
+
 /// A fast 64-bit hash of a document's text (to notice changed sources; not cryptographic).
 pub fn text_hash(text: &str) -> u64 {
     let b = text.as_bytes();
@@ -565,6 +615,25 @@ mod tests {
             }
             let _ = DocRecord::decode(&bytes);
         }
+    }
+
+    #[test]
+    fn sealed_values_round_trip_and_catch_changes() {
+        let mut v = Vec::new();
+        seal(&7u32.to_le_bytes(), b"payload", &mut v);
+        assert_eq!(unseal(&7u32.to_le_bytes(), &v).unwrap(), b"payload");
+        assert!(unseal(&8u32.to_le_bytes(), &v).is_err(), "another key");
+        for i in 0..v.len() {
+            let mut w = v.clone();
+            w[i] ^= 0x10;
+            assert!(unseal(&7u32.to_le_bytes(), &w).is_err(), "byte {i}");
+        }
+        assert!(unseal(b"", &[1, 2]).is_err());
+        let s = seal_str(b"index", "{\"a\":1}");
+        assert_eq!(unseal_str(b"index", &s).unwrap(), "{\"a\":1}");
+        assert!(unseal_str(b"index", &s.replace('1', "2")).is_err());
+        assert!(unseal_str(b"index", "{\"a\":1}").is_err());
+        assert!(unseal_str(b"index", "é").is_err());
     }
 
     #[test]

@@ -71,10 +71,13 @@
 //! ```
 
 pub mod bulk;
+pub mod check;
 pub mod codec;
+mod guard;
 pub mod report;
 pub mod sources;
 
+use std::mem::ManuallyDrop;
 use std::path::{Path, PathBuf};
 
 use redb::{
@@ -86,7 +89,8 @@ use serde::{Deserialize, Serialize};
 use unspin::fingerprint::{FingerprintConfig, Fingerprinter};
 use unspin::trace::{Posting, PostingSource};
 
-use codec::{key_of, BlockReader, DocRecord, KEY_BITS};
+use codec::{key_of, seal_str, unseal, unseal_str, BlockReader, DocRecord, KEY_BITS};
+pub(crate) use guard::{contain, corrupt, drop_contained};
 
 /// Errors of the index. Every variant renders as one line.
 #[derive(Debug)]
@@ -120,6 +124,40 @@ impl std::fmt::Display for IndexError {
 
 impl std::error::Error for IndexError {}
 
+impl IndexError {
+    /// Whether the index file is damaged (as opposed to busy, missing, of
+    /// another version, or unreadable for an I/O error).
+    pub fn is_corrupt(&self) -> bool {
+        matches!(self, IndexError::Corrupt(_))
+    }
+
+    /// Names the file in a corrupt-value error of the codec ("index PATH is
+    /// corrupt: WHAT: ...").
+    pub(crate) fn at(self, path: &Path, what: &str) -> IndexError {
+        match self {
+            IndexError::Corrupt(d) if !d.starts_with("index ") => {
+                corrupt(path, format_args!("{what}: {d}"))
+            }
+            other => other,
+        }
+    }
+}
+
+/// Maps an error of the store while reading `path`: an I/O error stays
+/// one; anything else means the file is not what redb wrote.
+pub(crate) fn store_err<'a>(
+    path: &'a Path,
+    what: &'a str,
+) -> impl Fn(redb::Error) -> IndexError + 'a {
+    move |e| match e {
+        redb::Error::Io(io) if io.kind() != std::io::ErrorKind::InvalidData => {
+            IndexError::Io(format!("index {}: {what}: {io}", path.display()))
+        }
+        redb::Error::DatabaseAlreadyOpen => busy(path),
+        other => corrupt(path, format_args!("{what}: {other}")),
+    }
+}
+
 impl From<IndexError> for unspin::Error {
     fn from(e: IndexError) -> Self {
         unspin::Error::Io(e.to_string())
@@ -136,6 +174,14 @@ macro_rules! db {
     };
 }
 
+/// A read from the store at `$path`: its errors name the file, and a
+/// storage failure other than I/O is a corrupt index.
+macro_rules! rd {
+    ($e:expr, $path:expr, $what:expr) => {
+        $e.map_err(|e| $crate::store_err($path, $what)(e.into()))
+    };
+}
+
 mod writer;
 pub use writer::Writer;
 
@@ -148,8 +194,9 @@ pub(crate) const SEGMENTS: TableDefinition<u32, &str> = TableDefinition::new("se
 pub(crate) const BLOCKS: TableDefinition<u64, &[u8]> = TableDefinition::new("blocks");
 pub(crate) const DELETED: TableDefinition<u32, ()> = TableDefinition::new("deleted");
 
-/// Version of the layout in docs/FORMATS.md.
-pub const FORMAT_VERSION: u32 = 1;
+/// Version of the layout in docs/FORMATS.md (2: every value carries a
+/// checksum of its key and bytes).
+pub const FORMAT_VERSION: u32 = 2;
 pub(crate) const META_KEY: &str = "index";
 
 /// What the `meta` table records about the whole index.
@@ -248,39 +295,74 @@ fn open_error(path: &Path, e: DatabaseError) -> IndexError {
             "{}: written by a newer or older storage format ({v})",
             path.display()
         )),
-        DatabaseError::Storage(redb::StorageError::Io(io)) => {
+        // redb reports a bad header as invalid data.
+        DatabaseError::Storage(redb::StorageError::Io(io))
+            if io.kind() != std::io::ErrorKind::InvalidData =>
+        {
             IndexError::Io(format!("{}: {io}", path.display()))
         }
-        other => IndexError::Corrupt(format!(
-            "{}: not a readable unspin index ({other})",
-            path.display()
-        )),
+        other => corrupt(path, format_args!("not a readable index file ({other})")),
     }
 }
 
-fn read_meta(txn: &ReadTransaction, path: &Path) -> Result<Meta, IndexError> {
-    let not_index = || {
-        IndexError::Corrupt(format!(
-            "{}: not an unspin index (no index metadata)",
-            path.display()
-        ))
+/// The `meta` value of `meta`: checksummed JSON.
+pub(crate) fn meta_value(meta: &Meta) -> String {
+    let json = serde_json::to_string(meta).expect("meta serializes");
+    seal_str(META_KEY.as_bytes(), &json)
+}
+
+/// The `segments` value of `info`: checksummed JSON.
+pub(crate) fn segment_value(info: &SegmentInfo) -> String {
+    let json = serde_json::to_string(info).expect("segment serializes");
+    seal_str(&info.id.to_le_bytes(), &json)
+}
+
+/// Parses a `meta` value; a format 1 index (plain JSON) is refused as
+/// incompatible, anything else unreadable as corrupt.
+pub(crate) fn parse_meta(value: &str, path: &Path) -> Result<Meta, IndexError> {
+    let json = match unseal_str(META_KEY.as_bytes(), value) {
+        Ok(j) => j,
+        Err(e) => {
+            // Format 1 stored the JSON without a checksum.
+            #[derive(Deserialize)]
+            struct Version {
+                format: u32,
+            }
+            if let Ok(v) = serde_json::from_str::<Version>(value) {
+                if v.format != FORMAT_VERSION {
+                    return Err(incompatible_format(path, v.format));
+                }
+            }
+            return Err(e.at(path, "index metadata"));
+        }
     };
-    let table = match txn.open_table(META) {
-        Ok(t) => t,
-        Err(redb::TableError::TableDoesNotExist(_)) => return Err(not_index()),
-        Err(e) => return Err(db_err("reading the index metadata")(e.into())),
-    };
-    let guard = db!(table.get(META_KEY), "reading the index metadata")?.ok_or_else(not_index)?;
-    let meta: Meta = serde_json::from_str(guard.value())
-        .map_err(|e| IndexError::Corrupt(format!("{}: bad index metadata: {e}", path.display())))?;
+    let meta: Meta = serde_json::from_str(json)
+        .map_err(|e| corrupt(path, format_args!("index metadata: {e}")))?;
     if meta.format != FORMAT_VERSION {
-        return Err(IndexError::Incompatible(format!(
-            "{}: index format {} (this unspin reads format {FORMAT_VERSION}); rebuild the index",
-            path.display(),
-            meta.format
-        )));
+        return Err(incompatible_format(path, meta.format));
     }
     Ok(meta)
+}
+
+fn incompatible_format(path: &Path, format: u32) -> IndexError {
+    IndexError::Incompatible(format!(
+        "{}: index format {format} (this unspin reads format {FORMAT_VERSION}); rebuild the index",
+        path.display()
+    ))
+}
+
+pub(crate) fn read_meta(txn: &ReadTransaction, path: &Path) -> Result<Meta, IndexError> {
+    contain(path, "reading the index metadata", || {
+        let not_index = || corrupt(path, "not an unspin index (no index metadata)");
+        let table = match txn.open_table(META) {
+            Ok(t) => t,
+            Err(redb::TableError::TableDoesNotExist(_)) => return Err(not_index()),
+            Err(e) => return Err(store_err(path, "reading the index metadata")(e.into())),
+        };
+        let guard =
+            rd!(table.get(META_KEY), path, "reading the index metadata")?.ok_or_else(not_index)?;
+        parse_meta(guard.value(), path)
+    })
 }
 
 /// The digest as the metadata records it.
@@ -303,8 +385,16 @@ pub fn check_fingerprinter(meta: &Meta, fp: &Fingerprinter, path: &Path) -> Resu
 
 /// An open index for queries; cheap [`Snapshot`]s share it between threads.
 pub struct Reader {
-    db: ReadOnlyDatabase,
+    db: ManuallyDrop<ReadOnlyDatabase>,
     path: PathBuf,
+}
+
+impl Drop for Reader {
+    fn drop(&mut self) {
+        // SAFETY: taken once, here, and never used again.
+        let db = unsafe { ManuallyDrop::take(&mut self.db) };
+        drop_contained(&self.path, db);
+    }
 }
 
 impl Index {
@@ -315,8 +405,15 @@ impl Index {
         match Self::open_read_only(path) {
             Err(IndexError::NeedsRepair(_)) => {
                 // Recovery needs a writer: repair, close, then read.
-                let db = builder().open(path).map_err(|e| open_error(path, e))?;
-                drop(db);
+                contain(
+                    path,
+                    "repairing the index after an interrupted writer",
+                    || {
+                        let db = builder().open(path).map_err(|e| open_error(path, e))?;
+                        drop(db);
+                        Ok(())
+                    },
+                )?;
                 Self::open_read_only(path)
             }
             other => other,
@@ -332,9 +429,11 @@ impl Index {
                 path.display()
             )));
         }
-        match builder().open_read_only(path) {
+        match contain(path, "opening the index", || {
+            Ok(builder().open_read_only(path))
+        })? {
             Ok(db) => Ok(Reader {
-                db,
+                db: ManuallyDrop::new(db),
                 path: path.to_path_buf(),
             }),
             Err(DatabaseError::RepairAborted) => Err(IndexError::NeedsRepair(format!(
@@ -356,10 +455,15 @@ impl Index {
             && std::fs::metadata(path)
                 .map(|m| m.len() > 0)
                 .unwrap_or(false);
-        let db = builder().create(path).map_err(|e| open_error(path, e))?;
+        let db = contain(path, "opening the index", || {
+            builder().create(path).map_err(|e| open_error(path, e))
+        })?;
         let meta = if existed {
-            let txn = db!(db.begin_read(), "reading the index")?;
+            let txn = contain(path, "reading the index", || {
+                Ok(rd!(db.begin_read(), path, "reading the index")?)
+            })?;
             let meta = read_meta(&txn, path)?;
+            drop_contained(path, txn);
             check_fingerprinter(&meta, fp, path)?;
             meta
         } else {
@@ -376,8 +480,10 @@ impl Index {
             let txn = db!(db.begin_write(), "creating the index")?;
             {
                 let mut t = db!(txn.open_table(META), "creating the index")?;
-                let json = serde_json::to_string(&meta).expect("meta serializes");
-                db!(t.insert(META_KEY, json.as_str()), "creating the index")?;
+                db!(
+                    t.insert(META_KEY, meta_value(&meta).as_str()),
+                    "creating the index"
+                )?;
                 db!(txn.open_table(DOCS), "creating the index")?;
                 db!(txn.open_table(IDS), "creating the index")?;
                 db!(txn.open_table(FILES), "creating the index")?;
@@ -396,8 +502,11 @@ impl Index {
 impl Reader {
     /// A consistent view of the index as of its latest commit.
     pub fn snapshot(&self) -> Result<Snapshot, IndexError> {
-        let txn = db!(self.db.begin_read(), "reading the index")?;
-        Snapshot::new(txn, &self.path)
+        let path = &self.path;
+        let txn = contain(path, "reading the index", || {
+            Ok(rd!(self.db.begin_read(), path, "reading the index")?)
+        })?;
+        Snapshot::new(txn, path)
     }
 
     /// The index file.
@@ -409,34 +518,56 @@ impl Reader {
 /// A consistent read-only view of an index: a [`PostingSource`] plus the
 /// document records.
 pub struct Snapshot {
-    txn: ReadTransaction,
-    blocks: redb::ReadOnlyTable<u64, &'static [u8]>,
-    docs: redb::ReadOnlyTable<u32, &'static [u8]>,
+    // Dropped inside `contain` (see `Drop`), tables before the transaction.
+    txn: ManuallyDrop<ReadTransaction>,
+    blocks: ManuallyDrop<redb::ReadOnlyTable<u64, &'static [u8]>>,
+    docs: ManuallyDrop<redb::ReadOnlyTable<u32, &'static [u8]>>,
     meta: Meta,
     segments: Vec<SegmentInfo>,
     deleted: FxHashSet<u32>,
     path: PathBuf,
 }
 
-pub(crate) fn read_segments(txn: &ReadTransaction) -> Result<Vec<SegmentInfo>, IndexError> {
-    let table = db!(txn.open_table(SEGMENTS), "reading the segment list")?;
-    let mut out = Vec::new();
-    for row in db!(table.iter(), "reading the segment list")? {
-        let (_, v) = db!(row, "reading the segment list")?;
-        let info: SegmentInfo = serde_json::from_str(v.value())
-            .map_err(|e| IndexError::Corrupt(format!("bad segment record: {e}")))?;
-        out.push(info);
+/// Parses a `segments` value of key `id`, checked.
+pub(crate) fn parse_segment(id: u32, value: &str) -> Result<SegmentInfo, IndexError> {
+    let json = unseal_str(&id.to_le_bytes(), value)?;
+    let info: SegmentInfo = serde_json::from_str(json)
+        .map_err(|e| IndexError::Corrupt(format!("bad segment record: {e}")))?;
+    if info.id != id || info.bucket_bits > 30 {
+        return Err(IndexError::Corrupt(format!("bad segment record {id}")));
     }
-    Ok(out)
+    Ok(info)
 }
 
-pub(crate) fn read_deleted(txn: &ReadTransaction) -> Result<FxHashSet<u32>, IndexError> {
-    let table = db!(txn.open_table(DELETED), "reading the deleted list")?;
-    let mut out = FxHashSet::default();
-    for row in db!(table.iter(), "reading the deleted list")? {
-        out.insert(db!(row, "reading the deleted list")?.0.value());
-    }
-    Ok(out)
+pub(crate) fn read_segments(
+    txn: &ReadTransaction,
+    path: &Path,
+) -> Result<Vec<SegmentInfo>, IndexError> {
+    const WHAT: &str = "reading the segment list";
+    contain(path, WHAT, || {
+        let table = rd!(txn.open_table(SEGMENTS), path, WHAT)?;
+        let mut out = Vec::new();
+        for row in rd!(table.iter(), path, WHAT)? {
+            let (k, v) = rd!(row, path, WHAT)?;
+            out.push(parse_segment(k.value(), v.value()).map_err(|e| e.at(path, "segment list"))?);
+        }
+        Ok(out)
+    })
+}
+
+pub(crate) fn read_deleted(
+    txn: &ReadTransaction,
+    path: &Path,
+) -> Result<FxHashSet<u32>, IndexError> {
+    const WHAT: &str = "reading the deleted list";
+    contain(path, WHAT, || {
+        let table = rd!(txn.open_table(DELETED), path, WHAT)?;
+        let mut out = FxHashSet::default();
+        for row in rd!(table.iter(), path, WHAT)? {
+            out.insert(rd!(row, path, WHAT)?.0.value());
+        }
+        Ok(out)
+    })
 }
 
 /// Appends the group of `key` in `seg` (if any) to `postings`; returns (df, dropped).
@@ -445,17 +576,19 @@ fn lookup_in_segment(
     seg: &SegmentInfo,
     key: u64,
     postings: &mut Vec<Posting>,
+    path: &Path,
 ) -> Result<(u64, bool), IndexError> {
     let bucket = if seg.bucket_bits == 0 {
         0
     } else {
         key >> (KEY_BITS - seg.bucket_bits)
     };
-    let Some(block) = db!(blocks.get(block_key(seg.id, bucket)), "reading postings")? else {
+    let bk = block_key(seg.id, bucket);
+    let Some(block) = rd!(blocks.get(bk), path, "reading postings")? else {
         return Ok((0, false));
     };
     let base = bucket << (KEY_BITS - seg.bucket_bits);
-    let bytes = block.value();
+    let bytes = unseal(&bk.to_le_bytes(), block.value())?;
     let mut r = BlockReader::new(bytes, base)?;
     while let Some(g) = r.next_group()? {
         if g.key == key {
@@ -473,15 +606,27 @@ fn lookup_in_segment(
 
 impl Snapshot {
     fn new(txn: ReadTransaction, path: &Path) -> Result<Self, IndexError> {
-        let meta = read_meta(&txn, path)?;
-        let segments = read_segments(&txn)?;
-        let deleted = read_deleted(&txn)?;
-        let blocks = db!(txn.open_table(BLOCKS), "reading the index")?;
-        let docs = db!(txn.open_table(DOCS), "reading the index")?;
+        let opened = (|| {
+            let meta = read_meta(&txn, path)?;
+            let segments = read_segments(&txn, path)?;
+            let deleted = read_deleted(&txn, path)?;
+            contain(path, "reading the index", || {
+                let blocks = rd!(txn.open_table(BLOCKS), path, "reading the index")?;
+                let docs = rd!(txn.open_table(DOCS), path, "reading the index")?;
+                Ok((meta, segments, deleted, blocks, docs))
+            })
+        })();
+        let (meta, segments, deleted, blocks, docs) = match opened {
+            Ok(v) => v,
+            Err(e) => {
+                drop_contained(path, txn);
+                return Err(e);
+            }
+        };
         Ok(Self {
-            txn,
-            blocks,
-            docs,
+            txn: ManuallyDrop::new(txn),
+            blocks: ManuallyDrop::new(blocks),
+            docs: ManuallyDrop::new(docs),
             meta,
             segments,
             deleted,
@@ -518,16 +663,32 @@ impl Snapshot {
         if self.deleted.contains(&doc) {
             return Ok(None);
         }
-        match db!(self.docs.get(doc), "reading a document record")? {
-            Some(v) => Ok(Some(DocRecord::decode(v.value())?)),
+        const WHAT: &str = "reading a document record";
+        let path = &self.path;
+        contain(path, WHAT, || match rd!(self.docs.get(doc), path, WHAT)? {
+            Some(v) => Ok(Some(
+                unseal(&doc.to_le_bytes(), v.value())
+                    .and_then(DocRecord::decode)
+                    .map_err(|e| e.at(path, &format!("document record {doc}")))?,
+            )),
             None => Ok(None),
-        }
+        })
     }
 
     /// The path of source file `file`.
     pub fn file_path(&self, file: u32) -> Result<Option<PathBuf>, IndexError> {
-        let t = db!(self.txn.open_table(FILES), "reading the file list")?;
-        Ok(db!(t.get(file), "reading the file list")?.map(|v| PathBuf::from(v.value())))
+        const WHAT: &str = "reading the file list";
+        let path = &self.path;
+        contain(path, WHAT, || {
+            let t = rd!(self.txn.open_table(FILES), path, WHAT)?;
+            match rd!(t.get(file), path, WHAT)? {
+                Some(v) => Ok(Some(PathBuf::from(
+                    unseal_str(&file.to_le_bytes(), v.value())
+                        .map_err(|e| e.at(path, &format!("file record {file}")))?,
+                ))),
+                None => Ok(None),
+            }
+        })
     }
 
     /// The document's display id: its own id, else its file path.
@@ -553,14 +714,19 @@ impl Snapshot {
     /// Numbers for `unspin index stats`.
     pub fn stats(&self) -> Result<IndexStats, IndexError> {
         let file_bytes = std::fs::metadata(&self.path).map(|m| m.len()).unwrap_or(0);
-        let files = db!(self.txn.open_table(FILES), "reading the file list")?;
+        const WHAT: &str = "reading the file list";
+        let path = &self.path;
+        let source_files = contain(path, WHAT, || {
+            let files = rd!(self.txn.open_table(FILES), path, WHAT)?;
+            Ok(rd!(files.len(), path, WHAT)?)
+        })?;
         let seg = &self.segments;
         Ok(IndexStats {
             path: self.path.display().to_string(),
             file_bytes,
             documents: self.meta.docs,
             deleted_documents: self.meta.deleted,
-            source_files: db!(files.len(), "reading the file list")?,
+            source_files,
             segments: seg.len(),
             fingerprints: seg.iter().map(|s| s.groups).sum(),
             postings: seg.iter().map(|s| s.postings).sum(),
@@ -627,6 +793,37 @@ impl PostingSource for Snapshot {
         cap: usize,
         f: &mut dyn FnMut(usize, usize, &[Posting]),
     ) -> Result<(), unspin::Error> {
+        let path = &self.path;
+        Ok(contain(path, "reading postings", || {
+            self.lookup_sorted(hashes, cap, f)
+        })?)
+    }
+}
+
+impl Drop for Snapshot {
+    fn drop(&mut self) {
+        // SAFETY: each field is taken once, here, and never used again.
+        let (blocks, docs, txn) = unsafe {
+            (
+                ManuallyDrop::take(&mut self.blocks),
+                ManuallyDrop::take(&mut self.docs),
+                ManuallyDrop::take(&mut self.txn),
+            )
+        };
+        drop_contained(&self.path, (blocks, docs));
+        drop_contained(&self.path, txn);
+    }
+}
+
+impl Snapshot {
+    /// [`PostingSource::lookup_many`] inside [`contain`].
+    fn lookup_sorted(
+        &self,
+        hashes: &[u64],
+        cap: usize,
+        f: &mut dyn FnMut(usize, usize, &[Posting]),
+    ) -> Result<(), IndexError> {
+        let path = &self.path;
         // Visit keys in order: neighbouring lookups share B-tree pages.
         let mut order: Vec<(u64, usize)> = hashes.iter().map(|&h| key_of(h)).zip(0..).collect();
         order.sort_unstable();
@@ -638,7 +835,8 @@ impl PostingSource for Snapshot {
             let mut parts = 0;
             for seg in &self.segments {
                 let before = postings.len();
-                let (d, dr) = lookup_in_segment(&self.blocks, seg, key, &mut postings)?;
+                let (d, dr) = lookup_in_segment(&*self.blocks, seg, key, &mut postings, path)
+                    .map_err(|e| e.at(path, &format!("posting block of segment {}", seg.id)))?;
                 df += d;
                 dropped |= dr;
                 if postings.len() > before {
@@ -648,7 +846,7 @@ impl PostingSource for Snapshot {
             if !self.deleted.is_empty() {
                 let n = postings.len();
                 postings.retain(|p| !self.deleted.contains(&p.doc));
-                df -= (n - postings.len()) as u64;
+                df = df.saturating_sub((n - postings.len()) as u64);
             }
             if parts > 1 {
                 postings.sort_unstable();

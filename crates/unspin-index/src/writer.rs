@@ -8,11 +8,14 @@ use rustc_hash::{FxHashMap, FxHashSet};
 use unspin::fingerprint::Fingerprint;
 use unspin::trace::Posting;
 
-use crate::codec::{key_of, BlockBuilder, BlockReader, DocRecord, GroupHeader, Location, KEY_BITS};
+use crate::codec::{
+    key_of, seal, seal_str, unseal, BlockBuilder, BlockReader, DocRecord, GroupHeader, Location,
+    KEY_BITS,
+};
 use crate::{
-    block_key, bucket_bits_for, read_deleted, read_segments, Added, IndexError, Meta, NewDoc,
-    NewLocation, SegmentInfo, BLOCKS, DELETED, DOCS, FILES, FILE_IDS, IDS, META, META_KEY,
-    SEGMENTS,
+    block_key, bucket_bits_for, contain, meta_value, read_deleted, read_segments, segment_value,
+    Added, IndexError, Meta, NewDoc, NewLocation, SegmentInfo, BLOCKS, DELETED, DOCS, FILES,
+    FILE_IDS, IDS, META, META_KEY, SEGMENTS,
 };
 
 /// One fingerprint occurrence waiting for a commit.
@@ -171,7 +174,10 @@ impl Writer {
         };
         let docs = db!(txn.open_table(DOCS), "reading the index")?;
         match db!(docs.get(doc), "reading the index")? {
-            Some(v) => Ok(Some((doc, DocRecord::decode(v.value())?.text_hash))),
+            Some(v) => {
+                let rec = unseal(&doc.to_le_bytes(), v.value()).and_then(DocRecord::decode)?;
+                Ok(Some((doc, rec.text_hash)))
+            }
             None => Ok(None),
         }
     }
@@ -204,6 +210,12 @@ impl Writer {
     /// Adds one document with its fingerprints (computed with the index's
     /// settings). Commits when the batch is full.
     pub fn add(&mut self, doc: &NewDoc, fp: &Fingerprint) -> Result<Added, IndexError> {
+        let path = self.path.clone();
+        contain(&path, "adding to the index", || self.add_inner(doc, fp))
+            .map_err(|e| e.at(&path, "adding to the index"))
+    }
+
+    fn add_inner(&mut self, doc: &NewDoc, fp: &Fingerprint) -> Result<Added, IndexError> {
         let h = id_hash(&doc.id, &doc.source, &mut self.key_buf);
         let mut replaced = None;
         if h != u64::MAX {
@@ -264,6 +276,12 @@ impl Writer {
     /// Writes the pending batch as one transaction, then merges segments if
     /// a size tier is full.
     pub fn commit(&mut self) -> Result<(), IndexError> {
+        let path = self.path.clone();
+        contain(&path, "committing to the index", || self.commit_inner())
+            .map_err(|e| e.at(&path, "committing to the index"))
+    }
+
+    fn commit_inner(&mut self) -> Result<(), IndexError> {
         if self.pending.docs.is_empty() && self.pending.deleted.is_empty() {
             return Ok(());
         }
@@ -295,11 +313,11 @@ impl Writer {
         let txn = db!(self.db.begin_write(), "writing the index")?;
         {
             let mut blocks = db!(txn.open_table(BLOCKS), "writing the index")?;
+            let mut sealed = Vec::new();
             let mut sink = |bucket: u64, bytes: &[u8]| -> Result<(), IndexError> {
-                db!(
-                    blocks.insert(block_key(seg_id, bucket), bytes),
-                    "writing the index"
-                )?;
+                let k = block_key(seg_id, bucket);
+                seal(&k.to_le_bytes(), bytes, &mut sealed);
+                db!(blocks.insert(k, sealed.as_slice()), "writing the index")?;
                 Ok(())
             };
             let e = &pending.entries;
@@ -327,8 +345,15 @@ impl Writer {
             let mut docs = db!(txn.open_table(DOCS), "writing the index")?;
             for (id, range) in &pending.docs {
                 if !batch_deleted.contains(id) {
-                    let bytes = &pending.records[range.clone()];
-                    db!(docs.insert(*id, bytes), "writing the index")?;
+                    seal(
+                        &id.to_le_bytes(),
+                        &pending.records[range.clone()],
+                        &mut self.record_buf,
+                    );
+                    db!(
+                        docs.insert(*id, self.record_buf.as_slice()),
+                        "writing the index"
+                    )?;
                 }
             }
             let mut deleted = db!(txn.open_table(DELETED), "writing the index")?;
@@ -348,17 +373,22 @@ impl Writer {
             let mut files = db!(txn.open_table(FILES), "writing the index")?;
             let mut file_ids = db!(txn.open_table(FILE_IDS), "writing the index")?;
             for (id, path) in &pending.files {
-                db!(files.insert(*id, path.as_str()), "writing the index")?;
+                let value = seal_str(&id.to_le_bytes(), path);
+                db!(files.insert(*id, value.as_str()), "writing the index")?;
                 db!(file_ids.insert(path.as_str(), *id), "writing the index")?;
             }
             let mut segs = db!(txn.open_table(SEGMENTS), "writing the index")?;
             if out.info.groups > 0 {
-                let json = serde_json::to_string(&out.info).expect("segment serializes");
-                db!(segs.insert(seg_id, json.as_str()), "writing the index")?;
+                db!(
+                    segs.insert(seg_id, segment_value(&out.info).as_str()),
+                    "writing the index"
+                )?;
             }
             let mut m = db!(txn.open_table(META), "writing the index")?;
-            let json = serde_json::to_string(&meta).expect("meta serializes");
-            db!(m.insert(META_KEY, json.as_str()), "writing the index")?;
+            db!(
+                m.insert(META_KEY, meta_value(&meta).as_str()),
+                "writing the index"
+            )?;
         }
         db!(txn.commit(), "committing to the index")?;
         self.meta = meta;
@@ -371,7 +401,7 @@ impl Writer {
         loop {
             let segs = {
                 let txn = db!(self.db.begin_read(), "reading the index")?;
-                read_segments(&txn)?
+                read_segments(&txn, &self.path)?
             };
             let factor = self.options.merge_factor.max(2) as u64;
             let unit = (self.options.batch_postings as u64 / 4).max(1);
@@ -399,10 +429,16 @@ impl Writer {
     /// Merges every segment into one, drops the postings of replaced
     /// documents, and gives unused file space back to the file system.
     pub fn compact(&mut self) -> Result<(), IndexError> {
+        let path = self.path.clone();
+        contain(&path, "compacting the index", || self.compact_inner())
+            .map_err(|e| e.at(&path, "compacting the index"))
+    }
+
+    fn compact_inner(&mut self) -> Result<(), IndexError> {
         self.commit()?;
         let segs = {
             let txn = db!(self.db.begin_read(), "reading the index")?;
-            read_segments(&txn)?
+            read_segments(&txn, &self.path)?
         };
         if segs.len() > 1 || (self.meta.deleted > 0 && !segs.is_empty()) {
             self.merge(&segs)?;
@@ -415,14 +451,18 @@ impl Writer {
     /// Gives the file space freed by merges back to the file system (fails
     /// harmlessly while another process is reading).
     pub fn compact_file(&mut self) {
-        let _ = self.db.compact();
+        let path = self.path.clone();
+        let _ = contain(&path, "compacting the index", || {
+            let _ = self.db.compact();
+            Ok(())
+        });
     }
 
     /// Commits what is pending and gives the space freed by merges back to
     /// the file system (when no other process is reading at that moment).
     pub fn finish(mut self) -> Result<Meta, IndexError> {
         self.commit()?;
-        let _ = self.db.compact();
+        self.compact_file();
         Ok(self.meta)
     }
 
@@ -430,8 +470,8 @@ impl Writer {
     /// threads merge disjoint key ranges; this thread writes their blocks.
     fn merge(&mut self, inputs: &[SegmentInfo]) -> Result<(), IndexError> {
         let read = db!(self.db.begin_read(), "reading the index")?;
-        let all_segments = read_segments(&read)?;
-        let deleted = read_deleted(&read)?;
+        let all_segments = read_segments(&read, &self.path)?;
+        let deleted = read_deleted(&read, &self.path)?;
         let seg_id = self.meta.next_segment;
         let groups: u64 = inputs.iter().map(|s| s.groups).sum();
         let bucket_bits = bucket_bits_for(groups);
@@ -489,13 +529,13 @@ impl Writer {
                     }
                 });
                 let mut infos = Vec::new();
+                let mut sealed = Vec::new();
                 for part in rx {
                     let (out, part_info) = part?;
                     for (bucket, bytes) in out {
-                        db!(
-                            blocks.insert(block_key(seg_id, bucket), bytes.as_slice()),
-                            "writing the index"
-                        )?;
+                        let k = block_key(seg_id, bucket);
+                        seal(&k.to_le_bytes(), &bytes, &mut sealed);
+                        db!(blocks.insert(k, sealed.as_slice()), "writing the index")?;
                     }
                     infos.push(part_info);
                 }
@@ -519,8 +559,10 @@ impl Writer {
                 db!(segs.remove(s.id), "writing the index")?;
             }
             if info.groups > 0 {
-                let json = serde_json::to_string(&info).expect("segment serializes");
-                db!(segs.insert(seg_id, json.as_str()), "writing the index")?;
+                db!(
+                    segs.insert(seg_id, segment_value(&info).as_str()),
+                    "writing the index"
+                )?;
             }
             if covers_all && !deleted.is_empty() {
                 // Every posting of a deleted document is gone now.
@@ -529,8 +571,10 @@ impl Writer {
                 meta.deleted = 0;
             }
             let mut m = db!(txn.open_table(META), "writing the index")?;
-            let json = serde_json::to_string(&meta).expect("meta serializes");
-            db!(m.insert(META_KEY, json.as_str()), "writing the index")?;
+            db!(
+                m.insert(META_KEY, meta_value(&meta).as_str()),
+                "writing the index"
+            )?;
         }
         drop(read);
         db!(txn.commit(), "committing to the index")?;
@@ -743,7 +787,8 @@ impl SegmentCursor {
             } else {
                 bucket << (KEY_BITS - self.bucket_bits)
             };
-            self.reader = Some(BlockReader::new(v.value().to_vec(), base)?);
+            let payload = unseal(&key.to_le_bytes(), v.value())?;
+            self.reader = Some(BlockReader::new(payload.to_vec(), base)?);
         }
     }
 
