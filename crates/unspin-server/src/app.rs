@@ -276,8 +276,11 @@ async fn trace(State(app): State<Arc<App>>, req: Request) -> Result<Response, Ap
             (r, words)
         })
         .await?;
+    // Every failure of a trace is the index's (a corrupt or unreadable
+    // file, read inside the store's containment): 503, and the server
+    // goes on answering.
     let bytes =
-        result.map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "index_error", e))?;
+        result.map_err(|e| ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "index_error", e))?;
     Ok(json_bytes(StatusCode::OK, bytes))
 }
 

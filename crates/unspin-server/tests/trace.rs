@@ -213,3 +213,36 @@ fn a_server_without_an_index_says_so() {
     assert_eq!(r.status, 404);
     assert_eq!(r.json()["error"], "no_index");
 }
+
+#[test]
+fn a_corrupt_index_is_a_503_and_the_server_stays_up() {
+    // Issue 17: a damaged index file is `index_error` with 503, never a
+    // panic's 500, and the server goes on answering.
+    let dir = tempfile::tempdir().unwrap();
+    let index = dir.path().join("news.idx");
+    add(&index, &ARTICLES);
+    let s = tracing_server(&index);
+    let body = json!({"text": SPUN_STORM, "restore": false});
+    // Zero the file in place, under the server: every request reads the
+    // header again (to see other processes' commits) and finds it gone.
+    let len = std::fs::metadata(&index).unwrap().len();
+    let f = std::fs::OpenOptions::new()
+        .write(true)
+        .open(&index)
+        .unwrap();
+    std::os::unix::fs::FileExt::write_all_at(&f, &vec![0u8; len as usize], 0).unwrap();
+    drop(f);
+    for _ in 0..3 {
+        let r = post_json(s.addr, "/v1/trace", &body);
+        assert_eq!(r.status, 503, "{}", r.text());
+        let v = r.json();
+        assert_eq!(v["error"], "index_error", "{v}");
+        let msg = v["message"].as_str().unwrap();
+        assert!(msg.contains("is corrupt"), "{msg}");
+        assert!(!msg.contains('\n'), "{msg}");
+        assert_eq!(get(s.addr, "/healthz").status, 200);
+    }
+    // Other endpoints are unaffected.
+    let r = post(s.addr, "/v1/restore", "text/plain", SPUN_STORM.as_bytes());
+    assert_eq!(r.status, 200, "{}", r.text());
+}
