@@ -113,6 +113,8 @@ pub(super) fn read<R: BufRead>(mut r: R) -> Result<RawModel, Error> {
     let mut ids: FxHashMap<String, u32> = FxHashMap::default();
     let mut section = 0usize; // order of the current section, 0 = none
     let mut n_uni = 0u64;
+    // Entries found per order, to hold against the header's counts.
+    let mut found = vec![0u64; declared.len()];
     loop {
         let t = line.trim();
         if t == "\\end\\" {
@@ -131,7 +133,11 @@ pub(super) fn read<R: BufRead>(mut r: R) -> Result<RawModel, Error> {
             section = k;
         } else if !t.is_empty() && section == 0 {
             return Err(bad(lines.lineno, format!("unexpected line {t:?}")));
-        } else if !t.is_empty() && section <= 3 {
+        } else if !t.is_empty() && section > 3 {
+            // Orders above 3 are not used, but still counted.
+            found[section - 1] += 1;
+        } else if !t.is_empty() {
+            found[section - 1] += 1;
             let mut f = t.split_whitespace();
             let prob = parse_f32(f.next().unwrap_or(""), lines.lineno)?;
             let mut w = [0u32; 3];
@@ -187,6 +193,14 @@ pub(super) fn read<R: BufRead>(mut r: R) -> Result<RawModel, Error> {
     }
     if n_uni == 0 {
         return Err(Error::Model("ARPA language model: no unigrams".into()));
+    }
+    for (k, (&d, &f)) in declared.iter().zip(&found).enumerate() {
+        if d != f {
+            return Err(Error::Model(format!(
+                "ARPA language model: the header declares {d} {}-grams, the file has {f} (a truncated or edited file?)",
+                k + 1
+            )));
+        }
     }
     m.validate("ARPA language model")?;
     Ok(m)

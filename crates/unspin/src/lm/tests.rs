@@ -142,6 +142,30 @@ fn arpa_errors() {
     assert!(LanguageModel::from_arpa(invalid_utf8).is_err());
 }
 
+#[test]
+fn arpa_counts_must_match_the_header() {
+    // Issue 17: a wrong n-gram count (a truncated or edited file) is an
+    // error naming the order and both counts, not a silently smaller model.
+    let body = "\n\\1-grams:\n-1 a\n-1 b\n-1 c\n\n\\2-grams:\n-0.5 a b\n-0.5 b c\n\n\\end\\\n";
+    let ok = format!("\\data\\\nngram 1=3\nngram 2=2\n{body}");
+    assert!(LanguageModel::from_arpa(ok.as_bytes()).is_ok());
+    for (header, want) in [
+        ("ngram 1=4\nngram 2=2", "declares 4 1-grams, the file has 3"),
+        ("ngram 1=3\nngram 2=1", "declares 1 2-grams, the file has 2"),
+        (
+            "ngram 1=3\nngram 2=2\nngram 3=5",
+            "declares 5 3-grams, the file has 0",
+        ),
+    ] {
+        let text = format!("\\data\\\n{header}\n{body}");
+        let e = LanguageModel::from_arpa(text.as_bytes())
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains(want), "{header:?}: {e}");
+        assert!(!e.contains('\n'), "{e}");
+    }
+}
+
 /// A deterministic pseudo-random ARPA model with many distinct values, and the
 /// exact Katz reference computed from the same numbers.
 struct Reference {
