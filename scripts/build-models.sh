@@ -3,6 +3,8 @@
 #   WordNet 3.0          <- Debian package wordnet-base
 #   CMU Sphinx en-us LM  <- Debian package pocketsphinx-en-us
 #   training split       <- scripts/build-corpus.sh (npm and Debian packages)
+#   tortured phrases     <- ../shared/tortured/pps-dictionary.tsv (CC BY 4.0) and the
+#                           science training half of scripts/build-clean-bench.sh (PyPI)
 # The default language model is the CMU model interpolated (weight LM_LAMBDA)
 # with a Kneser-Ney trigram trained on the corpus's training split only.
 # The output is byte-for-byte reproducible (fixed iteration orders, fixed zstd
@@ -34,5 +36,10 @@ build=(cargo run --quiet --release -p unspin-build --)
 # the CMU model mixed with a Kneser-Ney model of the other folds (cross-fitting).
 "${build[@]}" calibrate --wordnet models/wordnet.unspin --lm models/lm.unspin --lexicon models/lexicon.unspin \
   --train data/corpus/train.txt --base-lm "$work/cmu-en-us.unspin" --lm-lambda "$LM_LAMBDA" --out models/calibration.unspin
-(cd models && sha256sum wordnet.unspin lm.unspin lexicon.unspin calibration.unspin > SHA256SUMS)
+# Tortured phrases: the whole list as known phrases; candidates and terms from
+# half A of the list and the training half of the clean science text only.
+[ -f data/clean-bench/science-train.jsonl ] || bash scripts/build-clean-bench.sh
+"${build[@]}" phrases --list ../shared/tortured/pps-dictionary.tsv --corpus data/clean-bench/science-train.jsonl \
+  --wordnet models/wordnet.unspin --learn-from a --out models/phrases.unspin
+(cd models && sha256sum wordnet.unspin lm.unspin lexicon.unspin calibration.unspin phrases.unspin > SHA256SUMS)
 cat models/SHA256SUMS

@@ -10,6 +10,7 @@ use unspin::lm::LanguageModel;
 mod calibrate_cmd;
 mod lexicon_cmd;
 mod lmtrain_cmd;
+mod phrases_cmd;
 mod wordnet_cmd;
 
 #[derive(Parser)]
@@ -52,6 +53,8 @@ enum Command {
     LmMix(lmtrain_cmd::MixArgs),
     /// Perplexity of language models on a text.
     LmPpl(lmtrain_cmd::PplArgs),
+    /// Builds the tortured-phrase model (known phrases, word candidates, terms).
+    Phrases(phrases_cmd::PhrasesArgs),
 }
 
 #[derive(Args)]
@@ -125,5 +128,6 @@ fn main() -> Result<()> {
         Command::LmTrain(a) => lmtrain_cmd::run_train(a),
         Command::LmMix(a) => lmtrain_cmd::run_mix(a),
         Command::LmPpl(a) => lmtrain_cmd::run_ppl(a),
+        Command::Phrases(a) => phrases_cmd::run(a),
     }
 }

@@ -26,6 +26,8 @@ use crate::models::ModelFlags;
 pub const DEFAULT_CORPUS: &str = "data/corpus/heldout.jsonl";
 /// The clean multi-domain corpus `scripts/build-clean-bench.sh` writes.
 pub const DEFAULT_CLEAN_CORPUS: &str = "data/clean-bench/clean.jsonl";
+/// Where `scripts/build-clean-bench.sh` writes the held-out scientific text.
+pub const DEFAULT_SCIENCE_CORPUS: &str = "data/clean-bench/science-test.jsonl";
 /// Targets from the project's issues (checked and printed, never enforced).
 const TARGET_NEWS_RATIO: f64 = 0.25;
 const TARGET_CLEAN_CHANGED: f64 = 0.01;
@@ -77,6 +79,23 @@ pub struct BenchArgs {
     /// Run only the clean multi-domain benchmark
     #[arg(long)]
     pub clean_only: bool,
+    /// Held-out scientific text (`scripts/build-clean-bench.sh`) for the
+    /// tortured-phrase benchmark; skipped when the file is missing
+    #[arg(long, value_name = "JSONL", default_value = DEFAULT_SCIENCE_CORPUS)]
+    pub science_corpus: PathBuf,
+    /// Run only the tortured-phrase benchmark
+    #[arg(long, conflicts_with = "clean_only")]
+    pub tortured_only: bool,
+    /// Least score (nats) of an unlisted tortured phrase (default: the library's)
+    #[arg(long, value_name = "NATS", hide = true)]
+    pub phrase_min_score: Option<f32>,
+    /// Prior (nats) of a listed tortured phrase (default: the library's)
+    #[arg(long, value_name = "NATS", hide = true)]
+    pub phrase_listed_prior: Option<f32>,
+    /// Tuning run: spin with half A of the list and list nothing (use the
+    /// training half of the science text with it)
+    #[arg(long, hide = true)]
+    pub phrase_tune: bool,
     #[command(flatten)]
     pub model: ModelFlags,
     /// `--quality best` also restores every input with neural rescoring and
@@ -198,6 +217,8 @@ struct BenchReport {
     targets: Targets,
     /// Clean text of every register (absent when its corpus is missing).
     clean_domains: Option<crate::bench_clean::CleanReport>,
+    /// Tortured phrases in held-out scientific text (absent when its corpus is missing).
+    tortured: Option<crate::bench_tortured::TorturedReport>,
 }
 
 /// Runs `unspin bench`.
@@ -228,6 +249,14 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<u8> {
         }
     };
 
+    if args.tortured_only {
+        let r = run_tortured(args)?;
+        match args.format {
+            BenchFormat::Markdown => print!("{}", crate::bench_tortured::markdown(&r)),
+            BenchFormat::Json => println!("{}", serde_json::to_string_pretty(&r)?),
+        }
+        return Ok(crate::EXIT_OK);
+    }
     let t = Instant::now();
     let (all_docs, docs) = read_corpus(&args.corpus, args.words)?;
     let read_corpus_seconds = t.elapsed().as_secs_f64();
@@ -322,6 +351,12 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<u8> {
     if args.clean_only {
         conditions.clear();
     }
+    let tortured = if args.clean_only || !args.science_corpus.exists() {
+        None
+    } else {
+        log("tortured-phrase benchmark");
+        Some(run_tortured(args)?)
+    };
 
     let opts = Options::default();
     let mut rows = Vec::new();
@@ -485,6 +520,7 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<u8> {
         },
         targets,
         clean_domains,
+        tortured,
     };
     match args.format {
         BenchFormat::Markdown => {
@@ -494,10 +530,45 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<u8> {
             if let Some(c) = &report.clean_domains {
                 print!("{}", crate::bench_clean::markdown(c));
             }
+            if let Some(t) = &report.tortured {
+                print!("{}", crate::bench_tortured::markdown(t));
+            }
         }
         BenchFormat::Json => println!("{}", serde_json::to_string_pretty(&report)?),
     }
     Ok(crate::EXIT_OK)
+}
+
+/// The tortured-phrase benchmark over `--science-corpus` with the model of `--phrases`.
+fn run_tortured(args: &BenchArgs) -> anyhow::Result<crate::bench_tortured::TorturedReport> {
+    if !args.science_corpus.exists() {
+        bail!(
+            "{} not found: build it first with `bash scripts/build-clean-bench.sh`",
+            args.science_corpus.display()
+        );
+    }
+    let (_, docs) = read_corpus(&args.science_corpus, usize::MAX)?;
+    let texts: Vec<String> = docs.into_iter().map(|d| d.text).collect();
+    let phrases = match &args.model.phrases {
+        Some(p) => std::fs::read(p).with_context(|| format!("reading {}", p.display()))?,
+        None => unspin::models::embedded_phrases_bytes()?.to_vec(),
+    };
+    let mut opts = unspin::tortured::PhraseOptions::default();
+    if let Some(v) = args.phrase_min_score {
+        opts.min_score = v;
+    }
+    if let Some(v) = args.phrase_listed_prior {
+        opts.listed_prior = v;
+    }
+    crate::bench_tortured::run(
+        &args.science_corpus.display().to_string(),
+        &texts,
+        args.model.load()?,
+        &phrases,
+        args.seed,
+        &opts,
+        args.phrase_tune,
+    )
 }
 
 /// Scores restored `outputs` against the documents (in parallel).
@@ -1032,6 +1103,11 @@ mod tests {
             quiet: true,
             clean_corpus: PathBuf::from("/nonexistent/clean.jsonl"),
             clean_only: false,
+            science_corpus: PathBuf::from("/nonexistent/science-test.jsonl"),
+            tortured_only: false,
+            phrase_min_score: None,
+            phrase_listed_prior: None,
+            phrase_tune: false,
             model: ModelFlags::default(),
             quality: Default::default(),
         };

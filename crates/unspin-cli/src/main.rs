@@ -5,6 +5,7 @@
 //! in the library.
 
 mod bench_clean;
+mod bench_tortured;
 mod cmd_bench;
 mod cmd_detect;
 mod cmd_eval;

@@ -16,6 +16,9 @@ pub struct ModelFlags {
     /// Channel lexicon built by `unspin-build lexicon`.
     #[arg(long, value_name = "FILE", env = "UNSPIN_LEXICON")]
     pub lexicon: Option<PathBuf>,
+    /// Tortured-phrase model built by `unspin-build phrases`.
+    #[arg(long, value_name = "FILE", env = "UNSPIN_PHRASES")]
+    pub phrases: Option<PathBuf>,
 }
 
 impl ModelFlags {
@@ -36,7 +39,15 @@ impl ModelFlags {
             }
             None => unspin::models::embedded_lexicon()?,
         };
-        Ok(Model::new(lm, lexicon))
+        let phrases = match &self.phrases {
+            Some(p) => {
+                let bytes = std::fs::read(p).with_context(|| format!("reading {}", p.display()))?;
+                unspin::tortured::PhraseModel::from_bytes(&bytes)
+                    .with_context(|| format!("loading {}", p.display()))?
+            }
+            None => unspin::models::embedded_phrases()?,
+        };
+        Ok(Model::new(lm, lexicon).with_phrases(phrases))
     }
 
     /// Loads the chosen model with what `quality` needs: `best` adds WordNet

@@ -33,7 +33,8 @@ fn model() -> Result<&'static Model, String> {
         .get_or_init(|| {
             let lm = unspin::models::embedded_lm().map_err(|e| e.to_string())?;
             let lexicon = unspin::models::embedded_lexicon().map_err(|e| e.to_string())?;
-            Ok(Model::new(lm, lexicon))
+            let phrases = unspin::models::embedded_phrases().map_err(|e| e.to_string())?;
+            Ok(Model::new(lm, lexicon).with_phrases(phrases))
         })
         .as_ref()
         .map_err(Clone::clone)

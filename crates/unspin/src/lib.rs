@@ -24,6 +24,7 @@ pub mod spinner;
 pub mod stats;
 pub mod sweep;
 pub mod token;
+pub mod tortured;
 pub mod trace;
 pub mod wordnet;
 

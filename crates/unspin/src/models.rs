@@ -26,6 +26,10 @@ mod bytes {
         env!("CARGO_MANIFEST_DIR"),
         "/../../models/calibration.unspin"
     ));
+    pub static PHRASES: &[u8] = include_bytes!(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../models/phrases.unspin"
+    ));
 }
 
 #[cfg(not(feature = "embedded-model"))]
@@ -34,6 +38,7 @@ mod bytes {
     pub static LEXICON: &[u8] = &[];
     pub static WORDNET: &[u8] = &[];
     pub static CALIBRATION: &[u8] = &[];
+    pub static PHRASES: &[u8] = &[];
 }
 
 fn require(b: &'static [u8], what: &str) -> Result<&'static [u8], Error> {
@@ -64,4 +69,16 @@ pub fn embedded_wordnet() -> Result<WordNet, Error> {
 /// The detector's calibration (fitted on the training split by `unspin-build calibrate`).
 pub fn embedded_calibration() -> Result<crate::detect::Calibration, Error> {
     crate::detect::Calibration::from_bytes(require(bytes::CALIBRATION, "detector calibration")?)
+}
+
+/// The tortured-phrase model: the Problematic Paper Screener list as known
+/// phrases, with candidates and terms learned from its half A only
+/// (`unspin-build phrases`).
+pub fn embedded_phrases() -> Result<crate::tortured::PhraseModel, Error> {
+    crate::tortured::PhraseModel::from_bytes(embedded_phrases_bytes()?)
+}
+
+/// The bytes of the embedded phrase model (to load it more than once).
+pub fn embedded_phrases_bytes() -> Result<&'static [u8], Error> {
+    require(bytes::PHRASES, "phrase model")
 }

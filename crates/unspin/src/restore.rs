@@ -35,6 +35,8 @@ pub struct Model {
     numeral: Vec<bool>,
     /// WordNet, for the synonym sweep of `--quality best` (absent: no sweep).
     wordnet: Option<WordNet>,
+    /// Tortured phrases, listed and unlisted (absent: none looked for).
+    phrases: Option<crate::tortured::PhraseModel>,
 }
 
 impl Model {
@@ -53,6 +55,7 @@ impl Model {
             lex_to_lm,
             numeral,
             wordnet: None,
+            phrases: None,
         }
     }
 
@@ -61,6 +64,18 @@ impl Model {
     pub fn with_wordnet(mut self, wordnet: WordNet) -> Self {
         self.wordnet = Some(wordnet);
         self
+    }
+
+    /// Adds the phrase model: restore then replaces tortured phrases
+    /// (see [`crate::tortured`]).
+    pub fn with_phrases(mut self, phrases: crate::tortured::PhraseModel) -> Self {
+        self.phrases = Some(phrases);
+        self
+    }
+
+    /// The phrase model given with [`Model::with_phrases`].
+    pub fn phrases(&self) -> Option<&crate::tortured::PhraseModel> {
+        self.phrases.as_ref()
     }
 
     /// The WordNet given with [`Model::with_wordnet`].
@@ -169,6 +184,8 @@ pub struct Options {
     pub rescore_passes: usize,
     /// `--quality best`: the synonym sweep (needs a model with WordNet).
     pub sweep: SweepOptions,
+    /// Tortured phrases (needs a model with a phrase model).
+    pub phrases: crate::tortured::PhraseOptions,
 }
 
 impl Default for Options {
@@ -213,6 +230,7 @@ impl Default for Options {
             rescore_synonym_keep_bonus: 4.0,
             rescore_passes: 1,
             sweep: SweepOptions::default(),
+            phrases: crate::tortured::PhraseOptions::default(),
         }
     }
 }
@@ -428,7 +446,18 @@ impl<'m> Restorer<'m> {
         self.unary.clear();
         self.build(text, &tokens);
         let a = self.analyse(text);
-        self.restoration(text, &tokens, &a)
+        let mut r = self.restoration(text, &tokens, &a);
+        self.add_phrases(text, &tokens, &mut r);
+        r
+    }
+
+    /// Adds the tortured phrases of `text` to its restoration.
+    fn add_phrases(&self, text: &str, tokens: &[Token], r: &mut Restoration) {
+        if let Some(pm) = &self.model.phrases {
+            let found =
+                crate::tortured::find_phrases(pm, &self.model.lm, text, tokens, &self.opts.phrases);
+            crate::tortured::merge_into(r, text, &found);
+        }
     }
 
     /// Like [`Restorer::restore_document`], with the uncertain slots of every
@@ -479,6 +508,7 @@ impl<'m> Restorer<'m> {
         if !picked.is_empty() {
             r = self.rescore(text, &tokens, a, r, picked, scorer)?;
         }
+        self.add_phrases(text, &tokens, &mut r);
         match self.model.wordnet() {
             Some(wn) if self.opts.sweep.enabled => crate::sweep::sweep(
                 text,
