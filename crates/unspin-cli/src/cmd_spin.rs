@@ -8,7 +8,24 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use serde::Serialize;
 use unspin::spinner::{expand_spintax, AlignedChange, Profile, Spinner, SpintaxChoice};
+use unspin::tortured::simulate::PhraseSpinner;
+use unspin::tortured::Half;
 use unspin::wordnet::WordNet;
+
+/// The simulator a profile runs.
+enum Sim<'a> {
+    Words(Spinner<'a>),
+    Phrases(PhraseSpinner),
+}
+
+impl Sim<'_> {
+    fn spin(&self, text: &str) -> unspin::spinner::Spun {
+        match self {
+            Sim::Words(s) => s.spin(text),
+            Sim::Phrases(s) => s.spin(text),
+        }
+    }
+}
 
 /// Which spinner to simulate.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -17,6 +34,9 @@ pub enum SpinProfile {
     News,
     /// A generic spinner: random WordNet synonyms for a share of content words, re-inflected.
     Synonym,
+    /// A paper mill's paraphraser: technical terms of the embedded tortured-phrase
+    /// list replaced by their tortured forms ("random forest" -> "arbitrary timberland").
+    Tortured,
 }
 
 /// Arguments of `unspin spin`.
@@ -29,6 +49,7 @@ pub struct SpinArgs {
     pub profile: SpinProfile,
     /// synonym: probability that an eligible word is replaced (default 0.15).
     /// news: share of dictionary word types the spinner replaces (default 0.80).
+    /// tortured: probability that a term occurrence is replaced (default 1.0).
     #[arg(long)]
     pub rate: Option<f64>,
     /// Seed of every random choice; the same seed gives the same output.
@@ -38,6 +59,10 @@ pub struct SpinArgs {
     /// into the original and the spun text) to this JSONL file.
     #[arg(long, value_name = "PATH.jsonl")]
     pub alignment: Option<PathBuf>,
+    /// tortured: the half of the list to draw from ("a", "b" or "all"; the
+    /// halves are defined in docs/BENCHMARKS.md, "Tortured phrases").
+    #[arg(long, value_name = "HALF", default_value = "all")]
+    pub half: String,
     /// Print spintax `{original|spun}` instead of the spun text.
     #[arg(long, conflicts_with = "from_spintax")]
     pub spintax: bool,
@@ -87,14 +112,34 @@ fn profile_of(args: &SpinArgs) -> anyhow::Result<Profile> {
     let name = match args.profile {
         SpinProfile::News => "news",
         SpinProfile::Synonym => "synonym",
+        SpinProfile::Tortured => unreachable!("the tortured profile has no WordNet spinner"),
     };
     Ok(Profile::from_name(name, args.rate)?)
 }
 
 /// Runs `unspin spin`.
 pub fn run(args: &SpinArgs, wn: &WordNet) -> anyhow::Result<()> {
-    let profile = profile_of(args)?;
-    let spinner = Spinner::new(wn, profile, args.seed);
+    let spinner = if args.profile == SpinProfile::Tortured {
+        let halves = match args.half.as_str() {
+            "all" => vec![Half::A, Half::B],
+            h => vec![Half::from_name(h)?],
+        };
+        let rate = args.rate.unwrap_or(1.0);
+        anyhow::ensure!(
+            (0.0..=1.0).contains(&rate),
+            "--rate must be between 0 and 1, got {rate}"
+        );
+        let pm = unspin::models::embedded_phrases()?;
+        Sim::Phrases(PhraseSpinner::new(
+            pm.pairs()
+                .filter(|p| halves.contains(&p.2))
+                .map(|(t, o, _)| (t, o)),
+            rate,
+            args.seed,
+        ))
+    } else {
+        Sim::Words(Spinner::new(wn, profile_of(args)?, args.seed))
+    };
     let inputs: Vec<Option<&Path>> = if args.files.is_empty() {
         vec![None]
     } else {

@@ -410,3 +410,51 @@ fn eval_missing_file_is_a_one_line_error() {
     let out = unspin().args(["eval", "-r"]).arg(&r).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn tortured_profile_spins_terms_and_restore_undoes_listed_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = "We trained a support vector machine and a random forest on the data.\n";
+    let input = write(dir.path(), "paper.txt", text);
+    let align = dir.path().join("align.jsonl");
+    let out = unspin()
+        .args([
+            "spin",
+            "--profile",
+            "tortured",
+            "--seed",
+            "3",
+            "--alignment",
+        ])
+        .arg(&align)
+        .arg(&input)
+        .output()
+        .unwrap();
+    let spun = ok_stdout(&out);
+    assert_ne!(spun, text);
+    let changes = jsonl(&align);
+    assert!(!changes.is_empty());
+    for c in &changes {
+        let (os, oe) = (
+            c["orig_start"].as_u64().unwrap() as usize,
+            c["orig_end"].as_u64().unwrap() as usize,
+        );
+        let (ss, se) = (
+            c["spun_start"].as_u64().unwrap() as usize,
+            c["spun_end"].as_u64().unwrap() as usize,
+        );
+        assert_eq!(&text[os..oe], c["original"].as_str().unwrap());
+        assert_eq!(&spun[ss..se], c["spun"].as_str().unwrap());
+        assert_eq!(c["profile"], "tortured");
+    }
+    // Every phrase the whole list spun is listed, so restore takes it back.
+    let spun_file = write(dir.path(), "spun.txt", &spun);
+    let restored = ok_stdout(&unspin().arg("restore").arg(&spun_file).output().unwrap());
+    assert_eq!(restored, text);
+    let bad = unspin()
+        .args(["spin", "--profile", "tortured", "--half", "c"])
+        .arg(&input)
+        .output()
+        .unwrap();
+    assert!(!bad.status.success());
+}
