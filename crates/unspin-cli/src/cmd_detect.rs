@@ -606,6 +606,22 @@ fn render_text(s: &Scored, color: bool, word_threshold: f32) -> String {
         if d.sections.len() == 1 { "" } else { "s" },
         pct(d.threshold)
     );
+    if let Some(p) = d.phrases.as_ref().filter(|p| p.count > 0) {
+        let list: Vec<String> = d
+            .phrase_matches
+            .iter()
+            .map(|m| format!("\"{}\" -> \"{}\" ({})", m.spun, m.original, m.kind.name()))
+            .collect();
+        out.push_str(&format!(
+            "  tortured phrases: {} ({} listed, {} unlisted), {:.1} per 1,000 words, risk {:?}: {}\n",
+            p.count,
+            p.listed,
+            p.unlisted,
+            p.per_thousand_words,
+            p.risk,
+            list.join(", ")
+        ));
+    }
     if !d.spun {
         return out;
     }

@@ -145,6 +145,12 @@ pub struct Detection {
     pub flagged: Vec<WordScore>,
     /// Summed evidence over the whole text (the calibration's inputs).
     pub sums: Sums,
+    /// Tortured phrases (count, density, risk), when the model has a phrase
+    /// model. They do not enter `prob`: a few paraphrased terms among
+    /// thousands of clean words are a paper mill's mark, not a spinner's.
+    pub phrases: Option<crate::tortured::PhraseReport>,
+    /// The tortured phrases found, in text order.
+    pub phrase_matches: Vec<crate::tortured::PhraseMatch>,
 }
 
 /// What [`Detector::detect`] computes beyond the scores.
@@ -251,7 +257,21 @@ impl<'m> Detector<'m> {
                 evidence: Vec::new(),
                 flagged: Vec::new(),
                 sums: doc,
+                phrases: None,
+                phrase_matches: Vec::new(),
             };
+            if let Some(pm) = self.model.phrases() {
+                let tokens = crate::token::tokenize(text);
+                let found = crate::tortured::find_phrases(
+                    pm,
+                    &self.model.lm,
+                    text,
+                    &tokens,
+                    &crate::tortured::PhraseOptions::default(),
+                );
+                det.phrases = Some(crate::tortured::report(&found, det.words));
+                det.phrase_matches = found;
+            }
             if opts.words {
                 self.word_scores(text, &w, &secs, &mut det, opts);
             }

@@ -21,7 +21,8 @@ use crate::restore::match_case;
 use crate::token::{Token, TokenKind};
 
 /// How a phrase was found.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
 pub enum PhraseKind {
     /// In the known-phrase table.
     Listed,
@@ -40,7 +41,7 @@ impl PhraseKind {
 }
 
 /// A tortured phrase found in a text.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub struct PhraseMatch {
     /// Byte offset of the phrase.
     pub start: usize,
