@@ -233,14 +233,7 @@ fn listed_score(
     original: &str,
     opts: &PhraseOptions,
 ) -> f32 {
-    let ids: Vec<WordId> = original
-        .split(' ')
-        .map(|w| lm.id(w).unwrap_or(lm.unk()))
-        .collect();
-    let spun_ids: Vec<WordId> = words[i..i + n].iter().map(|w| w.id).collect();
-    let delta =
-        context_ln_prob(lm, words, i, n, &ids) - context_ln_prob(lm, words, i, n, &spun_ids);
-    opts.listed_prior + opts.lm_weight * delta
+    opts.listed_prior + opts.lm_weight * lm_gain(lm, words, i, n, original)
 }
 
 /// Words of the longest listed phrase at `i` (0: none).
@@ -386,15 +379,19 @@ fn score(
         return None;
     }
     let channel: f32 = path.iter().map(|p| p.ln_p).sum();
-    let ids: Vec<WordId> = term
+    let s = strength + channel + opts.lm_weight * lm_gain(lm, words, i, n, term);
+    (s >= opts.min_score).then_some(s)
+}
+
+/// How much likelier (nats) the text reads with `replacement` (words
+/// separated by single spaces) in place of words `i..i+n`.
+fn lm_gain(lm: &LanguageModel, words: &[Word], i: usize, n: usize, replacement: &str) -> f32 {
+    let ids: Vec<WordId> = replacement
         .split(' ')
         .map(|w| lm.id(w).unwrap_or(lm.unk()))
         .collect();
-    let spun_ids: Vec<WordId> = words[i..i + n].iter().map(|w| w.id).collect();
-    let delta =
-        context_ln_prob(lm, words, i, n, &ids) - context_ln_prob(lm, words, i, n, &spun_ids);
-    let s = strength + channel + opts.lm_weight * delta;
-    (s >= opts.min_score).then_some(s)
+    let written: Vec<WordId> = words[i..i + n].iter().map(|w| w.id).collect();
+    context_ln_prob(lm, words, i, n, &ids) - context_ln_prob(lm, words, i, n, &written)
 }
 
 /// ln p of the span `ids` (standing for words `i..i+n`) and the word after
