@@ -1,6 +1,8 @@
 //! Byte encodings of the index's values: varints, posting blocks and
 //! document records (layouts in docs/FORMATS.md).
 
+pub use unspin::container::put_varint;
+use unspin::container::VarintError;
 use unspin::trace::Posting;
 
 use crate::IndexError;
@@ -17,34 +19,19 @@ pub fn key_of(hash: u64) -> u64 {
     unspin::spinner::mix64(hash ^ 0x1de8_5eed_0000_0001) >> (64 - KEY_BITS)
 }
 
-#[inline]
-pub fn put_varint(out: &mut Vec<u8>, mut v: u64) {
-    while v >= 0x80 {
-        out.push((v as u8) | 0x80);
-        v >>= 7;
-    }
-    out.push(v as u8);
-}
-
-/// Reads a varint at `*at`, advancing it.
+/// Reads a varint at `*at`, advancing it (the encoding is the model files'
+/// LEB128, [`unspin::container::get_varint`]).
 #[inline]
 pub fn get_varint(b: &[u8], at: &mut usize) -> Result<u64, IndexError> {
-    let mut v = 0u64;
-    let mut shift = 0;
-    loop {
-        let Some(&byte) = b.get(*at) else {
-            return Err(IndexError::Corrupt("truncated varint".into()));
-        };
-        *at += 1;
-        if shift >= 64 {
-            return Err(IndexError::Corrupt("varint too long".into()));
-        }
-        v |= ((byte & 0x7f) as u64) << shift;
-        if byte < 0x80 {
-            return Ok(v);
-        }
-        shift += 7;
-    }
+    unspin::container::get_varint(b, at).map_err(|e| {
+        IndexError::Corrupt(
+            match e {
+                VarintError::Truncated => "truncated varint",
+                VarintError::Overflow => "varint too long",
+            }
+            .into(),
+        )
+    })
 }
 
 /// One fingerprint's entry in a segment: its key, how many postings it has

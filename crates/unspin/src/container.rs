@@ -15,6 +15,11 @@
 //!
 //! The checksum is verified before decompression so a truncated or corrupted
 //! file fails with a clear message rather than a garbage model.
+//!
+//! Payloads of several kinds, and the trace index's values
+//! (`unspin-index`), count and delta-code with unsigned LEB128 varints:
+//! [`put_varint`] and [`get_varint`] are their one encoder and decoder, so
+//! every format spells them the same way.
 
 use crate::Error;
 
@@ -90,9 +95,92 @@ pub fn decode(bytes: &[u8], kind: [u8; 4], version: u32) -> Result<Vec<u8>, Erro
     Ok(out)
 }
 
+/// Appends `v` as an unsigned LEB128 varint: seven bits a byte, low bits
+/// first, the high bit set on every byte but the last (1 to 10 bytes).
+#[inline]
+pub fn put_varint(out: &mut Vec<u8>, mut v: u64) {
+    while v >= 0x80 {
+        out.push(v as u8 | 0x80);
+        v >>= 7;
+    }
+    out.push(v as u8);
+}
+
+/// Why [`get_varint`] could not read a varint; each format words the error
+/// in its own terms (which stream, which value).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum VarintError {
+    /// The bytes end inside the varint.
+    Truncated,
+    /// The varint holds more than 64 bits.
+    Overflow,
+}
+
+/// Reads the unsigned LEB128 varint at `b[*at..]` and moves `*at` past it.
+/// A value past `u64` is an error rather than silently cut, so a corrupt
+/// stream is reported instead of decoding to another number.
+#[inline]
+pub fn get_varint(b: &[u8], at: &mut usize) -> Result<u64, VarintError> {
+    let mut v = 0u64;
+    let mut shift = 0;
+    loop {
+        let Some(&byte) = b.get(*at) else {
+            return Err(VarintError::Truncated);
+        };
+        *at += 1;
+        // The tenth byte holds bit 63 only.
+        if shift == 63 && byte > 1 {
+            return Err(VarintError::Overflow);
+        }
+        v |= ((byte & 0x7f) as u64) << shift;
+        if byte < 0x80 {
+            return Ok(v);
+        }
+        shift += 7;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn varints() {
+        for v in [
+            0,
+            1,
+            0x7f,
+            0x80,
+            300,
+            u32::MAX as u64,
+            u64::MAX - 1,
+            u64::MAX,
+        ] {
+            let mut b = vec![0xaa];
+            put_varint(&mut b, v);
+            let mut at = 1;
+            assert_eq!(get_varint(&b, &mut at), Ok(v));
+            assert_eq!(at, b.len());
+        }
+        // The layout is LEB128's (the formats on disk depend on it).
+        let mut b = Vec::new();
+        put_varint(&mut b, 300);
+        put_varint(&mut b, u64::MAX);
+        assert_eq!(
+            b,
+            [0xac, 0x02, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01]
+        );
+        let get = |b: &[u8]| get_varint(b, &mut 0);
+        assert_eq!(get(&[]), Err(VarintError::Truncated));
+        assert_eq!(get(&[0x80, 0x80]), Err(VarintError::Truncated));
+        // Bit 64 and up, in the tenth byte or an eleventh.
+        let mut long = [0xff; 10];
+        long[9] = 0x02;
+        assert_eq!(get(&long), Err(VarintError::Overflow));
+        assert_eq!(get(&[0x80; 11]), Err(VarintError::Overflow));
+        // A non-minimal encoding still reads (LEB128 allows padding).
+        assert_eq!(get(&[0x81, 0x80, 0x00]), Ok(1));
+    }
 
     #[test]
     fn round_trip_and_corruption() {

@@ -29,20 +29,14 @@
 use super::quant::{Codebook, LEVELS};
 use super::table::Table;
 use super::{bits_for, parallel, LanguageModel, KIND, MAX_VOCAB, VERSION};
-use crate::{container, Error};
+use crate::container::{self, get_varint, put_varint, VarintError};
+use crate::Error;
 
 fn put_u32(out: &mut Vec<u8>, v: u32) {
     out.extend_from_slice(&v.to_le_bytes());
 }
 fn put_u64(out: &mut Vec<u8>, v: u64) {
     out.extend_from_slice(&v.to_le_bytes());
-}
-fn put_varint(out: &mut Vec<u8>, mut v: u64) {
-    while v >= 0x80 {
-        out.push(v as u8 | 0x80);
-        v >>= 7;
-    }
-    out.push(v as u8);
 }
 fn put_stream(out: &mut Vec<u8>, s: &[u8]) {
     put_u64(out, s.len() as u64);
@@ -194,7 +188,8 @@ impl<'a> Cur<'a> {
     }
 }
 
-/// Reads varints from a stream.
+/// Reads the varints of one stream ([`container::get_varint`]), naming the
+/// stream in its errors.
 struct Varints<'a> {
     b: &'a [u8],
     pos: usize,
@@ -204,25 +199,10 @@ struct Varints<'a> {
 impl Varints<'_> {
     #[inline]
     fn next(&mut self) -> Result<u64, Error> {
-        let mut v = 0u64;
-        let mut shift = 0;
-        loop {
-            let Some(&byte) = self.b.get(self.pos) else {
-                return Err(corrupt(&format!("{} stream ends early", self.what)));
-            };
-            self.pos += 1;
-            if shift == 63 && byte > 1 {
-                return Err(corrupt(&format!("varint overflow in {}", self.what)));
-            }
-            v |= ((byte & 0x7f) as u64) << shift;
-            if byte < 0x80 {
-                return Ok(v);
-            }
-            shift += 7;
-            if shift > 63 {
-                return Err(corrupt(&format!("varint overflow in {}", self.what)));
-            }
-        }
+        get_varint(self.b, &mut self.pos).map_err(|e| match e {
+            VarintError::Truncated => corrupt(&format!("{} stream ends early", self.what)),
+            VarintError::Overflow => corrupt(&format!("varint overflow in {}", self.what)),
+        })
     }
     fn done(&self) -> Result<(), Error> {
         if self.pos == self.b.len() {
