@@ -6,6 +6,8 @@
 use std::io::{BufRead, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
+use unspin::jsonl::{parse_doc, DocError};
+
 use crate::codec::{text_hash, DocRecord, Location};
 use crate::{NewDoc, NewLocation, Snapshot, TextUnavailable};
 
@@ -51,31 +53,35 @@ pub fn read_text_file(path: &Path) -> Result<SourceDoc, String> {
     })
 }
 
-/// Parses one JSON Lines record: `text` (a string) is required; `id` (a
-/// string or number) is the document's id; every other field is metadata.
+/// Parses one JSON Lines record as [`unspin::jsonl::parse_doc`] reads a
+/// document (a key given twice is an error; a numeric id keeps its text):
+/// `text` (a string) is required; `id` (a string or number) is the
+/// document's id; every other field is metadata, as a compact JSON object.
 pub fn parse_json_line(line: &[u8]) -> Result<(String, String, String), String> {
-    let v: serde_json::Value =
-        serde_json::from_slice(line).map_err(|e| format!("not valid JSON ({e})"))?;
-    let serde_json::Value::Object(mut obj) = v else {
-        return Err("not a JSON object".into());
+    let doc = parse_doc(line).map_err(|e| match e {
+        DocError::Malformed(e) => format!("not valid JSON ({e})"),
+        DocError::TextNotString => "\"text\" is not a string".into(),
+        e => e.to_string(),
+    })?;
+    let id = match &doc.id {
+        None => String::new(),
+        Some(id) if id.value().is_null() => String::new(),
+        Some(id) => id.text().ok_or("\"id\" is neither a string nor a number")?,
     };
-    let text = match obj.remove("text") {
-        Some(serde_json::Value::String(s)) => s,
-        Some(_) => return Err("\"text\" is not a string".into()),
-        None => return Err("no \"text\" field".into()),
-    };
-    let id = match obj.remove("id") {
-        Some(serde_json::Value::String(s)) => s,
-        Some(serde_json::Value::Number(n)) => n.to_string(),
-        Some(serde_json::Value::Null) | None => String::new(),
-        Some(_) => return Err("\"id\" is neither a string nor a number".into()),
-    };
-    let meta = if obj.is_empty() {
+    let meta = if doc.rest.is_empty() {
         String::new()
     } else {
+        // Through a map, so that the metadata is written compactly with
+        // its keys in order, however the line spaced or ordered them.
+        let mut obj = serde_json::Map::new();
+        for (k, v) in doc.rest {
+            let v: serde_json::Value =
+                serde_json::from_str(v.get()).map_err(|e| format!("not valid JSON ({e})"))?;
+            obj.insert(k, v);
+        }
         serde_json::Value::Object(obj).to_string()
     };
-    Ok((id, text, meta))
+    Ok((id, doc.text, meta))
 }
 
 /// Reads a JSON Lines file record by record, with each line's byte offset.
@@ -204,4 +210,43 @@ pub(crate) fn load_text(snap: &Snapshot, rec: &DocRecord) -> Result<String, Text
         ));
     }
     Ok(text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_json_line;
+
+    #[test]
+    fn json_lines_as_documents() {
+        let ok = |line: &str| parse_json_line(line.as_bytes()).unwrap();
+        let err = |line: &str| parse_json_line(line.as_bytes()).unwrap_err();
+        assert_eq!(
+            ok(r#"{"text":"a b","z":[1, 2],"id":"d1","a":{"k":null}}"#),
+            (
+                "d1".into(),
+                "a b".into(),
+                r#"{"a":{"k":null},"z":[1,2]}"#.into()
+            )
+        );
+        assert_eq!(ok(r#"{"id":7,"text":"x"}"#).0, "7");
+        // A number id keeps its text (as the CLI's --jsonl and the server do).
+        assert_eq!(
+            ok(r#"{"id":18446744073709551616,"text":"x"}"#).0,
+            "18446744073709551616"
+        );
+        assert_eq!(ok(r#"{"id":null,"text":"x"}"#).0, "");
+        assert_eq!(ok(r#"{"text":"x"}"#), ("".into(), "x".into(), "".into()));
+        assert!(err("{not json").starts_with("not valid JSON ("));
+        assert_eq!(err("[1]"), "not a JSON object");
+        assert_eq!(err(r#"{"id":"x"}"#), "no \"text\" field");
+        assert_eq!(err(r#"{"text":1}"#), "\"text\" is not a string");
+        assert_eq!(
+            err(r#"{"text":"x","id":[1]}"#),
+            "\"id\" is neither a string nor a number"
+        );
+        assert_eq!(
+            err(r#"{"text":"x","text":"y"}"#),
+            "key \"text\" appears more than once"
+        );
+    }
 }

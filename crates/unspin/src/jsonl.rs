@@ -172,6 +172,18 @@ impl ExactId {
         }
     }
 
+    /// The id as plain text when it is a string or a number, a number as
+    /// it was written (how an index or a report names a document).
+    pub fn text(&self) -> Option<String> {
+        match (&self.raw, &self.value) {
+            // Only a number keeps its raw text.
+            (Some(raw), _) => Some(raw.clone()),
+            (None, Value::String(s)) => Some(s.clone()),
+            (None, Value::Number(n)) => Some(n.to_string()),
+            _ => None,
+        }
+    }
+
     /// The serialized answer `json` (compact, as `serde_json::to_vec`
     /// writes it) with the id's exact text in place of its stand-in.
     pub fn finish(&self, json: Vec<u8>) -> Vec<u8> {
@@ -292,6 +304,7 @@ mod tests {
             let doc = parse_doc(json.as_bytes()).unwrap();
             let id_ = doc.id.unwrap();
             assert_eq!(id_.to_string(), id);
+            assert_eq!(id_.text().as_deref(), Some(id));
             let answer = serde_json::json!({"a": 1, "id": id_.value(), "text": "x\"id\":"});
             let out = id_.finish(serde_json::to_vec(&answer).unwrap());
             assert_eq!(
@@ -303,6 +316,12 @@ mod tests {
             let json = format!("{{\"text\":\"a\",\"id\":{id}}}");
             let id_ = parse_doc(json.as_bytes()).unwrap().id.unwrap();
             assert_eq!(id_.value(), &serde_json::from_str::<Value>(id).unwrap());
+            let text = id_.text();
+            match id {
+                "7" | "1.5" => assert_eq!(text.as_deref(), Some(id)),
+                "\"x\"" => assert_eq!(text.as_deref(), Some("x")),
+                _ => assert_eq!(text, None),
+            }
         }
     }
 
