@@ -7,11 +7,10 @@ use anyhow::{bail, Context};
 use clap::{Args, ValueEnum};
 use rayon::prelude::*;
 use unspin::input::ChunkReader;
-use unspin::restore::{Model, Options, Restoration, Restorer};
+use unspin::restore::{Options, Restoration};
 
 use crate::models::ModelFlags;
-use crate::quality::{restore_document, restore_piece, QualityFlags};
-use unspin::rescore::ContextScorer;
+use crate::quality::QualityFlags;
 
 /// Output formats of `unspin restore`.
 #[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
@@ -117,11 +116,12 @@ pub fn run(args: &RestoreArgs) -> anyhow::Result<u8> {
             .num_threads(j)
             .build_global();
     }
-    let (model, neural) = args
+    // Restoring never reads the calibration: the embedded one is a placeholder.
+    let engine = args
         .quality
-        .load_alongside(|| args.model.load_for(args.quality.quality))?;
-    let scorer = neural.as_ref().map(|n| n as &dyn ContextScorer);
+        .engine(&args.model, || Ok(unspin::detect::Calibration::uncalibrated()))?;
     let opts = Options {
+        quality: args.quality.quality,
         min_confidence: args.min_confidence,
         lm_weight: args.lm_weight,
         em_iterations: args.em_iterations,
@@ -149,7 +149,7 @@ pub fn run(args: &RestoreArgs) -> anyhow::Result<u8> {
         // in the exit code that something failed.
         let mut failed = false;
         for p in &inputs {
-            match restore_jsonl(&model, &opts, scorer, p, args) {
+            match restore_jsonl(&engine, &opts, p, args) {
                 Ok(ok) => failed |= !ok,
                 Err(e) if crate::is_broken_pipe(&e) => return Err(e),
                 Err(e) => {
@@ -167,11 +167,11 @@ pub fn run(args: &RestoreArgs) -> anyhow::Result<u8> {
     if inputs.len() == 1 && args.out_dir.is_none() {
         let stdout = std::io::stdout();
         let mut out = BufWriter::new(stdout.lock());
-        restore_stream(&model, &opts, scorer, &inputs[0], args, &mut out)?;
+        restore_stream(&engine, &opts, &inputs[0], args, &mut out)?;
         out.flush()?;
         return Ok(crate::EXIT_OK);
     }
-    restore_many(&model, &opts, scorer, &inputs, args)
+    restore_many(&engine, &opts, &inputs, args)
 }
 
 fn open(path: &Path) -> anyhow::Result<(Box<dyn Read + Send>, String)> {
@@ -187,16 +187,14 @@ fn open(path: &Path) -> anyhow::Result<(Box<dyn Read + Send>, String)> {
 
 /// Restores one stream chunk by chunk, writing text and diff output as it goes.
 fn restore_stream(
-    model: &Model,
+    engine: &unspin::Engine,
     opts: &Options,
-    scorer: Option<&dyn ContextScorer>,
     path: &Path,
     args: &RestoreArgs,
     out: &mut dyn Write,
 ) -> anyhow::Result<()> {
     let (reader, name) = open(path)?;
     let mut chunks = ChunkReader::new(reader, &name);
-    let mut restorer = Restorer::new(model, opts.clone());
     let color = match args.color {
         Color::Always => true,
         Color::Never => false,
@@ -205,7 +203,7 @@ fn restore_stream(
     let mut whole_in = String::new();
     let mut whole = Restoration::default();
     while let Some((offset, chunk)) = chunks.next_chunk()? {
-        let r = restore_piece(&mut restorer, &chunk, scorer)?;
+        let r = engine.restore_piece(&chunk, opts)?;
         match args.format {
             Format::Text => out.write_all(r.text.as_bytes())?,
             Format::Diff => out.write_all(unspin::render::diff(&chunk, &r, color).as_bytes())?,
@@ -247,9 +245,8 @@ fn progress(len: u64, args: &RestoreArgs, what: &str) -> indicatif::ProgressBar 
 /// every good input is written, each bad one gets its error line, and the
 /// exit code says that something failed.
 fn restore_many(
-    model: &Model,
+    engine: &unspin::Engine,
     opts: &Options,
-    scorer: Option<&dyn ContextScorer>,
     inputs: &[PathBuf],
     args: &RestoreArgs,
 ) -> anyhow::Result<u8> {
@@ -279,24 +276,21 @@ fn restore_many(
     // stays at one document per worker); JSON to stdout keeps input order.
     let results: Vec<anyhow::Result<Vec<u8>>> = inputs
         .par_iter()
-        .map_init(
-            || Restorer::new(model, opts.clone()),
-            |restorer, path| {
-                let res = match (&args.out_dir, &guard) {
-                    (Some(dir), Some(guard)) => {
-                        let target = out_path(dir, path, args.format);
-                        guard.check(path, &target).and_then(|()| {
-                            let bytes = restore_file(restorer, scorer, path, args)?;
-                            crate::out_dir::write_atomic(&target, &bytes)?;
-                            Ok(Vec::new())
-                        })
-                    }
-                    _ => restore_file(restorer, scorer, path, args),
-                };
-                pb.inc(1);
-                res
-            },
-        )
+        .map(|path| {
+            let res = match (&args.out_dir, &guard) {
+                (Some(dir), Some(guard)) => {
+                    let target = out_path(dir, path, args.format);
+                    guard.check(path, &target).and_then(|()| {
+                        let bytes = restore_file(engine, opts, path, args)?;
+                        crate::out_dir::write_atomic(&target, &bytes)?;
+                        Ok(Vec::new())
+                    })
+                }
+                _ => restore_file(engine, opts, path, args),
+            };
+            pb.inc(1);
+            res
+        })
         .collect();
     pb.finish_and_clear();
     let stdout = std::io::stdout();
@@ -339,8 +333,8 @@ fn out_path(dir: &Path, input: &Path, format: Format) -> PathBuf {
 }
 
 fn restore_file(
-    restorer: &mut Restorer,
-    scorer: Option<&dyn ContextScorer>,
+    engine: &unspin::Engine,
+    opts: &Options,
     path: &Path,
     args: &RestoreArgs,
 ) -> anyhow::Result<Vec<u8>> {
@@ -350,7 +344,7 @@ fn restore_file(
         .read_to_end(&mut bytes)
         .with_context(|| name.clone())?;
     let text = unspin::input::check_text(&bytes, &name)?;
-    let whole = restore_document(restorer, text, scorer)?;
+    let whole = engine.restore(text, opts)?;
     Ok(match args.format {
         Format::Text => whole.text.into_bytes(),
         Format::Diff => {
@@ -370,9 +364,8 @@ fn restore_file(
 /// order. A bad line gets its error line (`FILE:LINE: ...`) and the corpus
 /// goes on; returns whether every line was good.
 fn restore_jsonl(
-    model: &Model,
+    engine: &unspin::Engine,
     opts: &Options,
-    scorer: Option<&dyn ContextScorer>,
     path: &Path,
     args: &RestoreArgs,
 ) -> anyhow::Result<bool> {
@@ -387,12 +380,9 @@ fn restore_jsonl(
         |batch: &mut Vec<(usize, Vec<u8>)>, out: &mut dyn Write| -> anyhow::Result<()> {
             let lines: Vec<anyhow::Result<Vec<u8>>> = batch
                 .par_iter()
-                .map_init(
-                    || Restorer::new(model, opts.clone()),
-                    |restorer, (lineno, line)| {
-                        restore_json_line(restorer, scorer, line, &name, *lineno, args.format)
-                    },
-                )
+                .map(|(lineno, line)| {
+                    restore_json_line(engine, opts, line, &name, *lineno, args.format)
+                })
                 .collect();
             for l in lines {
                 match l {
@@ -429,8 +419,8 @@ fn restore_jsonl(
 }
 
 fn restore_json_line(
-    restorer: &mut Restorer,
-    scorer: Option<&dyn ContextScorer>,
+    engine: &unspin::Engine,
+    opts: &Options,
     line: &[u8],
     name: &str,
     lineno: usize,
@@ -440,7 +430,7 @@ fn restore_json_line(
         anyhow::anyhow!("{name}:{lineno}: invalid UTF-8 at byte {}", e.valid_up_to())
     })?;
     let doc = crate::jsonl::parse_line(line, name, lineno)?;
-    let whole = restore_document(restorer, &doc.text, scorer)
+    let whole = engine.restore(&doc.text, opts)
         .with_context(|| format!("{name}:{lineno}"))?;
     let id = doc.id.as_ref().map(|i| i.value());
     let out = if format == Format::Json {

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use anyhow::{bail, Context};
+use anyhow::bail;
 use clap::{Args, ValueEnum};
 
 use crate::models::ModelFlags;
@@ -108,18 +108,12 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<u8> {
         bail!("--workers must be at least 1");
     }
     // With WordNet: requests may ask for `"quality": "best"`, whose synonym sweep needs it.
-    let model = args.model.load_for(crate::quality::Quality::Best)?;
-    let calibration = match &args.calibration {
-        Some(p) => {
-            let bytes = std::fs::read(p).with_context(|| format!("reading {}", p.display()))?;
-            unspin::detect::Calibration::from_bytes(&bytes)
-                .with_context(|| format!("loading {}", p.display()))?
-        }
-        None => unspin::models::embedded_calibration()?,
-    };
-    // The model lives as long as the process; every request borrows it.
-    let model: &'static unspin::restore::Model = Box::leak(Box::new(model));
-    let mut engine = unspin_server::Engine::new(model, calibration);
+    let model = args.model.load_for(unspin::Quality::Best)?;
+    let calibration = crate::models::load_calibration(args.calibration.as_deref())?;
+    // The neural model loads on the first request for the best mode.
+    let core = unspin::Engine::new(model, calibration)
+        .with_scorer_loader(unspin_neural::scorer_loader(None));
+    let mut engine = unspin_server::Engine::new(Arc::new(core));
     if let Some(path) = &args.index {
         engine = engine.with_tracer(unspin_server::engine::Tracer::open(path)?);
     }

@@ -5,6 +5,7 @@
 //! in the library.
 
 mod bench_clean;
+mod bench_detect;
 mod bench_tortured;
 mod cmd_bench;
 mod cmd_detect;
@@ -54,7 +55,7 @@ enum Command {
     Detect(cmd_detect::DetectArgs),
     /// Measure the detector on the held-out corpus (ROC AUC, false positives, calibration, speed).
     #[command(hide = true)]
-    DetectBench(cmd_detect::BenchArgs),
+    DetectBench(bench_detect::BenchArgs),
     /// Rewrite clean text the way spinners do (for evaluation data and detector tests).
     Spin(cmd_spin::SpinArgs),
     /// Score a system's output against the original text.
@@ -99,7 +100,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Restore(a) => cmd_restore::run(&a),
         Command::Detect(a) => cmd_detect::run(&a),
-        Command::DetectBench(a) => cmd_detect::run_bench(&a),
+        Command::DetectBench(a) => bench_detect::run_bench(&a),
         Command::Spin(a) => unspin::models::embedded_wordnet()
             .map_err(anyhow::Error::from)
             .and_then(|wn| cmd_spin::run(&a, &wn))

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::Args;
+use unspin::detect::Calibration;
 use unspin::restore::Model;
 
 /// Flags that pick the model files (the embedded default when absent).
@@ -52,14 +53,23 @@ impl ModelFlags {
 
     /// Loads the chosen model with what `quality` needs: `best` adds WordNet
     /// (the synonym sweep looks up every word's synonyms in it).
-    pub fn load_for(&self, quality: crate::quality::Quality) -> anyhow::Result<Model> {
+    pub fn load_for(&self, quality: unspin::Quality) -> anyhow::Result<Model> {
         let model = self.load()?;
         Ok(match quality {
-            crate::quality::Quality::Best => {
-                model.with_wordnet(unspin::models::embedded_wordnet()?)
-            }
-            crate::quality::Quality::Default => model,
+            unspin::Quality::Best => model.with_wordnet(unspin::models::embedded_wordnet()?),
+            unspin::Quality::Default => model,
         })
+    }
+}
+
+/// The detector calibration at `path`, or the embedded one.
+pub fn load_calibration(path: Option<&std::path::Path>) -> anyhow::Result<Calibration> {
+    match path {
+        Some(p) => {
+            let bytes = std::fs::read(p).with_context(|| format!("reading {}", p.display()))?;
+            Calibration::from_bytes(&bytes).with_context(|| format!("loading {}", p.display()))
+        }
+        None => Ok(unspin::models::embedded_calibration()?),
     }
 }
 

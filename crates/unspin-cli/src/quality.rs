@@ -1,27 +1,33 @@
-//! `--quality default|best`, shared by `restore`, `detect` and `bench`.
+//! `--quality default|best`, shared by `restore`, `detect` and `bench`, and
+//! the [`unspin::Engine`] the flags build.
 
 use std::path::PathBuf;
 
 use anyhow::Context;
-use clap::{Args, ValueEnum};
-use unspin::rescore::ContextScorer;
-use unspin::restore::{Restoration, Restorer};
+use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
+use clap::Args;
+use unspin::detect::Calibration;
+use unspin::Quality;
 
-/// Restoration quality.
-#[derive(Clone, Copy, Debug, Default, ValueEnum, PartialEq, Eq)]
-pub enum Quality {
-    /// The embedded trigram model alone (fast; nothing to install).
-    #[default]
-    Default,
-    /// Uncertain words rescored, and synonym-spun words looked for among all their WordNet synonyms, by the neural model SmolLM2-135M (slower; install it first with scripts/install-neural-model.sh).
-    Best,
+use crate::models::ModelFlags;
+
+/// `default` or `best`, with the help clap prints for each.
+fn quality_parser() -> impl TypedValueParser<Value = Quality> {
+    PossibleValuesParser::new([
+        PossibleValue::new("default")
+            .help("The embedded trigram model alone (fast; nothing to install)"),
+        PossibleValue::new("best").help(
+            "Uncertain words rescored, and synonym-spun words looked for among all their WordNet synonyms, by the neural model SmolLM2-135M (slower; install it first with scripts/install-neural-model.sh)",
+        ),
+    ])
+    .map(|s| s.parse::<Quality>().expect("one of the values listed above"))
 }
 
 /// Flags that choose the quality mode.
 #[derive(Args, Clone, Debug, Default)]
 pub struct QualityFlags {
     /// `best` rescores uncertain words with a neural language model (SmolLM2-135M on the CPU).
-    #[arg(long, value_enum, default_value_t = Quality::Default)]
+    #[arg(long, value_parser = quality_parser(), default_value = "default")]
     pub quality: Quality,
     /// GGUF file of the neural model for `--quality best` [default: $UNSPIN_NEURAL_MODEL, else $XDG_DATA_HOME/unspin/neural/SmolLM2-135M-Instruct.Q4_1.gguf]
     #[arg(long, value_name = "FILE")]
@@ -43,48 +49,37 @@ impl QualityFlags {
         Ok(Some(lm))
     }
 
-    /// Runs `load_rest` (the trigram model, the calibration) while the
-    /// neural model loads on another thread: the two loads take similar
-    /// time, so `--quality best` starts about half a second sooner. Errors
-    /// of `load_rest` come first, as they would in sequence.
-    pub fn load_alongside<T: Send>(
+    /// The engine over the model `model` names (with WordNet for `best`,
+    /// whose synonym sweep reads it) and `calibration`, with the neural
+    /// model for `best`. The neural model loads on another thread while the
+    /// rest loads: the two take similar time, so `--quality best` starts
+    /// about half a second sooner. Errors of the rest come first, as they
+    /// would in sequence.
+    pub fn engine(
         &self,
-        load_rest: impl FnOnce() -> anyhow::Result<T> + Send,
-    ) -> anyhow::Result<(T, Option<unspin_neural::NeuralLm>)> {
+        model: &ModelFlags,
+        calibration: impl FnOnce() -> anyhow::Result<Calibration> + Send,
+    ) -> anyhow::Result<unspin::Engine> {
+        let load_rest = || -> anyhow::Result<unspin::Engine> {
+            Ok(unspin::Engine::new(
+                model.load_for(self.quality)?,
+                calibration()?,
+            ))
+        };
         if self.quality == Quality::Default {
-            return Ok((load_rest()?, None));
+            return load_rest();
         }
-        std::thread::scope(|s| {
+        let (engine, neural) = std::thread::scope(|s| {
             let neural = s.spawn(|| self.load());
             let rest = load_rest();
             let neural = neural
                 .join()
                 .map_err(|_| anyhow::anyhow!("--quality best: loading the neural model failed"))?;
-            Ok((rest?, neural?))
+            anyhow::Ok((rest?, neural?))
+        })?;
+        Ok(match neural {
+            Some(n) => engine.with_scorer(std::sync::Arc::new(n)),
+            None => engine,
         })
     }
-}
-
-/// Restores a whole document, rescoring with `scorer` when given.
-pub fn restore_document(
-    restorer: &mut Restorer,
-    text: &str,
-    scorer: Option<&dyn ContextScorer>,
-) -> anyhow::Result<Restoration> {
-    Ok(match scorer {
-        Some(s) => restorer.restore_document_best(text, s)?,
-        None => restorer.restore_document(text),
-    })
-}
-
-/// Restores one piece (a chunk of a stream), rescoring with `scorer` when given.
-pub fn restore_piece(
-    restorer: &mut Restorer,
-    text: &str,
-    scorer: Option<&dyn ContextScorer>,
-) -> anyhow::Result<Restoration> {
-    Ok(match scorer {
-        Some(s) => restorer.restore_best(text, s)?,
-        None => restorer.restore(text),
-    })
 }

@@ -83,6 +83,18 @@ fn data_dir() -> PathBuf {
     }
 }
 
+/// A loader for [`unspin::Engine::with_scorer_loader`]: the model at `path`
+/// (default: [`default_model_path`]), read on the first request for the
+/// best mode.
+pub fn scorer_loader(path: Option<PathBuf>) -> unspin::engine::ScorerLoader {
+    Box::new(move || {
+        let path = path.clone().unwrap_or_else(default_model_path);
+        NeuralLm::load(&path)
+            .map(|n| std::sync::Arc::new(n) as std::sync::Arc<dyn unspin::rescore::ContextScorer>)
+            .map_err(|e| e.to_string())
+    })
+}
+
 /// Lets [`NeuralLm`] own the parallelism: sets `CANDLE_NUM_THREADS=1`
 /// (unless the user set it) so that candle runs each matrix product on the
 /// calling thread. The scorer splits a text into one part per rayon thread

@@ -2,12 +2,12 @@
 //! by every request. Everything here is synchronous and CPU-bound; the HTTP
 //! layer calls it on the worker pool, never on the async runtime.
 
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 use serde::Deserialize;
-use unspin::detect::{Calibration, DetectOptions, Detection, Detector};
-use unspin::rescore::Quality;
-use unspin::restore::{Model, Options, Restoration, Restorer};
+use unspin::detect::{DetectOptions, Detection};
+use unspin::restore::{Model, Options, Restoration};
+use unspin::Quality;
 
 use crate::error::ApiError;
 
@@ -94,13 +94,6 @@ impl Validate for DetectParams {
     }
 }
 
-thread_local! {
-    /// Each worker thread's restorer, reused across requests (its decoding
-    /// buffers are worth keeping), with the address of the model it serves.
-    static RESTORER: std::cell::RefCell<Option<(usize, Restorer<'static>)>> =
-        const { std::cell::RefCell::new(None) };
-}
-
 /// A trace index and the fingerprinter that matches it.
 pub struct Tracer {
     reader: unspin_index::Reader,
@@ -119,54 +112,22 @@ impl Tracer {
     }
 }
 
-/// The shared model and what every request derives from it.
+/// The library's engine, and the trace index of `/v1/trace`.
 pub struct Engine {
-    model: &'static Model,
-    detector: Detector<'static>,
-    restore_options: Options,
+    core: Arc<unspin::Engine>,
     tracer: Option<Tracer>,
-    /// The neural model of `quality: "best"`, loaded on the first request
-    /// that asks for it (the default mode never needs it), or why not.
-    neural: OnceLock<Result<Arc<unspin_neural::NeuralLm>, String>>,
-    /// Where the neural model is read from (default: [`unspin_neural::default_model_path`]).
-    neural_path: Option<std::path::PathBuf>,
 }
 
 impl Engine {
-    /// An engine over a model that lives for the rest of the process (the
-    /// CLI leaks it once; tests keep one in a static).
-    pub fn new(model: &'static Model, calibration: Calibration) -> Self {
-        Self {
-            model,
-            detector: Detector::new(model, calibration),
-            restore_options: Options::default(),
-            tracer: None,
-            neural: OnceLock::new(),
-            neural_path: None,
-        }
+    /// The server's engine over the library's (which holds the model, the
+    /// detector and the neural model of `quality: "best"`).
+    pub fn new(core: Arc<unspin::Engine>) -> Self {
+        Self { core, tracer: None }
     }
 
-    /// The engine reading the neural model of `quality: "best"` from `path`.
-    pub fn with_neural_model(mut self, path: std::path::PathBuf) -> Self {
-        self.neural_path = Some(path);
-        self
-    }
-
-    /// The neural model for `quality: "best"`, loaded once; a missing
-    /// model is a 400 whose message gives the install command.
-    pub fn neural(&self) -> Result<Arc<unspin_neural::NeuralLm>, ApiError> {
-        self.neural
-            .get_or_init(|| {
-                let path = self
-                    .neural_path
-                    .clone()
-                    .unwrap_or_else(unspin_neural::default_model_path);
-                unspin_neural::NeuralLm::load(&path)
-                    .map(Arc::new)
-                    .map_err(|e| format!("quality \"best\" is not available: {e}"))
-            })
-            .clone()
-            .map_err(|e| ApiError::bad_request("quality_unavailable", e))
+    /// The library's engine.
+    pub fn core(&self) -> &Arc<unspin::Engine> {
+        &self.core
     }
 
     /// The engine with a trace index for `/v1/trace`.
@@ -198,14 +159,10 @@ impl Engine {
             ..unspin::trace::TraceOptions::default()
         };
         let fp = &t.fingerprinter;
-        let (query, result) = if params.restore.unwrap_or(true) {
-            self.with_restorer(self.restore_options.clone(), |r| {
-                unspin::trace::trace_text(fp, Some(r), text, &snap, &opts)
-            })
-        } else {
-            unspin::trace::trace_text(fp, None, text, &snap, &opts)
-        }
-        .map_err(|e| e.to_string())?;
+        let (query, result) = self
+            .core
+            .trace(fp, text, &snap, &opts, params.restore.unwrap_or(true))
+            .map_err(|e| e.to_string())?;
         unspin_index::report::report(
             &snap,
             fp,
@@ -218,74 +175,35 @@ impl Engine {
     }
 
     /// The model in use.
-    pub fn model(&self) -> &'static Model {
-        self.model
-    }
-
-    /// Runs `f` with this thread's restorer, set to `opts`.
-    fn with_restorer<T>(&self, opts: Options, f: impl FnOnce(&mut Restorer<'static>) -> T) -> T {
-        let key = self.model as *const Model as usize;
-        RESTORER.with(|cell| {
-            let mut slot = cell.borrow_mut();
-            match slot.as_mut() {
-                Some((k, r)) if *k == key => *r.options_mut() = opts,
-                _ => *slot = Some((key, Restorer::new(self.model, opts))),
-            }
-            let (_, r) = slot.as_mut().expect("set above");
-            f(r)
-        })
+    pub fn model(&self) -> &Model {
+        self.core.model()
     }
 
     /// Restores `text` (any length; long texts are cut into pieces).
     pub fn restore(&self, text: &str, params: &RestoreParams) -> Result<Restoration, ApiError> {
-        let mut opts = self.restore_options.clone();
+        let mut opts = Options {
+            quality: params.quality.unwrap_or_default(),
+            ..Options::default()
+        };
         if let Some(m) = params.min_confidence {
             opts.min_confidence = m;
         }
-        match params.quality.unwrap_or_default() {
-            Quality::Default => Ok(self.with_restorer(opts, |r| r.restore_document(text))),
-            Quality::Best => {
-                let neural = self.neural()?;
-                self.with_restorer(opts, |r| r.restore_document_best(text, &*neural))
-                    .map_err(|e| ApiError::internal(e.to_string()))
-            }
-        }
+        self.core.restore(text, &opts).map_err(library_error)
     }
 
     /// Detects spinning in `text`; returns the detection and the probability
     /// at which a word counts as spun (the `word_threshold` of the JSON).
     pub fn detect(&self, text: &str, params: &DetectParams) -> Result<(Detection, f32), ApiError> {
-        let calib = self.detector.calibration();
-        let neural = match params.quality.unwrap_or_default() {
-            Quality::Default => None,
-            Quality::Best => Some(self.neural()?),
-        };
-        let restore = params.restore.unwrap_or(false) || neural.is_some();
         let opts = DetectOptions {
             threshold: params.threshold,
             evidence: params.evidence.unwrap_or(10),
             word_floor: 0.05,
             words: true,
+            restore: params.restore.unwrap_or(false),
+            quality: params.quality.unwrap_or_default(),
         };
-        let word_threshold = if restore {
-            calib.restore_word_threshold as f32
-        } else {
-            calib.word_threshold as f32
-        };
-        let mut det = self.detector.detect(text, &opts);
-        if restore && det.spun {
-            self.with_restorer(self.restore_options.clone(), |r| match &neural {
-                Some(n) => self
-                    .detector
-                    .refine_best(text, &mut det, r, &**n, &opts)
-                    .map_err(|e| ApiError::internal(e.to_string())),
-                None => {
-                    self.detector.refine(text, &mut det, r, &opts);
-                    Ok(())
-                }
-            })?;
-        }
-        Ok((det, word_threshold))
+        let det = self.core.detect(text, &opts).map_err(library_error)?;
+        Ok((det, self.core.word_threshold(&opts)))
     }
 
     /// Share of the word tokens of `text` that the language model knows: a
@@ -301,12 +219,21 @@ impl Engine {
             words += 1;
             lower.clear();
             lower.extend(text[t.start..t.end].chars().flat_map(char::to_lowercase));
-            known += self.model.lm.id(&lower).is_some() as usize;
+            known += self.core.model().lm.id(&lower).is_some() as usize;
         }
         if words == 0 {
             0.0
         } else {
             known as f32 / words as f32
         }
+    }
+}
+
+/// A library error as the API reports it: a missing best mode is the
+/// client's to fix (400 with the install command); the rest is internal.
+fn library_error(e: unspin::Error) -> ApiError {
+    match e {
+        unspin::Error::Unavailable(m) => ApiError::bad_request("quality_unavailable", m),
+        e => ApiError::internal(e.to_string()),
     }
 }

@@ -9,6 +9,7 @@
 pub mod container;
 pub mod decode;
 pub mod detect;
+pub mod engine;
 pub mod eval;
 pub mod fingerprint;
 pub mod input;
@@ -28,6 +29,9 @@ pub mod tortured;
 pub mod trace;
 pub mod wordnet;
 
+pub use engine::Engine;
+pub use rescore::Quality;
+
 /// Errors reported by the library. Every variant renders as one line.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -40,4 +44,8 @@ pub enum Error {
     /// An I/O error with the path or stream it concerns.
     #[error("{0}")]
     Io(String),
+    /// A mode was asked for whose parts are not there (the best mode without
+    /// its context scorer).
+    #[error("{0}")]
+    Unavailable(String),
 }

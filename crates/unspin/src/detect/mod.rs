@@ -49,6 +49,8 @@
 //! [`crate::stats`]; they are re-exported here, with the dataset helpers,
 //! for the callers written against the one-file module.
 
+use std::borrow::Cow;
+
 use serde::Serialize;
 
 use crate::restore::{Model, Restorer};
@@ -164,6 +166,18 @@ pub struct DetectOptions {
     pub word_floor: f32,
     /// Compute per-word scores and evidence at all (off: document and section scores only, fastest).
     pub words: bool,
+    /// Refine the spun sections' word scores and likely originals with the
+    /// full restorer ([`crate::Engine::detect`]; slower).
+    pub restore: bool,
+    /// [`Quality::Best`] refines with the context scorer too (implies `restore`).
+    pub quality: crate::rescore::Quality,
+}
+
+impl DetectOptions {
+    /// Whether [`crate::Engine::detect`] runs the restorer on spun sections.
+    pub fn refine(&self) -> bool {
+        self.restore || self.quality == crate::rescore::Quality::Best
+    }
 }
 
 impl Default for DetectOptions {
@@ -173,39 +187,69 @@ impl Default for DetectOptions {
             evidence: 10,
             word_floor: 0.1,
             words: true,
+            restore: false,
+            quality: crate::rescore::Quality::Default,
         }
     }
 }
+/// What a [`Detector`] derives from a model and a calibration, once: owned
+/// by [`crate::Engine`] beside its model, or by a detector itself.
+#[derive(Clone)]
+pub struct DetectorParts {
+    calib: Calibration,
+    tables: Tables,
+}
+
+impl DetectorParts {
+    /// The tables of `model` under `calib`'s scoring parameters.
+    pub fn new(model: &Model, calib: Calibration) -> Self {
+        let tables = Tables::new(model, &calib.params);
+        Self { calib, tables }
+    }
+
+    /// The calibration these parts were built with.
+    pub fn calibration(&self) -> &Calibration {
+        &self.calib
+    }
+}
+
 /// Scores texts for spinning (see the module docs). `Sync`: share one across threads.
 pub struct Detector<'m> {
     model: &'m Model,
-    calib: Calibration,
-    tables: Tables,
+    parts: Cow<'m, DetectorParts>,
 }
 
 impl<'m> Detector<'m> {
     /// A detector over `model` with a calibration.
     pub fn new(model: &'m Model, calib: Calibration) -> Self {
-        let tables = Tables::new(model, &calib.params);
         Self {
             model,
-            calib,
-            tables,
+            parts: Cow::Owned(DetectorParts::new(model, calib)),
+        }
+    }
+
+    /// A detector over `model` with parts built from it by [`DetectorParts::new`].
+    pub fn borrowed(model: &'m Model, parts: &'m DetectorParts) -> Self {
+        Self {
+            model,
+            parts: Cow::Borrowed(parts),
         }
     }
 
     /// The same detector with another calibration (the model tables are kept).
     pub fn with_calibration(mut self, calib: Calibration) -> Self {
-        if calib.params != self.calib.params {
-            self.tables = Tables::new(self.model, &calib.params);
+        let model = self.model;
+        let parts = self.parts.to_mut();
+        if calib.params != parts.calib.params {
+            parts.tables = Tables::new(model, &calib.params);
         }
-        self.calib = calib;
+        parts.calib = calib;
         self
     }
 
     /// The calibration in use.
     pub fn calibration(&self) -> &Calibration {
-        &self.calib
+        &self.parts.calib
     }
 
     /// The model in use.
@@ -226,7 +270,7 @@ impl<'m> Detector<'m> {
     /// Calibrated probability that `text` was spun (fast pass only).
     pub fn score(&self, text: &str) -> f32 {
         let (doc, secs) = self.sums(text);
-        self.calib.doc_prob(&doc, &secs)
+        self.parts.calib.doc_prob(&doc, &secs)
     }
 
     /// Full detection: probabilities, sections, evidence and per-word scores.
@@ -235,15 +279,15 @@ impl<'m> Detector<'m> {
             let mut w = w.borrow_mut();
             self.pass(text, &mut w);
             let (doc, secs) = self.aggregate(text, &w);
-            let prob = self.calib.doc_prob(&doc, &secs);
-            let threshold = opts.threshold.unwrap_or(self.calib.threshold as f32);
+            let prob = self.parts.calib.doc_prob(&doc, &secs);
+            let threshold = opts.threshold.unwrap_or(self.parts.calib.threshold as f32);
             let sections: Vec<SectionScore> = secs
                 .iter()
                 .map(|(a, b, s)| SectionScore {
                     start: *a,
                     end: *b,
                     words: s.words as usize,
-                    prob: self.calib.prob(&features(s)) as f32,
+                    prob: self.parts.calib.prob(&features(s)) as f32,
                     news_llr: s.news_llr,
                     synonym_llr: s.syn_llr,
                 })

@@ -195,7 +195,7 @@ impl Detector<'_> {
     /// Sections (cut at the first sentence start after `section_words`
     /// words; a tail of under half that joins the previous section) with their sums.
     pub(super) fn aggregate(&self, text: &str, w: &Work) -> (Sums, Vec<(usize, usize, Sums)>) {
-        let p = &self.calib.params;
+        let p = &self.parts.calib.params;
         let strong = p.strong_llr;
         let (bos, eos) = (self.model.lm.bos(), self.model.lm.eos());
         let mut secs: Vec<(usize, usize, Sums)> = Vec::new();
@@ -325,7 +325,7 @@ impl Detector<'_> {
                     let word = tk.text(text);
                     let pos = w.stream.len() as u32;
                     if tk.bare {
-                        if let Some(list) = self.tables.phrase_first.get(word) {
+                        if let Some(list) = self.parts.tables.phrase_first.get(word) {
                             if let Some((ph, last)) = self.match_phrase(text, &tokens, i, list) {
                                 let mut span = 0;
                                 for tj in &tokens[i..=last] {
@@ -392,7 +392,7 @@ impl Detector<'_> {
     fn add_word(&self, word: &str, tk: Token, pos: u32, w: &mut Work) -> WordId {
         let m = self.model;
         let lm = &m.lm;
-        let t = &self.tables;
+        let t = &self.parts.tables;
         let unk = lm.unk();
         let bytes = word.as_bytes();
         let lower_as_written = is_spun_form(word);
@@ -502,7 +502,7 @@ impl Detector<'_> {
             buf.push_str(&lower[..cut]);
             buf.push_str(add);
             if let Some(id) = self.model.lexicon.id(buf) {
-                if self.tables.entries[id as usize].n_syn > 0 {
+                if self.parts.tables.entries[id as usize].n_syn > 0 {
                     return Some((id, sfx));
                 }
             }
@@ -513,8 +513,8 @@ impl Detector<'_> {
     /// Candidates of every site and their language-model queries.
     fn add_alts(&self, text: &str, w: &mut Work) {
         let lm = &self.model.lm;
-        let t = &self.tables;
-        let p = &self.calib.params;
+        let t = &self.parts.tables;
+        let p = &self.parts.calib.params;
         let (eos, unk) = (lm.eos(), lm.unk());
         let n = w.stream.len();
         w.queries.clear();
@@ -663,7 +663,7 @@ impl Detector<'_> {
     /// Log-likelihood ratios and posteriors of every site.
     fn score_sites(&self, w: &mut Work) {
         let lm = &self.model.lm;
-        let p = &self.calib.params;
+        let p = &self.parts.calib.params;
         let eos = lm.eos();
         let n = w.stream.len();
         let lam_news = p.lm_weight * LN10;
@@ -685,7 +685,7 @@ impl Detector<'_> {
                 j += 1;
             }
             let (mut news_terms, mut syn_terms, mut ctx_terms) = (0.0f32, 0.0f32, 0.0f32);
-            let uni = &self.tables.unigram;
+            let uni = &self.parts.tables.unigram;
             let u_s = uni.get(site.lm as usize).copied().unwrap_or(-7.0);
             let (mut best, mut best_val, mut best_gain) = (NONE, f32::NEG_INFINITY, 0.0f32);
             for a in site.alts.0..site.alts.1 {
@@ -719,7 +719,7 @@ impl Detector<'_> {
                 rarity: if site.phrase != NONE || site.lm == lm.unk() {
                     -99.0
                 } else {
-                    self.tables.unigram[site.lm as usize]
+                    self.parts.tables.unigram[site.lm as usize]
                 },
                 ..SiteScore::default()
             };
@@ -727,7 +727,7 @@ impl Detector<'_> {
                 let keep_p = if site.phrase != NONE {
                     0.05
                 } else {
-                    self.tables.entries[site.news as usize].keep_ln.exp()
+                    self.parts.tables.entries[site.news as usize].keep_ln.exp()
                 };
                 let z = keep_p + news_terms;
                 sc.news_llr = z.ln();

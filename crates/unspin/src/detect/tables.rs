@@ -103,6 +103,7 @@ pub(super) struct Entry {
 }
 
 /// Tables derived from the model once (they depend only on the model).
+#[derive(Clone)]
 pub(super) struct Tables {
     pub(super) entries: Vec<Entry>,
     pub(super) cands: Vec<Cand>,
