@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Unpacks the Debian packages that a few tests check unspin's readers against,
 # the same sources scripts/build-models.sh builds the embedded models from:
-#   wordnet-base        WordNet 3.0 dict files  (crates/unspin/src/wordnet.rs tests)
+#   wordnet-base        WordNet 3.0 dict files  (crates/unspin/src/wordnet/parse.rs tests)
 #   pocketsphinx-en-us  CMU Sphinx en-us trigram (crates/unspin/src/lm/tests.rs)
 # into target/test-deps (no root needed: `apt-get download` + `dpkg-deb -x`),
 # where the tests look for them when /usr/share lacks them. Under CI those
