@@ -15,40 +15,23 @@ use std::sync::OnceLock;
 
 use pyo3::exceptions::{PyOSError, PyRuntimeError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyList};
+use pyo3::types::PyDict;
 use serde_json::Value;
-use unspin::detect::{Calibration, DetectOptions, Detector};
+use unspin::detect::DetectOptions;
 use unspin::fingerprint::{FingerprintConfig, Fingerprinter};
-use unspin::restore::{Model, Options, Restorer};
+use unspin::restore::Options;
 use unspin::spinner::{Profile, Spinner};
 use unspin::trace::{trace_text, TraceOptions};
 use unspin::wordnet::WordNet;
 use unspin_index::sources::SourceDoc;
 use unspin_index::{IndexError, NewDoc, NewLocation, WriterOptions};
 
-/// The embedded restore model, loaded on first use and kept for the process.
-fn model() -> Result<&'static Model, String> {
-    static MODEL: OnceLock<Result<Model, String>> = OnceLock::new();
-    MODEL
-        .get_or_init(|| {
-            let lm = unspin::models::embedded_lm().map_err(|e| e.to_string())?;
-            let lexicon = unspin::models::embedded_lexicon().map_err(|e| e.to_string())?;
-            let phrases = unspin::models::embedded_phrases().map_err(|e| e.to_string())?;
-            Ok(Model::new(lm, lexicon).with_phrases(phrases))
-        })
-        .as_ref()
-        .map_err(Clone::clone)
-}
-
-/// The detector over the embedded model and calibration.
-fn detector() -> Result<&'static Detector<'static>, String> {
-    static DETECTOR: OnceLock<Result<Detector<'static>, String>> = OnceLock::new();
-    DETECTOR
-        .get_or_init(|| {
-            let calibration: Calibration =
-                unspin::models::embedded_calibration().map_err(|e| e.to_string())?;
-            Ok(Detector::new(model()?, calibration))
-        })
+/// The library's engine over the embedded model and calibration, loaded
+/// on first use and shared by every call and thread for the process.
+fn engine() -> Result<&'static unspin::Engine, String> {
+    static ENGINE: OnceLock<Result<unspin::Engine, String>> = OnceLock::new();
+    ENGINE
+        .get_or_init(|| unspin::Engine::embedded(false).map_err(|e| e.to_string()))
         .as_ref()
         .map_err(Clone::clone)
 }
@@ -63,31 +46,12 @@ fn wordnet() -> Result<&'static WordNet, String> {
 }
 
 thread_local! {
-    /// Each thread's restorer, reused across calls (its decoding buffers are
-    /// worth keeping).
-    static RESTORER: RefCell<Option<Restorer<'static>>> = const { RefCell::new(None) };
     /// The last spinner this thread used, keyed by (profile, rate bits, seed):
     /// its frequency ranking is built on first use.
     static SPINNER: RefCell<Option<(SpinKey, Spinner<'static>)>> = const { RefCell::new(None) };
 }
 
 type SpinKey = (&'static str, Option<u64>, u64);
-
-/// Runs `f` with this thread's restorer set to `opts`.
-fn with_restorer<T>(
-    opts: Options,
-    f: impl FnOnce(&mut Restorer<'static>) -> T,
-) -> Result<T, String> {
-    let model = model()?;
-    Ok(RESTORER.with(|cell| {
-        let mut slot = cell.borrow_mut();
-        match slot.as_mut() {
-            Some(r) => *r.options_mut() = opts,
-            None => *slot = Some(Restorer::new(model, opts)),
-        }
-        f(slot.as_mut().expect("set above"))
-    }))
-}
 
 /// Why a call failed: a bad argument (`ValueError`) or a failure inside the
 /// library (`RuntimeError`; a panic lands here rather than killing Python).
@@ -129,7 +93,6 @@ fn run_released<T: Send>(
 ) -> PyResult<T> {
     let out = py.allow_threads(|| {
         catch_unwind(AssertUnwindSafe(f)).unwrap_or_else(|panic| {
-            RESTORER.with(|c| c.replace(None));
             SPINNER.with(|c| c.replace(None));
             let what = panic
                 .downcast_ref::<&str>()
@@ -228,38 +191,25 @@ fn tidy_float(x: f64) -> f64 {
 }
 
 /// Converts a JSON value to the matching Python object (dict, list, str,
-/// int, float, bool or None).
-fn to_py<'py>(py: Python<'py>, v: &Value) -> PyResult<Bound<'py, PyAny>> {
-    Ok(match v {
-        Value::Null => py.None().into_bound(py),
-        Value::Bool(b) => b.into_pyobject(py)?.to_owned().into_any(),
-        Value::Number(n) => {
-            if let Some(i) = n.as_i64() {
-                i.into_pyobject(py)?.into_any()
-            } else if let Some(u) = n.as_u64() {
-                u.into_pyobject(py)?.into_any()
-            } else {
-                tidy_float(n.as_f64().unwrap_or(f64::NAN))
-                    .into_pyobject(py)?
-                    .into_any()
+/// int, float, bool or None), with the library's `f32` scores tidied.
+fn to_py<'py>(py: Python<'py>, mut v: Value) -> PyResult<Bound<'py, PyAny>> {
+    tidy_floats(&mut v);
+    pythonize::pythonize(py, &v).map_err(|e| PyRuntimeError::new_err(e.to_string()))
+}
+
+/// Applies [`tidy_float`] to every float in `v`.
+fn tidy_floats(v: &mut Value) {
+    match v {
+        Value::Number(n) if n.is_f64() => {
+            let x = tidy_float(n.as_f64().unwrap_or(f64::NAN));
+            if let Some(t) = serde_json::Number::from_f64(x) {
+                *n = t;
             }
         }
-        Value::String(s) => s.into_pyobject(py)?.into_any(),
-        Value::Array(items) => {
-            let list = PyList::empty(py);
-            for item in items {
-                list.append(to_py(py, item)?)?;
-            }
-            list.into_any()
-        }
-        Value::Object(map) => {
-            let dict = PyDict::new(py);
-            for (k, item) in map {
-                dict.set_item(k, to_py(py, item)?)?;
-            }
-            dict.into_any()
-        }
-    })
+        Value::Array(items) => items.iter_mut().for_each(tidy_floats),
+        Value::Object(map) => map.values_mut().for_each(tidy_floats),
+        _ => {}
+    }
 }
 
 /// Restores the original wording of spun `text`.
@@ -293,14 +243,17 @@ fn restore<'py>(
         if let Some(m) = min_confidence {
             opts.min_confidence = m as f32;
         }
-        let r = with_restorer(opts, |r| r.restore_document(text)).map_err(Failure::Internal)?;
+        let engine = engine().map_err(Failure::Internal)?;
+        let r = engine
+            .restore(text, &opts)
+            .map_err(|e| Failure::Internal(e.to_string()))?;
         let mut v = unspin::render::restoration_json(&r, None, None);
         let index = CharIndex::new(text);
         index.annotate_list(&mut v, "changes", START_END);
         index.annotate_list(&mut v, "sections", START_END);
         Ok(v)
     })?;
-    to_py(py, &value)
+    to_py(py, value)
 }
 
 /// Tells whether `text` was machine-spun, and where.
@@ -337,27 +290,19 @@ fn detect<'py>(
     }
     let value = run_released(py, || {
         check_text(text)?;
-        let detector = detector().map_err(Failure::Internal)?;
-        let calib = detector.calibration();
+        let engine = engine().map_err(Failure::Internal)?;
         let opts = DetectOptions {
             threshold: threshold.map(|t| t as f32),
             evidence: if words { evidence } else { 0 },
             word_floor: 0.05,
             words,
+            restore: restore && words,
+            ..DetectOptions::default()
         };
-        let restore = restore && words;
-        let word_threshold = if restore {
-            calib.restore_word_threshold
-        } else {
-            calib.word_threshold
-        } as f32;
-        let mut det = detector.detect(text, &opts);
-        if restore && det.spun {
-            with_restorer(Options::default(), |r| {
-                detector.refine(text, &mut det, r, &opts)
-            })
-            .map_err(Failure::Internal)?;
-        }
+        let word_threshold = engine.word_threshold(&opts);
+        let det = engine
+            .detect(text, &opts)
+            .map_err(|e| Failure::Internal(e.to_string()))?;
         let mut v = unspin::render::detection_json(&det, word_threshold, None, None);
         let index = CharIndex::new(text);
         for key in ["sections", "evidence", "flagged"] {
@@ -365,7 +310,7 @@ fn detect<'py>(
         }
         Ok(v)
     })?;
-    to_py(py, &value)
+    to_py(py, value)
 }
 
 /// Spins `text` with the simulator of the real news spinner
@@ -433,7 +378,7 @@ fn spin<'py>(
         );
         Ok(v)
     })?;
-    to_py(py, &value)
+    to_py(py, value)
 }
 
 /// The fingerprinter of new indexes (the one `unspin index add` uses).
@@ -531,7 +476,7 @@ impl PyIndex {
                 "documents": meta.docs,
             }))
         })?;
-        to_py(py, &value)
+        to_py(py, value)
     }
 
     /// Ranks the indexed originals that `text` was copied (and maybe spun)
@@ -577,10 +522,9 @@ impl PyIndex {
                 ..TraceOptions::default()
             };
             let (query, result) = if restore {
-                with_restorer(Options::default(), |r| {
-                    trace_text(&fp, Some(r), text, &snap, &opts)
-                })
-                .map_err(Failure::Internal)?
+                engine()
+                    .map_err(Failure::Internal)?
+                    .trace(&fp, text, &snap, &opts, true)
             } else {
                 trace_text(&fp, None, text, &snap, &opts)
             }
@@ -603,7 +547,7 @@ impl PyIndex {
             }
             Ok(v)
         })?;
-        to_py(py, &value)
+        to_py(py, value)
     }
 }
 

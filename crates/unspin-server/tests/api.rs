@@ -568,11 +568,16 @@ fn a_reused_restorer_answers_like_a_fresh_one() {
 /// `quality: "best"` without the neural model: a 400 that says how to install it.
 #[test]
 fn quality_best_without_the_model_is_a_400_with_the_install_command() {
-    let engine = unspin_server::Engine::new(
-        engine().model(),
-        unspin::models::embedded_calibration().unwrap(),
-    )
-    .with_neural_model("/nonexistent/SmolLM2.gguf".into());
+    // An engine of its own: the shared one may have loaded the model.
+    let model = unspin::restore::Model::new(
+        unspin::models::embedded_lm().unwrap(),
+        unspin::models::embedded_lexicon().unwrap(),
+    );
+    let core = unspin::Engine::new(model, unspin::models::embedded_calibration().unwrap())
+        .with_scorer_loader(unspin_neural::scorer_loader(Some(
+            "/nonexistent/SmolLM2.gguf".into(),
+        )));
+    let engine = unspin_server::Engine::new(Arc::new(core));
     let s = unspin_server::spawn("127.0.0.1:0", Arc::new(engine), config()).unwrap();
     for path in ["/v1/restore", "/v1/detect"] {
         let r = post_json(s.addr, path, &json!({"text": sample(), "quality": "best"}));

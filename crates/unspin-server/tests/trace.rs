@@ -60,11 +60,7 @@ fn tracing_server_with(
     index: &std::path::Path,
     config: unspin_server::Config,
 ) -> unspin_server::Running {
-    let engine = Engine::new(
-        engine().model(),
-        unspin::models::embedded_calibration().unwrap(),
-    )
-    .with_tracer(Tracer::open(index).unwrap());
+    let engine = Engine::new(engine().core().clone()).with_tracer(Tracer::open(index).unwrap());
     unspin_server::spawn("127.0.0.1:0", Arc::new(engine), config).unwrap()
 }
 

@@ -99,6 +99,12 @@ impl Engine {
         &self.calibration
     }
 
+    /// The model and the calibration back, for a caller that builds another
+    /// engine from them (a benchmark that swaps the phrase model, say).
+    pub fn into_parts(self) -> (Model, Calibration) {
+        (self.model, self.calibration)
+    }
+
     /// A detector over the engine's model and tables (cheap: nothing is built).
     pub fn detector(&self) -> Detector<'_> {
         let parts = self

@@ -1,4 +1,4 @@
-//! Hooks for `--quality best`: rescoring uncertain word choices with a
+//! Hooks for the best mode ([`crate::Quality::Best`]): rescoring uncertain word choices with a
 //! language model that sees the whole context (a neural model in
 //! `unspin-neural`; the core library has no neural code and never needs it).
 //!

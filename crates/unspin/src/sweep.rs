@@ -1,4 +1,4 @@
-//! `--quality best`, last stage: the synonym sweep.
+//! The best mode ([`crate::Quality::Best`]), last stage: the synonym sweep.
 //!
 //! The lattice only offers originals the lexicon knows, and a generic
 //! synonym spinner (any sense of the word, any synset-mate) writes far more

@@ -18,12 +18,12 @@ pub fn engine() -> Arc<Engine> {
         .get_or_init(|| {
             let lm = unspin::models::embedded_lm().expect("embedded LM");
             let lex = unspin::models::embedded_lexicon().expect("embedded lexicon");
-            let model: &'static unspin::restore::Model = Box::leak(Box::new(
-                unspin::restore::Model::new(lm, lex)
-                    .with_wordnet(unspin::models::embedded_wordnet().expect("embedded WordNet")),
-            ));
+            let model = unspin::restore::Model::new(lm, lex)
+                .with_wordnet(unspin::models::embedded_wordnet().expect("embedded WordNet"));
             let calib = unspin::models::embedded_calibration().expect("calibration");
-            Arc::new(Engine::new(model, calib))
+            let core = unspin::Engine::new(model, calib)
+                .with_scorer_loader(unspin_neural::scorer_loader(None));
+            Arc::new(Engine::new(Arc::new(core)))
         })
         .clone()
 }

@@ -341,7 +341,7 @@ impl<'m> Detector<'m> {
     }
 
     /// Like [`Detector::refine`], with the restorer's uncertain slots
-    /// rescored by `scorer` (`--quality best`): better likely originals
+    /// rescored by `scorer` (the best mode ([`crate::Quality::Best`])): better likely originals
     /// and per-word probabilities. The document and section probabilities
     /// are the calibrated fast pass's either way.
     pub fn refine_best(

@@ -158,7 +158,7 @@ impl<'m> Restorer<'m> {
     }
 
     /// Like [`Restorer::restore_document`], with the uncertain slots of every
-    /// piece rescored by `scorer` (`--quality best`; see [`Restorer::restore_best`]).
+    /// piece rescored by `scorer` (the best mode ([`crate::Quality::Best`]); see [`Restorer::restore_best`]).
     pub fn restore_document_best(
         &mut self,
         text: &str,

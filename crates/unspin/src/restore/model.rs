@@ -18,7 +18,7 @@ pub struct Model {
     /// restored to "xxxiv", nor "C" to "hundred"); only the digit slots of
     /// text that shows a digit-writing spinner restore "2" to "two".
     pub(super) numeral: Vec<bool>,
-    /// WordNet, for the synonym sweep of `--quality best` (absent: no sweep).
+    /// WordNet, for the synonym sweep of the best mode ([`crate::Quality::Best`]) (absent: no sweep).
     pub(super) wordnet: Option<WordNet>,
     /// Tortured phrases, listed and unlisted (absent: none looked for).
     pub(super) phrases: Option<crate::tortured::PhraseModel>,

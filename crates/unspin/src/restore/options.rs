@@ -55,27 +55,27 @@ pub struct Options {
     /// Like `clean_margin_per_word`, for the synonym hypothesis, which has far
     /// more paths than the news one.
     pub synonym_margin_per_word: f32,
-    /// `--quality best`: slots whose two best alternatives differ by less
+    /// Best mode: slots whose two best alternatives differ by less
     /// than this in probability are rescored.
     pub rescore_margin: f32,
-    /// `--quality best`: most alternatives rescored per slot (the best first).
+    /// Best mode: most alternatives rescored per slot (the best first).
     pub rescore_candidates: usize,
-    /// `--quality best`: alternatives less probable than this are not rescored.
+    /// Best mode: alternatives less probable than this are not rescored.
     pub rescore_min_prob: f32,
-    /// `--quality best`: weight of the context scorer's ln-probability (the lattice's is 1).
+    /// Best mode: weight of the context scorer's ln-probability (the lattice's is 1).
     pub rescore_weight: f32,
-    /// `--quality best`: like `rescore_margin`, for slots of synonym-spun sections.
+    /// Best mode: like `rescore_margin`, for slots of synonym-spun sections.
     pub rescore_synonym_margin: f32,
-    /// `--quality best`: like `rescore_weight`, for slots of synonym-spun sections.
+    /// Best mode: like `rescore_weight`, for slots of synonym-spun sections.
     pub rescore_synonym_weight: f32,
-    /// `--quality best`: nats of the scorer's evidence a replacement needs
+    /// Best mode: nats of the scorer's evidence a replacement needs
     /// over keeping the word, in synonym-spun sections: a neural model
     /// prefers common words, and most words there were not replaced.
     pub rescore_synonym_keep_bonus: f32,
-    /// `--quality best`: rescoring passes; each later pass sees the text as
+    /// Best mode: rescoring passes; each later pass sees the text as
     /// the one before restored it (stops early when nothing changes).
     pub rescore_passes: usize,
-    /// `--quality best`: the synonym sweep (needs a model with WordNet).
+    /// Best mode: the synonym sweep (needs a model with WordNet).
     pub sweep: SweepOptions,
     /// Tortured phrases (needs a model with a phrase model).
     pub phrases: crate::tortured::PhraseOptions,

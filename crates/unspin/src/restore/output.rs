@@ -89,7 +89,7 @@ impl Restoration {
     }
 }
 
-/// One slot rescored by `--quality best`: what the context scorer was asked and what it changed.
+/// One slot rescored by the best mode ([`crate::Quality::Best`]): what the context scorer was asked and what it changed.
 #[derive(Clone, Debug, Serialize)]
 pub struct Rescored {
     /// Byte offset of the slot in the input.
