@@ -402,78 +402,120 @@ fn syllables(w: &str) -> usize {
     n.max(1)
 }
 
-/// Regular English inflection of a single word.
+/// Regular English inflection of a single word: the first of its
+/// [`regular_spellings`].
 pub fn regular_inflection(w: &str, infl: Inflection) -> String {
+    let mut form = String::new();
+    regular_spellings(w, infl, &mut form, |_| Some(()));
+    form
+}
+
+/// The regular spellings of the single word `w` in the inflection `infl`,
+/// written into `buf` one at a time and handed to `accept` until it takes
+/// one (its answer is returned; `None` when it takes none). The spelling
+/// rules' choice comes first. Where the rules can only guess whether a
+/// final consonant doubles (stress decides: "visited" but "omitted", and
+/// spelling cannot see stress) the other choice follows, so that a caller
+/// with a vocabulary can find the form that exists.
+pub fn regular_spellings<T>(
+    w: &str,
+    infl: Inflection,
+    buf: &mut String,
+    mut accept: impl FnMut(&str) -> Option<T>,
+) -> Option<T> {
     use Inflection::*;
+    let mut spell = |parts: [&str; 3]| {
+        buf.clear();
+        for p in parts {
+            buf.push_str(p);
+        }
+        accept(buf)
+    };
+    // `w` less its last letter, where a rule replaces that letter (always
+    // an ASCII 'e' or 'y' there).
+    let cut = || &w[..w.len() - 1];
+    // The final consonant doubled, by the rule's guess first.
+    let mut doubled = |suffix: &str| {
+        let last = match w.as_bytes().last() {
+            Some(b) if b.is_ascii() => &w[w.len() - 1..],
+            _ => "",
+        };
+        let (first, second) = if doubles_final(w) {
+            (last, "")
+        } else {
+            ("", last)
+        };
+        spell([w, first, suffix]).or_else(|| {
+            if last.is_empty() {
+                Option::None
+            } else {
+                spell([w, second, suffix])
+            }
+        })
+    };
     let sibilant = w.ends_with('s')
         || w.ends_with('x')
         || w.ends_with('z')
         || w.ends_with("ch")
         || w.ends_with("sh");
     match infl {
-        None => w.to_string(),
+        None => spell([w, "", ""]),
         Plural => {
             if ends_consonant_y(w) {
-                format!("{}ies", &w[..w.len() - 1])
+                spell([cut(), "ies", ""])
             } else if sibilant {
-                format!("{w}es")
+                spell([w, "es", ""])
             } else {
-                format!("{w}s")
+                spell([w, "s", ""])
             }
         }
         ThirdSingular => {
             let b = w.as_bytes();
             if ends_consonant_y(w) {
-                format!("{}ies", &w[..w.len() - 1])
+                spell([cut(), "ies", ""])
             } else if sibilant || (w.ends_with('o') && b.len() >= 2 && !is_vowel(b[b.len() - 2])) {
-                format!("{w}es")
+                spell([w, "es", ""])
             } else {
-                format!("{w}s")
+                spell([w, "s", ""])
             }
         }
         Past | PastParticiple => {
             if w.ends_with('e') {
-                format!("{w}d")
+                spell([w, "d", ""])
             } else if ends_consonant_y(w) {
-                format!("{}ied", &w[..w.len() - 1])
-            } else if doubles_final(w) {
-                format!("{w}{}ed", &w[w.len() - 1..])
+                spell([cut(), "ied", ""])
             } else {
-                format!("{w}ed")
+                doubled("ed")
             }
         }
         PresentParticiple => {
             if let Some(stem) = w.strip_suffix("ie") {
-                format!("{stem}ying")
+                spell([stem, "ying", ""])
             } else if w.ends_with('e')
                 && !w.ends_with("ee")
                 && !w.ends_with("ye")
                 && !w.ends_with("oe")
                 && w.len() > 2
             {
-                format!("{}ing", &w[..w.len() - 1])
-            } else if doubles_final(w) {
-                format!("{w}{}ing", &w[w.len() - 1..])
+                spell([cut(), "ing", ""])
             } else {
-                format!("{w}ing")
+                doubled("ing")
             }
         }
         Comparative | Superlative => {
             let (suf, more) = if infl == Comparative {
-                ("er", "more")
+                ("er", "more ")
             } else {
-                ("est", "most")
+                ("est", "most ")
             };
             if syllables(w) >= 3 || (syllables(w) == 2 && !w.ends_with('y')) {
-                format!("{more} {w}")
+                spell([more, w, ""])
             } else if w.ends_with('e') {
-                format!("{w}{}", &suf[1..])
+                spell([w, &suf[1..], ""])
             } else if ends_consonant_y(w) {
-                format!("{}i{suf}", &w[..w.len() - 1])
-            } else if doubles_final(w) {
-                format!("{w}{}{suf}", &w[w.len() - 1..])
+                spell([cut(), "i", suf])
             } else {
-                format!("{w}{suf}")
+                doubled(suf)
             }
         }
     }
@@ -508,6 +550,33 @@ mod tests {
         for (w, i, want) in cases {
             assert_eq!(regular_inflection(w, i), want, "{w} {i:?}");
         }
+        // Every spelling, the rule's first: a doubled final consonant is a
+        // guess, so the other choice follows.
+        let all = |w: &str, i: Inflection| {
+            let mut seen = Vec::new();
+            regular_spellings(w, i, &mut String::new(), |s| {
+                seen.push(s.to_string());
+                Option::<()>::None
+            });
+            seen
+        };
+        assert_eq!(all("stop", Past), ["stopped", "stoped"]);
+        assert_eq!(all("visit", Past), ["visited", "visitted"]);
+        assert_eq!(all("plan", PresentParticiple), ["planning", "planing"]);
+        assert_eq!(all("big", Comparative), ["bigger", "biger"]);
+        assert_eq!(all("hope", Past), ["hoped"]);
+        assert_eq!(all("tie", PresentParticiple), ["tying"]);
+        assert_eq!(all("box", Plural), ["boxes"]);
+        // The first one taken ends the search.
+        let known = ["visited", "stoped"];
+        let take = |w: &str| {
+            regular_spellings(w, Past, &mut String::new(), |s| {
+                known.contains(&s).then(|| s.to_string())
+            })
+        };
+        assert_eq!(take("visit").as_deref(), Some("visited"));
+        assert_eq!(take("stop").as_deref(), Some("stoped"));
+        assert_eq!(take("walk"), Option::None);
         assert_eq!(match_case("Children", "kids"), "Kids");
         assert_eq!(match_case("CHILDREN", "kids"), "KIDS");
         assert_eq!(match_case("children", "kids"), "kids");
