@@ -233,34 +233,24 @@ pub fn parse_form(body: &[u8]) -> Result<Vec<(String, String)>, ApiError> {
     Ok(out)
 }
 
+/// Decodes one name or value of a form: `+` is a space, `%XY` a byte. An
+/// incomplete escape is an error here, where `percent_encoding` would pass
+/// it through as text and hide the sender's mistake.
 fn percent_decode(s: &[u8]) -> Result<String, ApiError> {
-    let mut out = Vec::with_capacity(s.len());
-    let mut i = 0;
-    while i < s.len() {
-        match s[i] {
-            b'+' => out.push(b' '),
-            b'%' => {
-                let hex = |b: u8| (b as char).to_digit(16);
-                match (
-                    s.get(i + 1).and_then(|&b| hex(b)),
-                    s.get(i + 2).and_then(|&b| hex(b)),
-                ) {
-                    (Some(h), Some(l)) => {
-                        out.push((h * 16 + l) as u8);
-                        i += 2;
-                    }
-                    _ => {
-                        return Err(ApiError::bad_request(
-                            "malformed_form",
-                            format!("malformed form: bad percent escape at byte {i}"),
-                        ))
-                    }
-                }
-            }
-            b => out.push(b),
-        }
-        i += 1;
+    let hex = |k: usize| s.get(k).is_some_and(u8::is_ascii_hexdigit);
+    // No escape holds a '%', so every '%' must open one.
+    if let Some(i) = (0..s.len()).find(|&i| s[i] == b'%' && !(hex(i + 1) && hex(i + 2))) {
+        return Err(ApiError::bad_request(
+            "malformed_form",
+            format!("malformed form: bad percent escape at byte {i}"),
+        ));
     }
+    // '+' before decoding, so that an escaped "%2B" stays a plus sign.
+    let spaced: Vec<u8> = s
+        .iter()
+        .map(|&b| if b == b'+' { b' ' } else { b })
+        .collect();
+    let out: Vec<u8> = percent_encoding::percent_decode(&spaced).collect();
     String::from_utf8(out).map_err(|e| {
         ApiError::bad_request(
             "invalid_text",
@@ -417,5 +407,28 @@ mod tests {
         let e =
             parse_text_input::<RestoreParams>(BodyKind::Text, b"ab\xff".to_vec(), "").unwrap_err();
         assert!(e.message.contains("invalid UTF-8 at byte offset 2"), "{e}");
+    }
+
+    #[test]
+    fn form_fields_decode_strictly() {
+        let pairs = parse_form(b"text=a+b%2Bc%20%C3%A9&&empty=&bare&k%3D=v%26w").unwrap();
+        let pairs: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (&**k, &**v)).collect();
+        assert_eq!(
+            pairs,
+            [
+                ("text", "a b+c \u{e9}"),
+                ("empty", ""),
+                ("bare", ""),
+                ("k=", "v&w")
+            ]
+        );
+        let why = |body: &[u8]| parse_form(body).unwrap_err().message;
+        assert_eq!(
+            why(b"%zz=1"),
+            "malformed form: bad percent escape at byte 0"
+        );
+        assert!(why(b"text=ab%4").ends_with("bad percent escape at byte 2"));
+        assert!(why(b"text=%%41").ends_with("bad percent escape at byte 0"));
+        assert!(why(b"text=a%C3").contains("invalid UTF-8 at byte offset 1"));
     }
 }
