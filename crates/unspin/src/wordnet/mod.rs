@@ -44,7 +44,7 @@ use crate::Error;
 mod morph;
 mod parse;
 
-pub use morph::{regular_inflection, Inflection};
+pub use morph::{regular_inflection, regular_spellings, Inflection};
 
 /// Container kind tag of WordNet model files.
 pub const KIND: [u8; 4] = *b"WNET";
