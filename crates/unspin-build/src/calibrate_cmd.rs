@@ -16,15 +16,18 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 use clap::Args;
 use unspin::detect::{
-    balanced_ece, build_samples, eval_rows, fit_logistic, par_map, read_jsonl_corpus,
-    read_paragraph_corpus, threshold_for_fpr, training_units, word_counts, Calibration, Condition,
-    CorpusDoc, DatasetSpec, DetectOptions, Detector, Sample, ScoreParams, WordScore, FEATURE_NAMES,
+    fit_logistic, threshold_for_fpr, Calibration, DetectOptions, Detector, ScoreParams, WordScore,
+    FEATURE_NAMES,
 };
 use unspin::lexicon::Lexicon;
 use unspin::lm::train::{train, TrainOptions};
 use unspin::lm::LanguageModel;
 use unspin::restore::{Model, Options, Restorer};
 use unspin::wordnet::WordNet;
+use unspin_bench::dataset::{
+    balanced_ece, build_samples, eval_rows, par_map, read_jsonl_corpus, read_paragraph_corpus,
+    training_units, word_counts, Condition, CorpusDoc, DatasetSpec, Sample,
+};
 
 /// Arguments of `unspin-build calibrate`.
 #[derive(Args, Debug)]

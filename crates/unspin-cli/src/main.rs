@@ -4,9 +4,6 @@
 //! stream handling, progress and exit codes live here; everything else lives
 //! in the library.
 
-mod bench_clean;
-mod bench_detect;
-mod bench_tortured;
 mod cmd_bench;
 mod cmd_detect;
 mod cmd_eval;
@@ -15,7 +12,6 @@ mod cmd_restore;
 mod cmd_serve;
 mod cmd_spin;
 mod cmd_trace;
-mod cmd_trace_bench;
 mod jsonl;
 mod models;
 mod out_dir;
@@ -55,7 +51,7 @@ enum Command {
     Detect(cmd_detect::DetectArgs),
     /// Measure the detector on the held-out corpus (ROC AUC, false positives, calibration, speed).
     #[command(hide = true)]
-    DetectBench(bench_detect::BenchArgs),
+    DetectBench(cmd_bench::DetectBenchArgs),
     /// Rewrite clean text the way spinners do (for evaluation data and detector tests).
     Spin(cmd_spin::SpinArgs),
     /// Score a system's output against the original text.
@@ -72,7 +68,7 @@ enum Command {
     Trace(cmd_trace::TraceArgs),
     /// Measure tracing on a synthetic index of up to millions of documents.
     #[command(hide = true)]
-    TraceBench(cmd_trace_bench::TraceBenchArgs),
+    TraceBench(unspin_bench::trace::TraceBenchArgs),
 }
 
 fn main() -> ExitCode {
@@ -100,7 +96,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Restore(a) => cmd_restore::run(&a),
         Command::Detect(a) => cmd_detect::run(&a),
-        Command::DetectBench(a) => bench_detect::run_bench(&a),
+        Command::DetectBench(a) => cmd_bench::run_detect(&a),
         Command::Spin(a) => unspin::models::embedded_wordnet()
             .map_err(anyhow::Error::from)
             .and_then(|wn| cmd_spin::run(&a, &wn))
@@ -111,7 +107,7 @@ fn main() -> ExitCode {
         Command::Serve(a) => cmd_serve::run(&a),
         Command::Index(a) => cmd_index::run(&a),
         Command::Trace(a) => cmd_trace::run(&a),
-        Command::TraceBench(a) => cmd_trace_bench::run(&a),
+        Command::TraceBench(a) => cmd_bench::run_trace(&a),
     };
     match result {
         Ok(code) => ExitCode::from(code),

@@ -51,6 +51,29 @@ impl ModelFlags {
         Ok(Model::new(lm, lexicon).with_phrases(phrases))
     }
 
+    /// The bytes of the chosen tortured-phrase model.
+    pub fn phrases_bytes(&self) -> anyhow::Result<Vec<u8>> {
+        Ok(match &self.phrases {
+            Some(p) => std::fs::read(p).with_context(|| format!("reading {}", p.display()))?,
+            None => unspin::models::embedded_phrases_bytes()?.to_vec(),
+        })
+    }
+
+    /// Which files the flags name: "embedded default", or the language
+    /// model and lexicon files (for reports).
+    pub fn describe(&self) -> String {
+        match (&self.lm, &self.lexicon) {
+            (None, None) => "embedded default".to_string(),
+            (lm, lex) => format!(
+                "language model {}, lexicon {}",
+                lm.as_ref()
+                    .map_or("embedded".into(), |p| p.display().to_string()),
+                lex.as_ref()
+                    .map_or("embedded".into(), |p| p.display().to_string())
+            ),
+        }
+    }
+
     /// Loads the chosen model with what `quality` needs: `best` adds WordNet
     /// (the synonym sweep looks up every word's synonyms in it).
     pub fn load_for(&self, quality: unspin::Quality) -> anyhow::Result<Model> {

@@ -35,20 +35,6 @@ pub struct QualityFlags {
 }
 
 impl QualityFlags {
-    /// Loads the neural model when `--quality best` asks for it.
-    pub fn load(&self) -> anyhow::Result<Option<unspin_neural::NeuralLm>> {
-        if self.quality == Quality::Default {
-            return Ok(None);
-        }
-        let path = self
-            .neural_model
-            .clone()
-            .unwrap_or_else(unspin_neural::default_model_path);
-        // The error names the file and how to install the model.
-        let lm = unspin_neural::NeuralLm::load(&path).context("--quality best")?;
-        Ok(Some(lm))
-    }
-
     /// The engine over the model `model` names (with WordNet for `best`,
     /// whose synonym sweep reads it) and `calibration`, with the neural
     /// model for `best`. The neural model loads on another thread while the
@@ -70,16 +56,23 @@ impl QualityFlags {
             return load_rest();
         }
         let (engine, neural) = std::thread::scope(|s| {
-            let neural = s.spawn(|| self.load());
+            let neural = s.spawn(|| self.load_neural());
             let rest = load_rest();
             let neural = neural
                 .join()
                 .map_err(|_| anyhow::anyhow!("--quality best: loading the neural model failed"))?;
             anyhow::Ok((rest?, neural?))
         })?;
-        Ok(match neural {
-            Some(n) => engine.with_scorer(std::sync::Arc::new(n)),
-            None => engine,
-        })
+        Ok(engine.with_scorer(std::sync::Arc::new(neural)))
+    }
+
+    /// Loads the neural model of `--quality best`.
+    fn load_neural(&self) -> anyhow::Result<unspin_neural::NeuralLm> {
+        let path = self
+            .neural_model
+            .clone()
+            .unwrap_or_else(unspin_neural::default_model_path);
+        // The error names the file and how to install the model.
+        unspin_neural::NeuralLm::load(&path).context("--quality best")
     }
 }

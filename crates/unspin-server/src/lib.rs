@@ -14,7 +14,6 @@ pub mod input;
 pub mod json_doc;
 pub mod languagetool;
 pub mod limits;
-pub mod loadgen;
 pub mod log;
 pub mod metrics;
 pub mod page;

@@ -7,7 +7,7 @@ mod common;
 use std::sync::Arc;
 
 use common::*;
-use unspin_server::loadgen::run_malformed;
+use unspin_bench::loadgen::run_malformed;
 
 #[test]
 fn every_malformed_request_gets_a_4xx() {

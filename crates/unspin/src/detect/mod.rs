@@ -41,13 +41,13 @@
 //! * `pass`: the scoring pass (tokens, sites, candidates, batched
 //!   language-model queries, per-site scores, sections);
 //! * `calibration`: the features ([`Sums`], [`features`]) and the
-//!   [`Calibration`] file;
-//! * [`dataset`]: labelled documents made from a corpus, for calibration
-//!   and the benchmark ([`Sample`], [`build_samples`], [`eval_rows`]).
+//!   [`Calibration`] file.
 //!
 //! The logistic regression, ROC AUC and calibration error are in
-//! [`crate::stats`]; they are re-exported here, with the dataset helpers,
-//! for the callers written against the one-file module.
+//! [`crate::stats`]; they are re-exported here for the callers written
+//! against the one-file module. The labelled documents that calibration
+//! and the benchmark are made of are in the `unspin-bench` crate
+//! (`unspin_bench::dataset`).
 
 use std::borrow::Cow;
 
@@ -56,16 +56,10 @@ use serde::Serialize;
 use crate::restore::{Model, Restorer};
 
 mod calibration;
-pub mod dataset;
 mod pass;
 mod tables;
 
 pub use calibration::{features, Calibration, Sums, FEATURE_NAMES};
-pub use dataset::{
-    balanced_ece, build_samples, clean_sample, eval_rows, par_map, pieces, read_jsonl_corpus,
-    read_paragraph_corpus, spun_sample, training_units, word_counts, Condition, CorpusDoc,
-    DatasetSpec, EvalRow, Sample,
-};
 pub use tables::ScoreParams;
 
 pub use crate::stats::{

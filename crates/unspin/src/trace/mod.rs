@@ -22,8 +22,6 @@
 //! Fingerprints found in more than [`TraceOptions::max_postings`] documents
 //! say nothing about the source and are left out of every count.
 
-pub mod synth;
-
 use rustc_hash::FxHashMap;
 use serde::Serialize;
 

@@ -1,25 +1,34 @@
-//! The hidden `unspin detect-bench`: measures the detector on the held-out corpus.
+//! The hidden `unspin detect-bench`: measures the detector on the held-out
+//! corpus.
+//!
+//! Pieces of the corpus, clean and spun under every [`Condition`]
+//! ([`crate::dataset`]), are scored by the fast pass: ROC AUC, false and
+//! true positive rates at the calibrated threshold, clean documents
+//! flagged per domain, calibration error, word-level precision and recall
+//! of the news profile (optionally refined by the full restorer), and the
+//! speed of each on one thread. The report is Markdown, as pasted into
+//! docs/BENCHMARKS.md, "Detect".
 
+use std::io::Write;
 use std::path::PathBuf;
 use std::time::Instant;
 
 use anyhow::Context;
 use clap::Args;
-use std::io::Write;
 use rayon::prelude::*;
-use unspin::detect::{
-    balanced_ece, build_samples, eval_rows, read_jsonl_corpus, word_counts, Condition,
-    DatasetSpec, DetectOptions, Detector, Sample,
+use unspin::detect::{DetectOptions, Detector};
+use unspin::restore::Options;
+use unspin::Engine;
+
+use crate::dataset::{
+    balanced_ece, build_samples, eval_rows, read_jsonl_corpus, word_counts, Condition, CorpusDoc,
+    DatasetSpec, Sample,
 };
-use unspin::restore::{Model, Options, Restorer};
 
-use crate::cmd_detect::set_jobs;
-use crate::models::load_calibration;
-use crate::models::ModelFlags;
-
-/// Arguments of the hidden `unspin detect-bench`.
-#[derive(Args, Debug)]
-pub struct BenchArgs {
+/// Arguments of the hidden `unspin detect-bench` (the model flags are the
+/// front end's).
+#[derive(Args, Debug, Clone)]
+pub struct DetectBenchArgs {
     /// Held-out corpus (JSONL with id, domain, text).
     #[arg(long, default_value = "data/corpus/heldout.jsonl")]
     pub corpus: PathBuf,
@@ -50,8 +59,6 @@ pub struct BenchArgs {
     /// Per-word threshold (default: the calibration's).
     #[arg(long)]
     pub word_threshold: Option<f32>,
-    #[command(flatten)]
-    pub model: ModelFlags,
 }
 
 /// (document length, (true positives, false positives, false negatives)) per document.
@@ -65,18 +72,18 @@ fn cpu_ns() -> u64 {
         .unwrap_or(0)
 }
 
-/// Runs `unspin detect-bench`.
-pub fn run_bench(a: &BenchArgs) -> anyhow::Result<u8> {
-    set_jobs(a.jobs)?;
+/// Runs `unspin detect-bench` with `engine` (its model, and the
+/// calibration of `--calibration`); `--jobs` is the front end's (the global
+/// thread pool). The report goes to standard output.
+pub fn run(a: &DetectBenchArgs, engine: &Engine) -> anyhow::Result<()> {
     let t0 = Instant::now();
-    let model = a.model.load()?;
-    let calib = load_calibration(a.calibration.as_deref())?;
+    let calib = engine.calibration().clone();
     let wn = unspin::models::embedded_wordnet()?;
     let text = std::fs::read_to_string(&a.corpus)
         .with_context(|| format!("reading {}", a.corpus.display()))?;
     let docs = read_jsonl_corpus(&text).with_context(|| a.corpus.display().to_string())?;
     if a.speed_only {
-        let detector = Detector::new(&model, calib.clone());
+        let detector = engine.detector();
         let c = docs
             .iter()
             .map(|d| detector.pass_counts(&d.text))
@@ -87,13 +94,13 @@ pub fn run_bench(a: &BenchArgs) -> anyhow::Result<u8> {
             "stream {} sites {} candidates {} queries {}",
             c.0, c.1, c.2, c.3
         );
-        let s = speed_test(&detector, &model, &docs, a.speed_seconds);
+        let s = speed_test(&detector, engine, &docs, a.speed_seconds);
         writeln!(
             std::io::stdout(),
             "one thread, {} words a round: scores {:.0} words/s ({:.0} CPU); with words {:.0}; restore {:.0}",
             s.words, s.score_wall, s.score_cpu, s.detect_wall, s.restore_wall
         )?;
-        return Ok(crate::EXIT_OK);
+        return Ok(());
     }
     let max_pieces = if a.max_pieces == 0 {
         usize::MAX
@@ -108,7 +115,7 @@ pub fn run_bench(a: &BenchArgs) -> anyhow::Result<u8> {
         a.corpus.display(),
         t0.elapsed()
     );
-    let detector = Detector::new(&model, calib.clone());
+    let detector = engine.detector();
     let threshold = calib.threshold;
     let t = Instant::now();
     let probs: Vec<f64> = samples
@@ -167,7 +174,7 @@ pub fn run_bench(a: &BenchArgs) -> anyhow::Result<u8> {
     let word_restore: Option<WordCounts> = a.restore.then(|| {
         news.par_iter()
             .map_init(
-                || Restorer::new(&model, Options::default()),
+                || engine.restorer(Options::default()),
                 |r, s| {
                     let mut d = detector.detect(&s.text, &opts);
                     detector.refine(&s.text, &mut d, r, &opts);
@@ -201,7 +208,7 @@ pub fn run_bench(a: &BenchArgs) -> anyhow::Result<u8> {
     let wr = word_restore.as_deref().map(word_table);
 
     // Speed on one core: the fast pass over the clean held-out documents.
-    let speed = speed_test(&detector, &model, &docs, a.speed_seconds);
+    let speed = speed_test(&detector, engine, &docs, a.speed_seconds);
 
     let mut md = String::new();
     md.push_str(&format!(
@@ -274,7 +281,7 @@ pub fn run_bench(a: &BenchArgs) -> anyhow::Result<u8> {
         writeln!(out, "{md}")?;
     }
     out.flush()?;
-    Ok(crate::EXIT_OK)
+    Ok(())
 }
 
 struct Speed {
@@ -285,12 +292,7 @@ struct Speed {
     restore_wall: f64,
 }
 
-fn speed_test(
-    detector: &Detector,
-    model: &Model,
-    docs: &[unspin::detect::CorpusDoc],
-    seconds: f64,
-) -> Speed {
+fn speed_test(detector: &Detector, engine: &Engine, docs: &[CorpusDoc], seconds: f64) -> Speed {
     let words: usize = docs.iter().map(|d| d.text.split_whitespace().count()).sum();
     let time = |f: &dyn Fn(&str)| -> (f64, f64) {
         // Warm up, then as many whole rounds as fit in the time, best round counted.
@@ -322,12 +324,13 @@ fn speed_test(
         std::hint::black_box(detector.detect(t, &opts));
     });
     // Restoration on a tenth of the documents (it is much slower).
-    let sub: Vec<&unspin::detect::CorpusDoc> = docs.iter().step_by(10).collect();
+    let sub: Vec<&CorpusDoc> = docs.iter().step_by(10).collect();
     let sub_words: usize = sub.iter().map(|d| d.text.split_whitespace().count()).sum();
-    let mut r = Restorer::new(model, Options::default());
+    let opts = Options::default();
     let t = Instant::now();
     for d in &sub {
-        std::hint::black_box(r.restore_document(&d.text));
+        // Never an error in the default mode.
+        let _ = std::hint::black_box(engine.restore(&d.text, &opts));
     }
     let restore_wall = sub_words as f64 / t.elapsed().as_secs_f64();
     Speed {

@@ -3,14 +3,14 @@
 //! number of words, spun copies made by the simulator under a
 //! [`Condition`] ([`build_samples`]), and the quality measures over them
 //! ([`eval_rows`], [`balanced_ece`], [`word_counts`]). Used by `unspin-build
-//! calibrate` and `unspin detect-bench`; the detector itself never needs
-//! it.
+//! calibrate` and `unspin detect-bench` ([`crate::detect`]); the detector
+//! itself never needs it.
 
 use serde::Serialize;
 
-use super::{features, Sums, WordScore};
-use crate::stats::{expected_calibration_error, roc_auc};
-use crate::Error;
+use unspin::detect::{features, Sums, WordScore};
+use unspin::stats::{expected_calibration_error, roc_auc};
+use unspin::Error;
 
 /// A document of a corpus split.
 #[derive(Clone, Debug)]
@@ -40,7 +40,7 @@ pub fn read_paragraph_corpus(text: &str) -> Vec<CorpusDoc> {
 /// Reads `heldout.jsonl`: {"id", "domain", "text"} per line.
 pub fn read_jsonl_corpus(text: &str) -> Result<Vec<CorpusDoc>, Error> {
     let mut out = Vec::new();
-    for line in crate::jsonl::lines(text) {
+    for line in unspin::jsonl::lines(text) {
         let line =
             line.map_err(|e| Error::Input(format!("line {}: not JSON: {}", e.number, e.error)))?;
         let k = line.number;
@@ -65,7 +65,7 @@ pub fn read_jsonl_corpus(text: &str) -> Result<Vec<CorpusDoc>, Error> {
 /// Cuts a text into consecutive pieces of exactly `n` whitespace-separated
 /// words (the separators between them kept as they are); a shorter tail is dropped.
 pub fn pieces(text: &str, n: usize) -> Vec<&str> {
-    let toks = crate::spinner::whitespace_tokens(text);
+    let toks = unspin::spinner::whitespace_tokens(text);
     toks.chunks_exact(n.max(1))
         .map(|c| &text[c[0].0..c[c.len() - 1].1])
         .collect()
@@ -94,8 +94,8 @@ impl Condition {
     }
 
     /// The simulator profile (`None` for clean), the way `unspin spin --rate` sets it.
-    pub fn profile(&self) -> Option<crate::spinner::Profile> {
-        use crate::spinner::{NewsConfig, Profile, SynonymConfig};
+    pub fn profile(&self) -> Option<unspin::spinner::Profile> {
+        use unspin::spinner::{NewsConfig, Profile, SynonymConfig};
         match *self {
             Condition::Clean => None,
             Condition::News(r) => {
@@ -147,7 +147,7 @@ impl Sample {
 /// Spins `text` (a whole piece) with `spinner`, or only the words
 /// `[from, to)` of it when `passage` is given, and labels it.
 pub fn spun_sample(
-    spinner: &crate::spinner::Spinner,
+    spinner: &unspin::spinner::Spinner,
     condition: Condition,
     text: &str,
     length: usize,
@@ -156,7 +156,7 @@ pub fn spun_sample(
 ) -> Sample {
     let (prefix, middle, suffix) = match passage {
         Some((a, b)) => {
-            let toks = crate::spinner::whitespace_tokens(text);
+            let toks = unspin::spinner::whitespace_tokens(text);
             let a = a.min(toks.len());
             let b = b.min(toks.len()).max(a);
             if a == b {
@@ -232,11 +232,11 @@ impl DatasetSpec {
 /// Makes the labelled documents: each piece clean, and spun as `spec` says.
 /// Deterministic. Spinners are built once per (condition, seed).
 pub fn build_samples(
-    wn: &crate::wordnet::WordNet,
+    wn: &unspin::wordnet::WordNet,
     docs: &[CorpusDoc],
     spec: &DatasetSpec,
 ) -> Vec<Sample> {
-    use crate::spinner::Spinner;
+    use unspin::spinner::Spinner;
     let spinners: Vec<Vec<Spinner>> = spec
         .conditions
         .iter()
@@ -398,7 +398,7 @@ pub fn word_counts(
         list.get(i).is_some_and(|s| s.0 < b)
     };
     let (mut tp, mut fp, mut fneg) = (0, 0, 0);
-    for (a, b) in crate::spinner::whitespace_tokens(text) {
+    for (a, b) in unspin::spinner::whitespace_tokens(text) {
         let truth = overlaps(spans, a, b);
         let flag = overlaps(&flags, a, b);
         match (truth, flag) {

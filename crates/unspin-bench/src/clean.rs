@@ -11,9 +11,8 @@ use std::collections::BTreeMap;
 use std::time::Instant;
 
 use serde::Serialize;
-use unspin::detect::Detector;
-use unspin::rescore::ContextScorer;
-use unspin::restore::{Change, Model, Options, Restorer};
+use unspin::restore::{Change, Options};
+use unspin::{Engine, Quality};
 
 /// Targets from the "do no harm" issue (checked and printed, never enforced).
 pub const TARGET_DEFAULT_CHANGED: f64 = 0.0001;
@@ -90,16 +89,21 @@ fn changed_words(changes: &[Change]) -> usize {
         .sum()
 }
 
-/// Restores (default, and best with `scorer`) and detects every document.
+/// Restores (in the default mode, and in the best one when `quality` is
+/// [`Quality::Best`]) and detects every document.
 pub fn run(
     path: &str,
     docs: &[CleanDoc],
-    model: &Model,
-    detector: &Detector,
-    scorer: Option<&dyn ContextScorer>,
+    engine: &Engine,
+    quality: Quality,
 ) -> anyhow::Result<CleanReport> {
     let mut rows: BTreeMap<String, DomainRow> = BTreeMap::new();
-    let mut restorer = Restorer::new(model, Options::default());
+    let default = Options::default();
+    let best = (quality == Quality::Best).then(|| Options {
+        quality: Quality::Best,
+        ..Options::default()
+    });
+    let detector = engine.detector();
     let threshold = detector.calibration().threshold as f32;
     let (mut t_restore, mut t_best, mut t_detect) = (0.0, 0.0, 0.0);
     for d in docs {
@@ -111,7 +115,7 @@ pub fn run(
         row.words += d.text.split_whitespace().count();
 
         let t = Instant::now();
-        let r = restorer.restore_document(&d.text);
+        let r = engine.restore(&d.text, &default)?;
         t_restore += t.elapsed().as_secs_f64();
         row.default_changed += changed_words(&r.changes);
         for c in r.changes.iter().filter(|c| c.applied) {
@@ -121,9 +125,9 @@ pub fn run(
             }
         }
 
-        if let Some(s) = scorer {
+        if let Some(best) = &best {
             let t = Instant::now();
-            let r = restorer.restore_document_best(&d.text, s)?;
+            let r = engine.restore(&d.text, best)?;
             t_best += t.elapsed().as_secs_f64();
             *row.best_changed.get_or_insert(0) += changed_words(&r.changes);
         }
@@ -153,7 +157,7 @@ pub fn run(
         path: path.to_string(),
         rows,
         restore_seconds: t_restore,
-        best_seconds: scorer.map(|_| t_best),
+        best_seconds: best.map(|_| t_best),
         detect_seconds: t_detect,
     })
 }

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use anyhow::{bail, Context};
 use clap::{Parser, Subcommand, ValueEnum};
-use unspin_server::loadgen::{run_load, run_malformed, LoadSpec};
+use unspin_bench::loadgen::{run_load, run_malformed, LoadSpec};
 
 #[derive(Parser)]
 #[command(

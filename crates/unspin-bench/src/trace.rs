@@ -1,7 +1,9 @@
 //! `unspin trace-bench`: build a trace index of synthetic documents (corpus
-//! sentences recombined on the fly), grow it through the given sizes, and
-//! measure indexing speed, index size, recall of spun copies and spun
-//! paragraphs, false matches of unrelated held-out text, and query latency.
+//! sentences recombined on the fly, [`crate::synth`]), grow it through the
+//! given sizes, and measure indexing speed, index size, recall of spun
+//! copies and spun paragraphs, false matches of unrelated held-out text,
+//! and query latency. Queries are restored (unless `--no-restore`) by an
+//! [`Engine`] over the embedded language model and lexicon.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -11,17 +13,19 @@ use anyhow::{bail, Context};
 use clap::Args;
 use rayon::prelude::*;
 use unspin::fingerprint::Fingerprinter;
-use unspin::restore::{Model, Options, Restorer};
+use unspin::restore::Model;
 use unspin::spinner::{mix64, Spinner};
-use unspin::trace::synth::{DocShape, Overlap, SentencePool, SynthDoc};
 use unspin::trace::{trace_text, TraceOptions, TraceResult};
 use unspin::wordnet::WordNet;
+use unspin::Engine;
 use unspin_index::codec::text_hash;
 use unspin_index::{Index, NewDoc, NewLocation, Snapshot, Writer, WriterOptions};
 
-use crate::cmd_index::fingerprinter;
+use crate::machine::process_cpu_seconds;
+use crate::synth::{DocShape, Overlap, SentencePool, SynthDoc};
 
-#[derive(Args, Debug)]
+/// Arguments of the hidden `unspin trace-bench`.
+#[derive(Args, Debug, Clone)]
 pub struct TraceBenchArgs {
     /// Index sizes to measure, in documents; one index grows through them.
     #[arg(long, value_delimiter = ',', default_values_t = [10_000u64, 100_000, 1_000_000])]
@@ -122,7 +126,7 @@ fn synth_id(i: u64) -> String {
     format!("synth-{i}")
 }
 
-fn export(args: &TraceBenchArgs, corpus: &Corpus, path: &std::path::Path) -> anyhow::Result<u8> {
+fn export(args: &TraceBenchArgs, corpus: &Corpus, path: &std::path::Path) -> anyhow::Result<()> {
     let shape = DocShape::default();
     let mut out = std::io::BufWriter::new(
         std::fs::File::create(path).with_context(|| path.display().to_string())?,
@@ -138,7 +142,7 @@ fn export(args: &TraceBenchArgs, corpus: &Corpus, path: &std::path::Path) -> any
         args.export_docs,
         path.display()
     );
-    Ok(crate::EXIT_OK)
+    Ok(())
 }
 
 /// Seconds spent indexing a range of documents.
@@ -163,21 +167,12 @@ struct IndexTimes {
 
 /// The load averages over 1, 5 and 15 minutes (Linux; empty elsewhere).
 fn load_average() -> String {
-    let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
-    load.split_whitespace()
-        .take(3)
-        .collect::<Vec<_>>()
-        .join(" ")
+    crate::machine::load_average().unwrap_or_default()
 }
 
 /// CPU seconds of this process so far (Linux; 0 elsewhere).
 fn process_cpu_s() -> f64 {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    // Fields after the command name (which ends with ')'): utime is the 12th, stime the 13th.
-    let rest = stat.rsplit(')').next().unwrap_or("");
-    let f: Vec<&str> = rest.split_whitespace().collect();
-    let ticks = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
-    (ticks(11) + ticks(12)) / 100.0
+    process_cpu_seconds().unwrap_or(0.0)
 }
 
 impl IndexTimes {
@@ -308,7 +303,8 @@ fn percentile32(v: &[f32], p: f64) -> f32 {
 
 struct Querier<'a> {
     fp: &'a Fingerprinter,
-    restorer: Option<Restorer<'a>>,
+    /// Restores the queries (absent: `--no-restore`).
+    engine: Option<&'a Engine>,
     opts: TraceOptions,
     threshold: f32,
 }
@@ -318,7 +314,10 @@ impl Querier<'_> {
     fn run(&mut self, snap: &Snapshot, text: &str) -> anyhow::Result<(TraceResult, f64, f64)> {
         let cpu = unspin_index::bulk::thread_cpu_ns();
         let clock = Instant::now();
-        let (_, r) = trace_text(self.fp, self.restorer.as_mut(), text, snap, &self.opts)?;
+        let (_, r) = match self.engine {
+            Some(e) => e.trace(self.fp, text, snap, &self.opts, true)?,
+            None => trace_text(self.fp, None, text, snap, &self.opts)?,
+        };
         let wall = clock.elapsed().as_secs_f64() * 1000.0;
         let cpu = unspin_index::bulk::thread_cpu_ns().saturating_sub(cpu) as f64 / 1e6;
         Ok((r, wall, cpu))
@@ -381,9 +380,10 @@ struct Row {
     outcomes: Vec<Outcome>,
 }
 
-/// Runs `unspin trace-bench`.
-pub fn run(args: &TraceBenchArgs) -> anyhow::Result<u8> {
-    crate::cmd_index::set_jobs(args.jobs)?;
+/// Runs `unspin trace-bench`, fingerprinting with `fp` (the fingerprinter of
+/// new indexes); `--jobs` is the front end's (the global thread pool). The
+/// report goes to standard output, progress to standard error.
+pub fn run(args: &TraceBenchArgs, fp: &Fingerprinter) -> anyhow::Result<()> {
     let started = Instant::now();
     let corpus = load_corpus(&args.corpus)?;
     if let Some(p) = &args.export_jsonl {
@@ -393,13 +393,17 @@ pub fn run(args: &TraceBenchArgs) -> anyhow::Result<u8> {
         bail!("--sizes must be increasing");
     }
     let wn: WordNet = unspin::models::embedded_wordnet()?;
-    let fp = fingerprinter()?;
-    let model: Option<Model> = if args.no_restore {
+    // The language model and the lexicon, no phrase model: queries are
+    // restored as the benchmark's figures were measured.
+    let engine: Option<Engine> = if args.no_restore {
         None
     } else {
-        Some(Model::new(
-            unspin::models::embedded_lm()?,
-            unspin::models::embedded_lexicon()?,
+        Some(Engine::new(
+            Model::new(
+                unspin::models::embedded_lm()?,
+                unspin::models::embedded_lexicon()?,
+            ),
+            unspin::models::embedded_calibration()?,
         ))
     };
     eprintln!(
@@ -422,7 +426,7 @@ pub fn run(args: &TraceBenchArgs) -> anyhow::Result<u8> {
     if args.index.exists() && !args.reuse_index {
         std::fs::remove_file(&args.index).with_context(|| args.index.display().to_string())?;
     }
-    let mut writer = Index::open_writer(&args.index, &fp, WriterOptions::default())?;
+    let mut writer = Index::open_writer(&args.index, fp, WriterOptions::default())?;
     if args.reuse_index && writer.meta().docs != args.sizes[0] {
         bail!(
             "{} holds {} documents, not {}",
@@ -434,8 +438,8 @@ pub fn run(args: &TraceBenchArgs) -> anyhow::Result<u8> {
     let reader = Index::open_reader(&args.index)?;
     let threshold = unspin::trace::DEFAULT_MIN_SCORE;
     let mut querier = Querier {
-        fp: &fp,
-        restorer: model.as_ref().map(|m| Restorer::new(m, Options::default())),
+        fp,
+        engine: engine.as_ref(),
         opts: TraceOptions {
             // Every candidate is kept so the truth's score is seen even below the threshold.
             min_score: f32::NEG_INFINITY,
@@ -456,7 +460,7 @@ pub fn run(args: &TraceBenchArgs) -> anyhow::Result<u8> {
             eprintln!("unspin: indexing documents {prev}..{size}");
             index_range(
                 &mut writer,
-                &fp,
+                fp,
                 &corpus.pool,
                 args.seed,
                 prev..size,
@@ -570,9 +574,9 @@ pub fn run(args: &TraceBenchArgs) -> anyhow::Result<u8> {
         &rows,
         threshold,
         started.elapsed().as_secs_f64(),
-        model.is_some(),
+        engine.is_some(),
     )?;
-    Ok(crate::EXIT_OK)
+    Ok(())
 }
 
 fn pct(n: usize, d: usize) -> String {

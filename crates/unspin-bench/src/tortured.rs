@@ -16,8 +16,9 @@
 use std::time::Instant;
 
 use serde::Serialize;
-use unspin::restore::{Model, Options, Restorer};
+use unspin::restore::{Model, Options};
 use unspin::tortured::{self, Half, PhraseModel, PhraseOptions};
+use unspin::Engine;
 
 /// Targets from the tortured-phrases issue (printed, never enforced).
 pub const TARGET_UNLISTED_RESTORED: f64 = 0.70;
@@ -90,11 +91,18 @@ fn words(s: &str) -> usize {
     s.split_whitespace().count()
 }
 
-/// Runs the benchmark over `docs` (texts of about 1,000 words).
+/// The engine with `phrases` in place of its model's phrase model.
+fn with_phrases(engine: Engine, phrases: PhraseModel) -> Engine {
+    let (model, calibration) = engine.into_parts();
+    Engine::new(model.with_phrases(phrases), calibration)
+}
+
+/// Runs the benchmark over `docs` (texts of about 1,000 words) with
+/// `engine`'s model and, in turn, the listings of `phrases_bytes`.
 pub fn run(
     path: &str,
     docs: &[String],
-    mut model: Model,
+    mut engine: Engine,
     phrases_bytes: &[u8],
     seed: u64,
     phrase_opts: &PhraseOptions,
@@ -122,18 +130,17 @@ pub fn run(
     };
 
     // Clean documents, with the whole list known.
-    model = model.with_phrases(PhraseModel::from_bytes(phrases_bytes)?);
-    let mut r = Restorer::new(&model, opts.clone());
+    engine = with_phrases(engine, PhraseModel::from_bytes(phrases_bytes)?);
     let mut clean_scores = Vec::new();
     let (mut clean_changed, mut clean_reported) = (0, 0);
     let mut clean_examples = Vec::new();
     for d in docs {
-        let rest = r.restore_document(d);
+        let rest = engine.restore(d, &opts)?;
         for c in rest.changes.iter().filter(|c| c.applied) {
             clean_changed += words(&c.spun);
             clean_examples.push(format!("{} -> {} [{}]", c.spun, c.original, c.relation));
         }
-        let found = find(&model, d, phrase_opts);
+        let found = find(engine.model(), d, phrase_opts);
         if !found.is_empty() {
             clean_reported += 1;
         }
@@ -156,8 +163,10 @@ pub fn run(
         unlisted,
         ("listed", vec![Half::A, Half::B], vec![Half::A, Half::B]),
     ] {
-        model = model.with_phrases(PhraseModel::from_bytes(phrases_bytes)?.listing_only(&known));
-        let mut restorer = Restorer::new(&model, opts.clone());
+        engine = with_phrases(
+            engine,
+            PhraseModel::from_bytes(phrases_bytes)?.listing_only(&known),
+        );
         let sp = spinner(&spun_with, seed);
         let mut run = SpinRun {
             name: name.into(),
@@ -172,8 +181,8 @@ pub fn run(
             if spun.changes.is_empty() {
                 continue;
             }
-            let rest = restorer.restore_document(&spun.text);
-            let found = find(&model, &spun.text, phrase_opts);
+            let rest = engine.restore(&spun.text, &opts)?;
+            let found = find(engine.model(), &spun.text, phrase_opts);
             for a in &spun.changes {
                 run.phrases += 1;
                 // Restored when the text around the phrase, with every change

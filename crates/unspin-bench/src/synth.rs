@@ -10,7 +10,7 @@
 //! probability, unique to its document even though every sentence of the
 //! pool occurs in many documents.
 
-use crate::spinner::{mix64, SplitMix64};
+use unspin::spinner::{mix64, SplitMix64};
 
 /// Sentences to recombine.
 pub struct SentencePool {
@@ -58,7 +58,7 @@ pub struct SynthDoc {
 /// (closing quotes or brackets allowed) when the next word starts with a
 /// capital or a digit (opening quotes allowed).
 pub fn split_sentences(line: &str) -> Vec<(usize, usize)> {
-    let words = crate::spinner::whitespace_tokens(line);
+    let words = unspin::spinner::whitespace_tokens(line);
     let mut out = Vec::new();
     let mut start: Option<usize> = None;
     for (k, &(s, e)) in words.iter().enumerate() {
@@ -117,7 +117,7 @@ fn word_ngrams(s: &str, n: usize) -> impl Iterator<Item = u64> + '_ {
                 .filter(|c| c.is_alphanumeric())
                 .flat_map(char::to_lowercase)
                 .collect();
-            crate::fingerprint::word_hash(&w)
+            unspin::fingerprint::word_hash(&w)
         })
         .collect();
     let n = n.max(1);
