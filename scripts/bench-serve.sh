@@ -22,7 +22,7 @@
 # Environment: UNSPIN_BIN_DIR (default: ${CARGO_TARGET_DIR:-target}/release),
 # UNSPIN_SERVE_SECONDS (default 15), UNSPIN_MALFORMED (default 10000).
 # Needs python3 and the release binaries `unspin` and `unspin-loadgen`
-# (`cargo build --release -p unspin-cli -p unspin-server`).
+# (`cargo build --release -p unspin-cli -p unspin-bench`).
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -36,7 +36,7 @@ malformed=${UNSPIN_MALFORMED:-10000}
 log() { printf 'bench-serve: %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
 
-[[ -x $bin && -x $loadgen ]] || die "$bin or $loadgen not found: run \`cargo build --release -p unspin-cli -p unspin-server\` first"
+[[ -x $bin && -x $loadgen ]] || die "$bin or $loadgen not found: run \`cargo build --release -p unspin-cli -p unspin-bench\` first"
 [[ -s $corpus ]] || die "$corpus not found: run \`bash scripts/build-corpus.sh\` first"
 command -v python3 >/dev/null || die "python3 not found"
 
@@ -130,7 +130,7 @@ for line in open("/proc/cpuinfo"):
 ncpu = os.cpu_count()
 mem = int(open("/proc/meminfo").readline().split()[1]) / 1024 / 1024
 print("## Serve\n")
-print(f"Reproduce with `cargo build --release -p unspin-cli -p unspin-server && bash scripts/bench-serve.sh` "
+print(f"Reproduce with `cargo build --release -p unspin-cli -p unspin-bench && bash scripts/bench-serve.sh` "
       f"(needs `bash scripts/build-corpus.sh` first).\n")
 print(f"- Date: {started}")
 print(f"- Machine: {ncpu} CPUs ({cpu}), {mem:.1f} GiB memory; load average {lb} before, {la} after. "
