@@ -7,12 +7,12 @@
 //! which `.ci/run` runs). Without it the test prints why and passes, except
 //! under CI (`CI` set), where a missing environment is a failure.
 
-use std::path::{Path, PathBuf};
+mod common;
+
+use std::path::PathBuf;
 use std::process::Command;
 
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
+use common::{bin, workspace};
 
 #[test]
 fn dask_job_matches_one_process() {
@@ -34,7 +34,7 @@ fn dask_job_matches_one_process() {
     }
     let out = Command::new(&python)
         .arg(root.join("batch/test_unspin_batch.py"))
-        .env("UNSPIN_BIN", env!("CARGO_BIN_EXE_unspin"))
+        .env("UNSPIN_BIN", bin())
         .output()
         .expect("running the batch job's checks");
     let stderr = String::from_utf8_lossy(&out.stderr);

@@ -2,10 +2,9 @@
 //! (0 spun found, 1 none, 2 error), `--quiet`, `-l`, folders, JSONL corpora,
 //! the JSON and HTML shapes, and one-line errors for bad input.
 
-use std::path::Path;
-use std::process::Output;
+mod common;
 
-use assert_cmd::Command;
+use common::{assert_one_line_error, stderr_of, stdout_of, unspin, write};
 use serde_json::Value;
 
 /// Plain modern prose written for these tests.
@@ -18,14 +17,6 @@ thanked everyone for their comments and promised that the council would read eve
 final vote next month. After the meeting, a few members of the council stayed to answer questions from reporters \
 about the cost of the new bridge over the river, which is expected to open in two years.\n";
 
-fn unspin() -> Command {
-    let mut c = Command::cargo_bin("unspin").expect("the unspin binary is built");
-    c.env_remove("UNSPIN_LM")
-        .env_remove("UNSPIN_LEXICON")
-        .env_remove("UNSPIN_CALIBRATION");
-    c
-}
-
 /// CLEAN run through the news spinner simulator.
 fn spun() -> String {
     let out = unspin()
@@ -37,34 +28,6 @@ fn spun() -> String {
     let s = String::from_utf8(out.stdout).unwrap();
     assert_ne!(s, CLEAN);
     s
-}
-
-fn stdout_of(out: &Output) -> String {
-    String::from_utf8(out.stdout.clone()).expect("stdout is UTF-8")
-}
-
-/// Exit status 2 and exactly one `unspin: error:` line mentioning `needle`.
-#[track_caller]
-fn assert_error(out: &Output, needle: &str) {
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "exit status; stderr: {err}");
-    assert!(!err.contains("panicked"), "{err}");
-    let lines: Vec<&str> = err.lines().collect();
-    assert_eq!(lines.len(), 1, "one line: {err:?}");
-    assert!(lines[0].starts_with("unspin: error:"), "{err:?}");
-    assert!(
-        lines[0].contains(needle),
-        "should mention {needle:?}: {err:?}"
-    );
-}
-
-fn write(dir: &Path, name: &str, text: &str) -> String {
-    let p = dir.join(name);
-    if let Some(d) = p.parent() {
-        std::fs::create_dir_all(d).unwrap();
-    }
-    std::fs::write(&p, text).unwrap();
-    p.display().to_string()
 }
 
 #[test]
@@ -100,8 +63,8 @@ fn exit_status_is_0_for_spun_and_1_for_clean() {
 #[test]
 fn quiet_prints_nothing_and_files_with_matches_lists_spun_files() {
     let dir = tempfile::tempdir().unwrap();
-    let spun_path = write(dir.path(), "spun.txt", &spun());
-    let clean_path = write(dir.path(), "clean.txt", CLEAN);
+    let spun_path = write(dir.path(), "spun.txt", spun()).display().to_string();
+    let clean_path = write(dir.path(), "clean.txt", CLEAN).display().to_string();
 
     let out = unspin()
         .args(["detect", "-q", &spun_path, &clean_path])
@@ -133,9 +96,11 @@ fn quiet_prints_nothing_and_files_with_matches_lists_spun_files() {
 #[test]
 fn folders_are_searched_recursively() {
     let dir = tempfile::tempdir().unwrap();
-    let spun_path = write(dir.path(), "a/b/spun.txt", &spun());
+    let spun_path = write(dir.path(), "a/b/spun.txt", spun())
+        .display()
+        .to_string();
     write(dir.path(), "a/clean.txt", CLEAN);
-    write(dir.path(), ".hidden/spun.txt", &spun());
+    write(dir.path(), ".hidden/spun.txt", spun());
     let root = dir.path().display().to_string();
     let out = unspin()
         .args(["detect", "-l", "--jobs", "2", &root])
@@ -209,7 +174,9 @@ fn jsonl_corpus_lists_spun_ids() {
     corpus.push('\n');
     corpus.push_str(&serde_json::json!({"id": "b", "text": spun()}).to_string());
     corpus.push('\n');
-    let path = write(dir.path(), "docs.jsonl", &corpus);
+    let path = write(dir.path(), "docs.jsonl", &corpus)
+        .display()
+        .to_string();
     let out = unspin()
         .args(["detect", "--jsonl", "-l", &path])
         .output()
@@ -234,8 +201,8 @@ fn jsonl_corpus_lists_spun_ids() {
 #[test]
 fn html_report_is_self_contained() {
     let dir = tempfile::tempdir().unwrap();
-    let a = write(dir.path(), "spun.txt", &spun());
-    let b = write(dir.path(), "clean.txt", CLEAN);
+    let a = write(dir.path(), "spun.txt", spun()).display().to_string();
+    let b = write(dir.path(), "clean.txt", CLEAN).display().to_string();
     let out = unspin()
         .args(["detect", "--format", "html", &a, &b])
         .output()
@@ -269,60 +236,69 @@ fn threshold_flag() {
 fn bad_input_is_a_one_line_error_with_status_2() {
     let dir = tempfile::tempdir().unwrap();
     let missing = dir.path().join("missing.txt").display().to_string();
-    assert_error(
+    assert_one_line_error(
         &unspin().args(["detect", &missing]).output().unwrap(),
-        "missing.txt",
+        2,
+        &["missing.txt"],
     );
 
     let binary = dir.path().join("image.bin");
     std::fs::write(&binary, b"GIF89a\0\0\x01\x02").unwrap();
     let binary = binary.display().to_string();
-    assert_error(
+    assert_one_line_error(
         &unspin().args(["detect", &binary]).output().unwrap(),
-        "binary",
+        2,
+        &["binary"],
     );
 
     let latin1 = dir.path().join("latin1.txt");
     std::fs::write(&latin1, b"caf\xe9 au lait").unwrap();
     let latin1 = latin1.display().to_string();
-    assert_error(
+    assert_one_line_error(
         &unspin().args(["detect", &latin1]).output().unwrap(),
-        "UTF-8",
+        2,
+        &["UTF-8"],
     );
 
-    let empty = write(dir.path(), "empty.txt", "");
-    assert_error(
+    let empty = write(dir.path(), "empty.txt", "").display().to_string();
+    assert_one_line_error(
         &unspin().args(["detect", &empty]).output().unwrap(),
-        "empty",
+        2,
+        &["empty"],
     );
 
     let bad_jsonl = write(
         dir.path(),
         "bad.jsonl",
         "{\"id\": 1, \"text\": \"fine\"}\nnot json\n",
-    );
+    )
+    .display()
+    .to_string();
     let out = unspin()
         .args(["detect", "--jsonl", "-q", &bad_jsonl])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("bad.jsonl:2"));
+    assert!(stderr_of(&out).contains("bad.jsonl:2"));
 
-    let bad_cal = write(dir.path(), "cal.unspin", "not a model");
-    assert_error(
+    let bad_cal = write(dir.path(), "cal.unspin", "not a model")
+        .display()
+        .to_string();
+    assert_one_line_error(
         &unspin()
             .args(["detect", "--calibration", &bad_cal])
             .write_stdin(CLEAN)
             .output()
             .unwrap(),
-        "CALB",
+        2,
+        &["CALB"],
     );
 }
 
 #[test]
 fn errors_do_not_hide_matches_from_quiet_but_do_from_the_status() {
     let dir = tempfile::tempdir().unwrap();
-    let spun_path = write(dir.path(), "spun.txt", &spun());
+    let spun_path = write(dir.path(), "spun.txt", spun()).display().to_string();
     let missing = dir.path().join("missing.txt").display().to_string();
     // Like grep: an error makes the status 2 ...
     let out = unspin()

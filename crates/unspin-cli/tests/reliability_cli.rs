@@ -4,72 +4,18 @@
 //! an input, ids come back exactly, and a duplicate `"text"` key or an
 //! empty `spin` input is refused.
 
+mod common;
+
 use std::io::{Read, Write};
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::path::PathBuf;
+use std::process::Stdio;
 
-const SPUN: &str =
-    "helium said the caller rules would beryllium published connected Monday, arsenic planned.";
-const RESTORED: &str = "he said the new rules would be published on Monday, as planned.";
-
-fn unspin() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_unspin"));
-    // A model chosen by the environment of the test run must not leak in.
-    c.env_remove("UNSPIN_LM").env_remove("UNSPIN_LEXICON");
-    c
-}
-
-/// Runs `unspin ARGS` with `input` on stdin and waits for it.
-fn run_with_stdin(args: &[&str], input: &[u8]) -> Output {
-    let mut child = unspin()
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child.stdin.take().unwrap().write_all(input).unwrap();
-    child.wait_with_output().unwrap()
-}
-
-fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
-    let p = dir.join(name);
-    std::fs::write(&p, text).unwrap();
-    p
-}
-
-fn stdout_of(out: &Output) -> String {
-    String::from_utf8(out.stdout.clone()).expect("stdout is UTF-8")
-}
-
-fn stderr_of(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
-/// Each line of stderr is one `unspin: error:` line; returns them.
-#[track_caller]
-fn error_lines(out: &Output) -> Vec<String> {
-    let err = stderr_of(out);
-    assert!(!err.contains("panicked"), "panic on stderr: {err}");
-    let lines: Vec<String> = err.lines().map(str::to_string).collect();
-    for l in &lines {
-        assert!(l.starts_with("unspin: error:"), "stderr: {err}");
-    }
-    lines
-}
+use common::{
+    assert_one_line_error, error_lines, run_with_stdin, stderr_of, stdout_of, unspin_std, write,
+    RESTORED, SPUN,
+};
 
 /// About `bytes` of spun text in short paragraphs.
-/// The run failed (exit 1) with exactly one error line, naming `what` and saying `why`.
-fn assert_one_error(out: &Output, what: &str, why: &str) {
-    assert_eq!(out.status.code(), Some(1), "{}", stderr_of(out));
-    let errors = error_lines(out);
-    assert_eq!(errors.len(), 1, "{errors:?}");
-    assert!(
-        errors[0].contains(what) && errors[0].contains(why),
-        "{errors:?}"
-    );
-}
-
 fn big_text(bytes: usize) -> String {
     let para = format!("{SPUN} {SPUN}\n\n");
     para.repeat(bytes / para.len() + 1)
@@ -79,7 +25,7 @@ fn big_text(bytes: usize) -> String {
 /// bytes and then closes it, as `| head -c` does; returns the exit code
 /// and stderr.
 fn with_closed_pipe(args: &[&str], read: usize) -> (Option<i32>, String) {
-    let mut child = unspin()
+    let mut child = unspin_std()
         .args(args)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -97,12 +43,12 @@ fn with_closed_pipe(args: &[&str], read: usize) -> (Option<i32>, String) {
 #[test]
 fn a_closed_pipe_ends_every_command_quietly() {
     let dir = tempfile::tempdir().unwrap();
-    let big = write(dir.path(), "big.txt", &big_text(2 << 20));
-    let mid = write(dir.path(), "mid.txt", &big_text(300 << 10));
-    let small = write(dir.path(), "small.txt", &format!("{SPUN}\n"));
-    let restored = write(dir.path(), "restored.txt", &format!("{RESTORED}\n"));
+    let big = write(dir.path(), "big.txt", big_text(2 << 20));
+    let mid = write(dir.path(), "mid.txt", big_text(300 << 10));
+    let small = write(dir.path(), "small.txt", format!("{SPUN}\n"));
+    let restored = write(dir.path(), "restored.txt", format!("{RESTORED}\n"));
     let index = dir.path().join("news.idx");
-    let st = unspin()
+    let st = unspin_std()
         .args(["index", "add"])
         .arg(&index)
         .arg(&restored)
@@ -154,7 +100,7 @@ fn out_dir_writes_every_good_input_and_names_the_bad_one() {
     let c = write(dir.path(), "c.txt", "arsenic planned.\n");
     let missing = dir.path().join("missing.txt");
     let outdir = dir.path().join("out");
-    let out = unspin()
+    let out = unspin_std()
         .args(["restore", "--jobs", "2", "--out-dir"])
         .arg(&outdir)
         .arg(&a)
@@ -162,7 +108,7 @@ fn out_dir_writes_every_good_input_and_names_the_bad_one() {
         .arg(&c)
         .output()
         .unwrap();
-    assert_one_error(&out, "missing.txt", "");
+    assert_one_line_error(&out, 1, &["missing.txt"]);
     assert_eq!(
         std::fs::read_to_string(outdir.join("a.txt")).unwrap(),
         "he said so.\n"
@@ -186,14 +132,14 @@ fn json_to_stdout_writes_every_good_input_and_names_the_bad_one() {
     let a = write(dir.path(), "a.txt", "helium said so.\n");
     let b = write(dir.path(), "b.txt", "");
     let c = write(dir.path(), "c.txt", "arsenic planned.\n");
-    let out = unspin()
+    let out = unspin_std()
         .args(["restore", "--format", "json"])
         .arg(&a)
         .arg(&b)
         .arg(&c)
         .output()
         .unwrap();
-    assert_one_error(&out, "b.txt", "empty");
+    assert_one_line_error(&out, 1, &["b.txt", "empty"]);
     let lines: Vec<serde_json::Value> = stdout_of(&out)
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
@@ -235,7 +181,7 @@ fn jsonl_names_each_bad_line_and_goes_on() {
     // A missing corpus does not stop the next one.
     let dir = tempfile::tempdir().unwrap();
     let good = write(dir.path(), "good.jsonl", "{\"text\":\"helium said so.\"}\n");
-    let out = unspin()
+    let out = unspin_std()
         .args(["restore", "--jsonl"])
         .arg(dir.path().join("missing.jsonl"))
         .arg(&good)
@@ -260,7 +206,7 @@ fn out_dir_never_writes_through_a_symlink() {
     std::os::unix::fs::symlink("../precious.txt", outdir.join("a.txt")).unwrap();
     // A dangling link must not create its target either.
     std::os::unix::fs::symlink("../created.txt", outdir.join("b.txt")).unwrap();
-    let out = unspin()
+    let out = unspin_std()
         .args(["restore", "--out-dir"])
         .arg(&outdir)
         .arg(&a)
@@ -288,13 +234,13 @@ fn out_dir_never_overwrites_an_input() {
     let other = dir.path().join("other");
     std::fs::create_dir(&other).unwrap();
     let c = write(&other, "c.txt", "arsenic planned.\n");
-    let out = unspin()
+    let out = unspin_std()
         .current_dir(dir.path())
         .args(["restore", "--out-dir", ".", "a.txt"])
         .arg(&c)
         .output()
         .unwrap();
-    assert_one_error(&out, "a.txt", "input");
+    assert_one_line_error(&out, 1, &["a.txt", "input"]);
     assert_eq!(std::fs::read_to_string(&a).unwrap(), "helium said so.\n");
     // The other input was written.
     assert_eq!(
@@ -329,7 +275,7 @@ fn ids_past_u64_come_back_exactly() {
         }
     }
     // The detect label (text format) shows the id as given too.
-    let mut child = unspin()
+    let mut child = unspin_std()
         .args(["detect", "--jsonl", "--color", "never"])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -367,19 +313,23 @@ fn a_duplicate_text_key_is_an_error() {
 fn spin_refuses_an_empty_file_as_restore_does() {
     let dir = tempfile::tempdir().unwrap();
     let empty = write(dir.path(), "empty.txt", "");
-    let restore = unspin().arg("restore").arg(&empty).output().unwrap();
-    let spin = unspin().arg("spin").arg(&empty).output().unwrap();
+    let restore = unspin_std().arg("restore").arg(&empty).output().unwrap();
+    let spin = unspin_std().arg("spin").arg(&empty).output().unwrap();
     assert_eq!(spin.status.code(), Some(1));
     assert_eq!(error_lines(&spin).len(), 1);
     assert_eq!(stderr_of(&spin), stderr_of(&restore));
     assert!(stderr_of(&spin).contains("empty"));
     // Standard input too.
-    let restore = unspin()
+    let restore = unspin_std()
         .arg("restore")
         .stdin(Stdio::null())
         .output()
         .unwrap();
-    let spin = unspin().arg("spin").stdin(Stdio::null()).output().unwrap();
+    let spin = unspin_std()
+        .arg("spin")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
     assert_eq!(spin.status.code(), Some(1));
     assert_eq!(stderr_of(&spin), stderr_of(&restore));
 }

@@ -2,92 +2,19 @@
 //! streams, many files, JSONL corpora, exit codes, and a clear one-line error
 //! (never a panic, never lost text) for every kind of bad input.
 
+mod common;
+
 use std::io::Write;
-use std::path::{Path, PathBuf};
-use std::process::{Command as StdCommand, Output, Stdio};
+use std::path::Path;
+use std::process::{Output, Stdio};
 use std::time::{Duration, Instant};
 
-use assert_cmd::Command;
+use common::{
+    assert_one_line_error, models_dir, stderr_of, stdout_of, unspin, unspin_std, write, RESTORED,
+    SPUN,
+};
 use predicates::prelude::*;
 use serde_json::Value;
-
-/// The README example and its expected restoration.
-const README_SPUN: &str =
-    "helium said the caller rules would beryllium published connected Monday, arsenic planned.";
-const README_ORIGINAL: &str = "he said the new rules would be published on Monday, as planned.";
-
-fn unspin() -> Command {
-    let mut c = Command::cargo_bin("unspin").expect("the unspin binary is built");
-    // A model chosen by the environment of the test run must not leak in.
-    c.env_remove("UNSPIN_LM").env_remove("UNSPIN_LEXICON");
-    c
-}
-
-fn models_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models")
-}
-
-fn stdout_of(out: &Output) -> String {
-    String::from_utf8(out.stdout.clone()).expect("stdout is UTF-8")
-}
-
-fn stderr_of(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
-/// A runtime failure: exit code 1, and stderr is exactly one line that starts
-/// with `unspin: error:` and mentions every one of `needles`.
-#[track_caller]
-fn assert_one_line_error(out: &Output, needles: &[&str]) {
-    let err = stderr_of(out);
-    assert!(!err.contains("panicked"), "panic on stderr: {err}");
-    assert_eq!(out.status.code(), Some(1), "exit code; stderr: {err}");
-    assert!(
-        err.ends_with('\n'),
-        "stderr must end with a newline: {err:?}"
-    );
-    let body = &err[..err.len() - 1];
-    assert!(
-        !body.contains('\n'),
-        "stderr must be exactly one line: {err:?}"
-    );
-    assert!(
-        body.starts_with("unspin: error:"),
-        "stderr must start with 'unspin: error:': {err:?}"
-    );
-    for n in needles {
-        assert!(body.contains(n), "stderr should mention {n:?}: {err:?}");
-    }
-}
-
-/// A usage error (unknown flag, bad value): exit code 2, nothing on stdout,
-/// and the same one-line `unspin: error:` message as any other error.
-#[track_caller]
-fn assert_usage_error(out: &Output, needle: &str) {
-    let err = stderr_of(out);
-    assert!(!err.contains("panicked"), "panic on stderr: {err}");
-    assert_eq!(out.status.code(), Some(2), "exit code; stderr: {err}");
-    assert_eq!(
-        err.lines().count(),
-        1,
-        "stderr must be exactly one line: {err:?}"
-    );
-    assert!(
-        err.starts_with("unspin: error:"),
-        "stderr must start with 'unspin: error:': {err:?}"
-    );
-    assert!(
-        err.contains(needle),
-        "stderr should mention {needle:?}: {err:?}"
-    );
-    assert!(out.stdout.is_empty(), "nothing on stdout on a usage error");
-}
-
-fn write(dir: &Path, name: &str, bytes: impl AsRef<[u8]>) -> PathBuf {
-    let p = dir.join(name);
-    std::fs::write(&p, bytes).unwrap();
-    p
-}
 
 fn json_of(out: &Output) -> Value {
     serde_json::from_slice(&out.stdout)
@@ -160,35 +87,35 @@ fn check_restoration_json(v: &Value, input: &str) {
 fn readme_example_restores() {
     unspin()
         .arg("restore")
-        .write_stdin(format!("{README_SPUN}\n"))
+        .write_stdin(format!("{SPUN}\n"))
         .assert()
         .success()
-        .stdout(format!("{README_ORIGINAL}\n"))
+        .stdout(format!("{RESTORED}\n"))
         .stderr("");
 }
 
 #[test]
 fn file_argument_and_dash_for_stdin() {
     let dir = tempfile::tempdir().unwrap();
-    let f = write(dir.path(), "spun.txt", format!("{README_SPUN}\n"));
+    let f = write(dir.path(), "spun.txt", format!("{SPUN}\n"));
     unspin()
         .arg("restore")
         .arg(&f)
         .assert()
         .success()
-        .stdout(format!("{README_ORIGINAL}\n"));
+        .stdout(format!("{RESTORED}\n"));
     unspin()
         .args(["restore", "-"])
-        .write_stdin(README_SPUN)
+        .write_stdin(SPUN)
         .assert()
         .success()
-        .stdout(README_ORIGINAL);
+        .stdout(RESTORED);
     let out = unspin()
         .args(["restore", "-", "-"])
-        .write_stdin(README_SPUN)
+        .write_stdin(SPUN)
         .output()
         .unwrap();
-    assert_one_line_error(&out, &["only once"]);
+    assert_one_line_error(&out, 1, &["only once"]);
 }
 
 #[test]
@@ -271,9 +198,8 @@ fn sentence_initial_capital_is_left_alone_by_default() {
 
 #[test]
 fn json_lists_changes_with_offsets_and_ranked_alternatives() {
-    let input = format!(
-        "“Yes,” {README_SPUN}\nThe committee volition proper again successful springtime.\n"
-    );
+    let input =
+        format!("“Yes,” {SPUN}\nThe committee volition proper again successful springtime.\n");
     let out = unspin()
         .args(["restore", "--format", "json"])
         .write_stdin(input.clone())
@@ -284,7 +210,7 @@ fn json_lists_changes_with_offsets_and_ranked_alternatives() {
     check_restoration_json(&v, &input);
     let changes = v["changes"].as_array().unwrap();
     assert!(changes.len() >= 5, "{v}");
-    assert!(v["text"].as_str().unwrap().contains(README_ORIGINAL));
+    assert!(v["text"].as_str().unwrap().contains(RESTORED));
     assert!(v["words"].as_u64().unwrap() >= 20);
     let sections = v["sections"].as_array().unwrap();
     assert!(!sections.is_empty());
@@ -365,22 +291,22 @@ fn html_is_self_contained_and_escaped() {
 fn full_confidence_threshold_changes_nothing() {
     unspin()
         .args(["restore", "--min-confidence", "1.0"])
-        .write_stdin(README_SPUN)
+        .write_stdin(SPUN)
         .assert()
         .success()
-        .stdout(README_SPUN);
+        .stdout(SPUN);
     // The candidates are still reported, marked as not applied.
     let out = unspin()
         .args(["restore", "--min-confidence", "1", "--format", "json"])
-        .write_stdin(README_SPUN)
+        .write_stdin(SPUN)
         .output()
         .unwrap();
     let v = json_of(&out);
-    check_restoration_json(&v, README_SPUN);
+    check_restoration_json(&v, SPUN);
     let changes = v["changes"].as_array().unwrap();
     assert!(!changes.is_empty());
     assert!(changes.iter().all(|c| c["applied"] == Value::Bool(false)));
-    assert_eq!(v["text"], README_SPUN);
+    assert_eq!(v["text"], SPUN);
 }
 
 #[test]
@@ -389,7 +315,7 @@ fn several_files_need_out_dir_or_json() {
     let a = write(dir.path(), "a.txt", "helium said so.\n");
     let b = write(dir.path(), "b.txt", "arsenic planned.\n");
     let out = unspin().arg("restore").arg(&a).arg(&b).output().unwrap();
-    assert_one_line_error(&out, &["--out-dir"]);
+    assert_one_line_error(&out, 1, &["--out-dir"]);
     assert!(out.stdout.is_empty());
 
     let out = unspin()
@@ -464,7 +390,7 @@ fn out_dir_refuses_two_inputs_with_the_same_name() {
         .arg(&b)
         .output()
         .unwrap();
-    assert_one_line_error(&out, &["x.txt"]);
+    assert_one_line_error(&out, 1, &["x.txt"]);
     assert!(
         !outdir.join("x.txt").exists(),
         "nothing is written before the check"
@@ -537,25 +463,25 @@ fn jsonl_malformed_line_is_named() {
         .write_stdin("{\"id\":1,\"text\":\"helium said so.\"}\n{\"id\":2,\"text\":\n")
         .output()
         .unwrap();
-    assert_one_line_error(&out, &["<stdin>:2"]);
+    assert_one_line_error(&out, 1, &["<stdin>:2"]);
     let out = unspin()
         .args(["restore", "--jsonl"])
         .write_stdin("{\"id\":1,\"text\":\"a\"}\n\n{\"id\":2,\"body\":\"b\"}\n")
         .output()
         .unwrap();
-    assert_one_line_error(&out, &["<stdin>:3", "text"]);
+    assert_one_line_error(&out, 1, &["<stdin>:3", "text"]);
     let out = unspin()
         .args(["restore", "--jsonl"])
         .write_stdin("")
         .output()
         .unwrap();
-    assert_one_line_error(&out, &["empty"]);
+    assert_one_line_error(&out, 1, &["empty"]);
     let out = unspin()
         .args(["restore", "--jsonl"])
         .write_stdin(&b"{\"id\":1,\"text\":\"a\"}\n{\"id\":2,\"text\":\"\xff\"}\n"[..])
         .output()
         .unwrap();
-    assert_one_line_error(&out, &["<stdin>:2", "UTF-8"]);
+    assert_one_line_error(&out, 1, &["<stdin>:2", "UTF-8"]);
 }
 
 #[test]
@@ -595,11 +521,11 @@ fn exit_codes_are_documented() {
 #[test]
 fn empty_input_is_an_error() {
     let out = unspin().arg("restore").write_stdin("").output().unwrap();
-    assert_one_line_error(&out, &["<stdin>", "empty"]);
+    assert_one_line_error(&out, 1, &["<stdin>", "empty"]);
     let dir = tempfile::tempdir().unwrap();
     let f = write(dir.path(), "empty.txt", "");
     let out = unspin().arg("restore").arg(&f).output().unwrap();
-    assert_one_line_error(&out, &["empty.txt", "empty"]);
+    assert_one_line_error(&out, 1, &["empty.txt", "empty"]);
     // Several files: the empty one is named.
     let g = write(dir.path(), "ok.txt", "helium said");
     let out = unspin()
@@ -608,7 +534,7 @@ fn empty_input_is_an_error() {
         .arg(&f)
         .output()
         .unwrap();
-    assert_one_line_error(&out, &["empty.txt", "empty"]);
+    assert_one_line_error(&out, 1, &["empty.txt", "empty"]);
 }
 
 #[test]
@@ -618,13 +544,13 @@ fn binary_data_is_an_error() {
         .write_stdin(&b"helium said\0\x01\x02 so"[..])
         .output()
         .unwrap();
-    assert_one_line_error(&out, &["binary", "offset 11"]);
+    assert_one_line_error(&out, 1, &["binary", "offset 11"]);
     // Past the first chunk too: the offset counts from the start of the stream.
     let mut big = "helium said so. ".repeat(40_000).into_bytes();
     let at = big.len() - 100;
     big[at] = 0;
     let out = unspin().arg("restore").write_stdin(big).output().unwrap();
-    assert_one_line_error(&out, &["binary", &format!("offset {at}")]);
+    assert_one_line_error(&out, 1, &["binary", &format!("offset {at}")]);
 }
 
 #[test]
@@ -634,7 +560,7 @@ fn invalid_utf8_names_the_byte_offset() {
         .write_stdin(&b"helium said \xff so"[..])
         .output()
         .unwrap();
-    assert_one_line_error(&out, &["UTF-8", "offset 12"]);
+    assert_one_line_error(&out, 1, &["UTF-8", "offset 12"]);
     // A Latin-1 file, past the first chunk.
     let mut big = "helium said so. ".repeat(40_000).into_bytes();
     let at = big.len() - 7;
@@ -642,14 +568,14 @@ fn invalid_utf8_names_the_byte_offset() {
     let dir = tempfile::tempdir().unwrap();
     let f = write(dir.path(), "latin1.txt", &big);
     let out = unspin().arg("restore").arg(&f).output().unwrap();
-    assert_one_line_error(&out, &["latin1.txt", "UTF-8", &format!("offset {at}")]);
+    assert_one_line_error(&out, 1, &["latin1.txt", "UTF-8", &format!("offset {at}")]);
     // A truncated character at the very end.
     let out = unspin()
         .arg("restore")
         .write_stdin(&b"helium said \xc3"[..])
         .output()
         .unwrap();
-    assert_one_line_error(&out, &["UTF-8", "offset 12"]);
+    assert_one_line_error(&out, 1, &["UTF-8", "offset 12"]);
     // Several files.
     let g = write(dir.path(), "ok.txt", "helium said");
     let out = unspin()
@@ -658,7 +584,7 @@ fn invalid_utf8_names_the_byte_offset() {
         .arg(&f)
         .output()
         .unwrap();
-    assert_one_line_error(&out, &["latin1.txt", "UTF-8", &format!("offset {at}")]);
+    assert_one_line_error(&out, 1, &["latin1.txt", "UTF-8", &format!("offset {at}")]);
 }
 
 #[test]
@@ -679,9 +605,9 @@ fn missing_file_and_directory_are_errors() {
     let dir = tempfile::tempdir().unwrap();
     let missing = dir.path().join("no-such-file.txt");
     let out = unspin().arg("restore").arg(&missing).output().unwrap();
-    assert_one_line_error(&out, &["no-such-file.txt"]);
+    assert_one_line_error(&out, 1, &["no-such-file.txt"]);
     let out = unspin().arg("restore").arg(dir.path()).output().unwrap();
-    assert_one_line_error(&out, &["directory"]);
+    assert_one_line_error(&out, 1, &["directory"]);
     let ok = write(dir.path(), "ok.txt", "helium said");
     let out = unspin()
         .args(["restore", "--format", "json"])
@@ -689,49 +615,13 @@ fn missing_file_and_directory_are_errors() {
         .arg(&missing)
         .output()
         .unwrap();
-    assert_one_line_error(&out, &["no-such-file.txt"]);
+    assert_one_line_error(&out, 1, &["no-such-file.txt"]);
     let out = unspin()
         .args(["restore", "--jsonl"])
         .arg(&missing)
         .output()
         .unwrap();
-    assert_one_line_error(&out, &["no-such-file.txt"]);
-}
-
-#[test]
-fn usage_errors_exit_2() {
-    let out = unspin()
-        .args(["restore", "--no-such-flag"])
-        .write_stdin("x")
-        .output()
-        .unwrap();
-    assert_usage_error(&out, "--no-such-flag");
-    let out = unspin()
-        .args(["restore", "--min-confidence", "2"])
-        .write_stdin("x")
-        .output()
-        .unwrap();
-    assert_usage_error(&out, "--min-confidence");
-    let out = unspin()
-        .args(["restore", "--min-confidence", "abc"])
-        .write_stdin("x")
-        .output()
-        .unwrap();
-    assert_usage_error(&out, "--min-confidence");
-    let out = unspin()
-        .args(["restore", "--format", "pdf"])
-        .write_stdin("x")
-        .output()
-        .unwrap();
-    assert_usage_error(&out, "pdf");
-    let out = unspin()
-        .args(["restore", "--jobs", "-3"])
-        .write_stdin("x")
-        .output()
-        .unwrap();
-    assert_usage_error(&out, "-3");
-    let out = unspin().arg("no-such-command").output().unwrap();
-    assert_usage_error(&out, "no-such-command");
+    assert_one_line_error(&out, 1, &["no-such-file.txt"]);
 }
 
 #[test]
@@ -741,13 +631,13 @@ fn missing_model_file_is_an_error() {
         .write_stdin("helium said")
         .output()
         .unwrap();
-    assert_one_line_error(&out, &["/nonexistent/lm.unspin"]);
+    assert_one_line_error(&out, 1, &["/nonexistent/lm.unspin"]);
     let out = unspin()
         .args(["restore", "--lexicon", "/nonexistent/lexicon.unspin"])
         .write_stdin("helium said")
         .output()
         .unwrap();
-    assert_one_line_error(&out, &["/nonexistent/lexicon.unspin"]);
+    assert_one_line_error(&out, 1, &["/nonexistent/lexicon.unspin"]);
     // Through the environment as well.
     let out = unspin()
         .arg("restore")
@@ -755,7 +645,7 @@ fn missing_model_file_is_an_error() {
         .write_stdin("helium said")
         .output()
         .unwrap();
-    assert_one_line_error(&out, &["/nonexistent/env-lm.unspin"]);
+    assert_one_line_error(&out, 1, &["/nonexistent/env-lm.unspin"]);
 }
 
 /// Deterministic pseudo-random bytes (no RNG dependency needed).
@@ -785,19 +675,19 @@ fn corrupt_model_files_are_errors() {
 
     // Random bytes, as a language model and as a lexicon.
     let random = write(dir.path(), "random.bin", noise(4096, 1));
-    assert_one_line_error(&run("--lm", &random), &["random.bin"]);
-    assert_one_line_error(&run("--lexicon", &random), &["random.bin"]);
+    assert_one_line_error(&run("--lm", &random), 1, &["random.bin"]);
+    assert_one_line_error(&run("--lexicon", &random), 1, &["random.bin"]);
     // Random bytes behind a valid magic.
     let mut fake = b"UNSPIN\0\0LMTG".to_vec();
     fake.extend(noise(4096, 2));
     let fake = write(dir.path(), "fake.unspin", fake);
-    assert_one_line_error(&run("--lm", &fake), &["fake.unspin"]);
+    assert_one_line_error(&run("--lm", &fake), 1, &["fake.unspin"]);
 
     // A truncated copy of the default language model.
     let lm = std::fs::read(models_dir().join("lm.unspin")).expect("models/lm.unspin");
     for len in [0, 10, 39, 40, lm.len() / 2, lm.len() - 1] {
         let p = write(dir.path(), &format!("lm-trunc-{len}.unspin"), &lm[..len]);
-        assert_one_line_error(&run("--lm", &p), &[&format!("lm-trunc-{len}.unspin")]);
+        assert_one_line_error(&run("--lm", &p), 1, &[&format!("lm-trunc-{len}.unspin")]);
     }
     // A flipped byte in the payload of the default lexicon: the checksum catches it.
     let mut lex =
@@ -807,6 +697,7 @@ fn corrupt_model_files_are_errors() {
     let p = write(dir.path(), "lexicon-flipped.unspin", &lex);
     assert_one_line_error(
         &run("--lexicon", &p),
+        1,
         &["lexicon-flipped.unspin", "checksum"],
     );
     // And in the language model.
@@ -814,14 +705,16 @@ fn corrupt_model_files_are_errors() {
     let k = lm2.len() - 1000;
     lm2[k] ^= 0x01;
     let p = write(dir.path(), "lm-flipped.unspin", &lm2);
-    assert_one_line_error(&run("--lm", &p), &["lm-flipped.unspin", "checksum"]);
+    assert_one_line_error(&run("--lm", &p), 1, &["lm-flipped.unspin", "checksum"]);
     // A lexicon passed as the language model and the other way round.
     assert_one_line_error(
         &run("--lm", &models_dir().join("lexicon.unspin")),
+        1,
         &["lexicon.unspin"],
     );
     assert_one_line_error(
         &run("--lexicon", &models_dir().join("lm.unspin")),
+        1,
         &["lm.unspin"],
     );
 }
@@ -845,22 +738,26 @@ fn malformed_arpa_is_an_error() {
             "bad-number.arpa",
             &format!("{header}-1.0 <s>\nfoo bar\n-1.0 </s>\n\n\\end\\\n"),
         ),
+        1,
         &["bad-number.arpa"],
     );
     assert_one_line_error(
         &run("no-header.arpa", "this is not a language model\n"),
+        1,
         &["no-header.arpa"],
     );
     assert_one_line_error(
         &run("truncated.arpa", "\\data\\\nngram 1=3\n"),
+        1,
         &["truncated.arpa"],
     );
-    assert_one_line_error(&run("empty.arpa", ""), &["empty.arpa"]);
+    assert_one_line_error(&run("empty.arpa", ""), 1, &["empty.arpa"]);
     assert_one_line_error(
         &run(
             "nan.arpa",
             &format!("{header}-1.0 <s>\nnan the\n-1.0 </s>\n\n\\end\\\n"),
         ),
+        1,
         &["nan.arpa"],
     );
 }
@@ -915,9 +812,7 @@ fn one_huge_line_streams_correctly() {
     }
     let output = dir.path().join("big.out");
     let started = Instant::now();
-    let mut child = StdCommand::new(assert_cmd::cargo::cargo_bin("unspin"))
-        .env_remove("UNSPIN_LM")
-        .env_remove("UNSPIN_LEXICON")
+    let mut child = unspin_std()
         .arg("restore")
         .arg(&input)
         .stdin(Stdio::null())
@@ -969,29 +864,21 @@ fn one_huge_line_streams_correctly() {
 /// `--quality best` without the neural model: one line saying how to install it.
 #[test]
 fn quality_best_without_the_model_says_how_to_install_it() {
-    let out = Command::cargo_bin("unspin")
-        .unwrap()
+    let out = unspin()
         .env("UNSPIN_NEURAL_MODEL", "/nonexistent/SmolLM2.gguf")
         .args(["restore", "--quality", "best"])
         .write_stdin("helium said the caller rules would beryllium published.\n")
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    let err = String::from_utf8(out.stderr).unwrap();
-    assert_eq!(err.lines().count(), 1, "{err}");
-    assert!(err.contains("install-neural-model.sh"), "{err}");
+    assert_one_line_error(&out, 1, &["install-neural-model.sh"]);
     // detect names it too, unless only listing (the document score does not need it).
-    let out = Command::cargo_bin("unspin")
-        .unwrap()
+    let out = unspin()
         .env("UNSPIN_NEURAL_MODEL", "/nonexistent/SmolLM2.gguf")
         .args(["detect", "--quality", "best"])
         .write_stdin("helium said the caller rules would beryllium published.\n")
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8(out.stderr)
-        .unwrap()
-        .contains("install-neural-model.sh"));
+    assert_one_line_error(&out, 2, &["install-neural-model.sh"]);
 }
 
 /// `--quality best` with the installed model (skipped, with the reason, when absent; CI installs it).
@@ -1008,36 +895,25 @@ fn quality_best_restores_with_the_neural_model() {
         eprintln!("skipped: neural model not installed at {} (run `bash scripts/install-neural-model.sh`)", path.display());
         return;
     }
-    let input = "helium said the caller rules would beryllium published connected Monday, arsenic planned.\n";
-    let out = Command::cargo_bin("unspin")
-        .unwrap()
+    let input = format!("{SPUN}\n");
+    let out = unspin()
         .args(["restore", "--quality", "best", "--format", "json"])
-        .write_stdin(input)
+        .write_stdin(input.clone())
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "{}", stderr_of(&out));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let text = v["text"].as_str().unwrap();
     assert!(
         text.starts_with("he said the new rules would be published on Monday"),
         "{text}"
     );
-    let out = Command::cargo_bin("unspin")
-        .unwrap()
+    let out = unspin()
         .args(["detect", "--quality", "best", "--format", "json"])
         .write_stdin(input)
         .output()
         .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
 }
 
 fn unspin_neural_default_path() -> std::path::PathBuf {

@@ -3,20 +3,18 @@
 //! `unspin detect --format json`, logs JSON lines, and stops cleanly (exit 0)
 //! on SIGTERM.
 
+mod common;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
+use common::{assert_one_line_error, assert_usage_error, examples_dir, unspin_std};
 use serde_json::Value;
 
 fn sample_path() -> std::path::PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/spun-news.txt")
-}
-
-fn bin() -> std::path::PathBuf {
-    assert_cmd::cargo::cargo_bin("unspin")
+    examples_dir().join("spun-news.txt")
 }
 
 /// POSTs `body` and returns (status, body).
@@ -39,11 +37,8 @@ fn post(addr: SocketAddr, path: &str, content_type: &str, body: &[u8]) -> (u16, 
 
 #[test]
 fn serve_answers_like_the_cli_and_stops_on_sigterm() {
-    let mut child = Command::new(bin())
+    let mut child = unspin_std()
         .args(["serve", "--addr", "127.0.0.1:0"])
-        .env_remove("UNSPIN_LM")
-        .env_remove("UNSPIN_LEXICON")
-        .env_remove("UNSPIN_CALIBRATION")
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
@@ -64,7 +59,7 @@ fn serve_answers_like_the_cli_and_stops_on_sigterm() {
     let text = std::fs::read(sample_path()).unwrap();
     let (status, body) = post(addr, "/v1/restore", "text/plain", &text);
     assert_eq!(status, 200);
-    let cli = Command::new(bin())
+    let cli = unspin_std()
         .args(["restore", "--format", "json"])
         .arg(sample_path())
         .output()
@@ -79,7 +74,7 @@ fn serve_answers_like_the_cli_and_stops_on_sigterm() {
 
     let (status, body) = post(addr, "/v1/detect", "text/plain", &text);
     assert_eq!(status, 200);
-    let cli = Command::new(bin())
+    let cli = unspin_std()
         .args(["detect", "--format", "json"])
         .arg(sample_path())
         .output()
@@ -118,26 +113,23 @@ fn serve_answers_like_the_cli_and_stops_on_sigterm() {
 
 #[test]
 fn serve_refuses_bad_flags_with_one_line() {
-    let out = Command::new(bin())
+    let out = unspin_std()
         .args(["serve", "--addr", "not-an-address"])
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(err.lines().count(), 1, "{err}");
+    let line = assert_one_line_error(&out, 1, &[]);
     assert!(
-        err.starts_with("unspin: error: cannot listen on not-an-address"),
-        "{err}"
+        line.starts_with("unspin: error: cannot listen on not-an-address"),
+        "{line}"
     );
-    let out = Command::new(bin())
+    let out = unspin_std()
         .args(["serve", "--max-body", "lots"])
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    let out = Command::new(bin())
+    assert_usage_error(&out, "'lots' is not a size");
+    let out = unspin_std()
         .args(["serve", "--workers", "0"])
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("--workers must be at least 1"));
+    assert_one_line_error(&out, 1, &["--workers must be at least 1"]);
 }

@@ -2,34 +2,16 @@
 //! alignments whose offsets slice both texts, the spintax round trip, and the
 //! word error rate of a hand-made triple.
 
-use std::path::{Path, PathBuf};
-use std::process::Output;
+mod common;
 
-use assert_cmd::Command;
+use std::path::Path;
+
+use common::{assert_one_line_error, ok_stdout, unspin, write};
 use serde_json::Value;
 
 const ORIGINAL: &str = "He said the new rules would be published on Monday, as planned.\n\
 The committee will meet again in spring to review the results.\n\n\
 In the morning, the far hills looked cold and large. \"Because\" is a word; how far is it?\n";
-
-fn unspin() -> Command {
-    let mut c = Command::cargo_bin("unspin").expect("the unspin binary is built");
-    c.env_remove("UNSPIN_LM").env_remove("UNSPIN_LEXICON");
-    c
-}
-
-fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
-    let p = dir.join(name);
-    std::fs::write(&p, text).unwrap();
-    p
-}
-
-fn ok_stdout(out: &Output) -> String {
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "exit {:?}: {err}", out.status.code());
-    assert!(!err.contains("panicked"), "{err}");
-    String::from_utf8(out.stdout.clone()).expect("UTF-8 stdout")
-}
 
 fn jsonl(path: &Path) -> Vec<Value> {
     std::fs::read_to_string(path)
@@ -255,13 +237,7 @@ fn spintax_round_trip() {
         .arg(&bad)
         .output()
         .unwrap();
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{err}");
-    assert_eq!(err.lines().count(), 1, "{err}");
-    assert!(
-        err.starts_with("unspin: error:") && err.contains("bad.txt"),
-        "{err}"
-    );
+    assert_one_line_error(&out, 1, &["bad.txt"]);
 }
 
 #[test]
@@ -277,12 +253,9 @@ fn spin_bad_input_is_a_one_line_error() {
         ],
         vec!["spin".into(), "--rate".into(), "1.5".into()],
     ] {
+        eprintln!("unspin {args:?}:");
         let out = unspin().args(&args).write_stdin("x").output().unwrap();
-        let err = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(out.status.code(), Some(1), "{args:?}: {err}");
-        assert_eq!(err.lines().count(), 1, "{args:?}: {err}");
-        assert!(err.starts_with("unspin: error:"), "{err}");
-        assert!(!err.contains("panicked"));
+        assert_one_line_error(&out, 1, &[]);
     }
 }
 
@@ -400,13 +373,7 @@ fn eval_missing_file_is_a_one_line_error() {
         .arg(&r)
         .output()
         .unwrap();
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{err}");
-    assert_eq!(err.lines().count(), 1, "{err}");
-    assert!(
-        err.starts_with("unspin: error:") && err.contains("nope.txt"),
-        "{err}"
-    );
+    assert_one_line_error(&out, 1, &["nope.txt"]);
     let out = unspin().args(["eval", "-r"]).arg(&r).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
 }

@@ -3,21 +3,17 @@
 //! and JSON), grep-like exit codes, one-line errors, and an index that
 //! survives `kill -9` in the middle of `index add`.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::Output;
 use std::time::{Duration, Instant};
 
-use assert_cmd::Command;
+use common::{assert_one_line_error, stderr_of, synthetic, unspin, unspin_std};
 use serde_json::Value;
 use unspin::fingerprint::{Channels, FingerprintConfig, Fingerprinter};
 use unspin::trace::{trace, TraceOptions};
 use unspin_index::Index;
-
-fn unspin() -> Command {
-    let mut c = Command::cargo_bin("unspin").expect("the unspin binary is built");
-    c.env_remove("UNSPIN_LM").env_remove("UNSPIN_LEXICON");
-    c
-}
 
 const ARTICLES: [&str; 3] = [
     "The city council approved the new budget on Tuesday, after a long debate about schools and roads. \
@@ -33,25 +29,6 @@ first weekend. The curator, Anna Berg, said the collection had not been shown in
 Tickets cost 15 dollars for adults, and children under twelve enter for free. The exhibit will travel to \
 Chicago and Boston next year, where two other museums have asked to borrow several of the paintings.",
 ];
-
-fn stderr_of(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
-/// One `unspin: error:` line mentioning `needle`, and exit status `code`.
-#[track_caller]
-fn assert_error(out: &Output, code: i32, needle: &str) {
-    let err = stderr_of(out);
-    assert_eq!(out.status.code(), Some(code), "exit status; stderr: {err}");
-    assert!(!err.contains("panicked"), "{err}");
-    let lines: Vec<&str> = err.lines().collect();
-    assert_eq!(lines.len(), 1, "one line: {err:?}");
-    assert!(lines[0].starts_with("unspin: error:"), "{err:?}");
-    assert!(
-        lines[0].contains(needle),
-        "should mention {needle:?}: {err:?}"
-    );
-}
 
 fn spin(text: &str, profile: &str) -> String {
     let out = unspin()
@@ -247,7 +224,7 @@ fn errors_are_one_line() {
         .write_stdin("text")
         .output()
         .unwrap();
-    assert_error(&out, 2, "no such index");
+    assert_one_line_error(&out, 2, &["no such index"]);
     // Not an index.
     let junk = dir.path().join("junk.idx");
     std::fs::write(&junk, "just some text, no database").unwrap();
@@ -256,10 +233,10 @@ fn errors_are_one_line() {
         .arg(&junk)
         .output()
         .unwrap();
-    assert_error(&out, 1, "junk.idx");
+    assert_one_line_error(&out, 1, &["junk.idx"]);
     // Missing input path.
     let out = add(&index, &[&dir.path().join("missing")]);
-    assert_error(&out, 1, "no such file");
+    assert_one_line_error(&out, 1, &["no such file"]);
     // Bad JSONL lines are reported with their line numbers; the good ones are indexed.
     let jsonl = dir.path().join("bad.jsonl");
     let good = serde_json::json!({"id": 7, "text": ARTICLES[0]});
@@ -289,27 +266,6 @@ fn errors_are_one_line() {
     assert_eq!(out.status.code(), Some(2));
 }
 
-/// Deterministic articles for the crash test: numbered words keep them distinct.
-fn synthetic(i: u64) -> String {
-    let mut s = String::new();
-    for p in 0..2 {
-        if p > 0 {
-            s.push_str("\n\n");
-        }
-        for k in 0..5u64 {
-            let a = unspin::spinner::mix64(i * 100 + p * 10 + k);
-            s.push_str(&format!(
-                "On day {} the Council of Town{} said, in Hall{}, that Plan{} would go ahead. ",
-                a % 365,
-                (a >> 9) % 1000,
-                (a >> 19) % 1000,
-                (a >> 29) % 1000
-            ));
-        }
-    }
-    s
-}
-
 fn committed_docs(index: &Path) -> Option<u64> {
     // Never repairs: a repair would take the writer's place.
     let r = Index::open_read_only(index).ok()?;
@@ -330,12 +286,11 @@ fn kill_9_during_index_add_leaves_a_usable_index() {
     }
     std::fs::write(&jsonl, body).unwrap();
     let index = dir.path().join("crash.idx");
-    let bin = assert_cmd::cargo::cargo_bin("unspin");
     let fp = Fingerprinter::embedded(FingerprintConfig::default()).unwrap();
     let mut kills = 0;
     // Kill the writer at different points of three runs, each resuming the last.
     for delay_ms in [0u64, 15, 40] {
-        let mut child = std::process::Command::new(&bin)
+        let mut child = unspin_std()
             .args([
                 "index",
                 "add",
