@@ -49,7 +49,7 @@ pub struct DetectBenchArgs {
 
 /// Runs `unspin detect-bench`.
 pub fn run_detect(a: &DetectBenchArgs) -> anyhow::Result<u8> {
-    crate::cmd_detect::set_jobs(a.bench.jobs)?;
+    jobs(a.bench.jobs)?;
     let engine = Engine::new(
         a.model.load()?,
         load_calibration(a.bench.calibration.as_deref())?,
@@ -60,7 +60,14 @@ pub fn run_detect(a: &DetectBenchArgs) -> anyhow::Result<u8> {
 
 /// Runs `unspin trace-bench`.
 pub fn run_trace(a: &unspin_bench::trace::TraceBenchArgs) -> anyhow::Result<u8> {
-    crate::cmd_index::set_jobs(a.jobs)?;
+    jobs(a.jobs)?;
     unspin_bench::trace::run(a, &crate::cmd_index::fingerprinter()?)?;
     Ok(crate::EXIT_OK)
+}
+
+/// `--jobs` of the bench commands (their flags live in `unspin-bench`).
+fn jobs(jobs: Option<usize>) -> anyhow::Result<()> {
+    anyhow::ensure!(jobs != Some(0), "--jobs must be at least 1");
+    crate::args::set_jobs(jobs);
+    Ok(())
 }

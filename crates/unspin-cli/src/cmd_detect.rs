@@ -56,13 +56,13 @@ pub struct DetectArgs {
     #[arg(long, short, value_enum, default_value_t = Format::Text)]
     pub format: Format,
     /// Call a text spun when its probability is at least this (default: the calibrated threshold).
-    #[arg(long, short, value_parser = parse_unit)]
+    #[arg(long, short, value_parser = crate::args::unit)]
     pub threshold: Option<f32>,
     /// Treat each input as a JSONL corpus: one {"id": .., "text": ..} object per line.
     #[arg(long)]
     pub jsonl: bool,
     /// Worker threads (default: all cores).
-    #[arg(long, short, value_name = "N")]
+    #[arg(long, short, value_name = "N", value_parser = crate::args::at_least_one)]
     pub jobs: Option<usize>,
     /// Print nothing; the exit status tells (0 spun found, 1 none, 2 error).
     #[arg(long, short)]
@@ -95,27 +95,6 @@ pub struct DetectArgs {
     /// probability is the calibrated fast score in both modes.
     #[command(flatten)]
     pub quality: crate::quality::QualityFlags,
-}
-
-fn parse_unit(s: &str) -> Result<f32, String> {
-    let v: f32 = s.parse().map_err(|_| format!("'{s}' is not a number"))?;
-    if (0.0..=1.0).contains(&v) {
-        Ok(v)
-    } else {
-        Err(format!("{v} is outside 0..=1"))
-    }
-}
-
-pub(crate) fn set_jobs(jobs: Option<usize>) -> anyhow::Result<()> {
-    if let Some(j) = jobs {
-        if j == 0 {
-            bail!("--jobs must be at least 1");
-        }
-        let _ = rayon::ThreadPoolBuilder::new()
-            .num_threads(j)
-            .build_global();
-    }
-    Ok(())
 }
 
 /// Runs `unspin detect`; every error becomes exit status 2.
@@ -213,7 +192,7 @@ impl Scorer {
 }
 
 fn run_inner(args: &DetectArgs, state: &mut State) -> anyhow::Result<()> {
-    set_jobs(args.jobs)?;
+    crate::args::set_jobs(args.jobs);
     let listing = args.quiet || args.files_with_matches;
     // The document probability does not depend on the quality mode, so
     // listing modes never need the neural model.
@@ -403,12 +382,7 @@ fn detect_jsonl(
     Ok(())
 }
 
-fn score_line(
-    engine: &Scorer,
-    line: &[u8],
-    name: &str,
-    lineno: usize,
-) -> anyhow::Result<Scored> {
+fn score_line(engine: &Scorer, line: &[u8], name: &str, lineno: usize) -> anyhow::Result<Scored> {
     let line = std::str::from_utf8(line).map_err(|e| {
         anyhow::anyhow!("{name}:{lineno}: invalid UTF-8 at byte {}", e.valid_up_to())
     })?;

@@ -93,7 +93,7 @@ pub struct AddArgs {
     #[arg(long)]
     pub jsonl: bool,
     /// Worker threads (default: all cores).
-    #[arg(long, short, value_name = "N")]
+    #[arg(long, short, value_name = "N", value_parser = crate::args::at_least_one)]
     pub jobs: Option<usize>,
     /// Never show a progress bar.
     #[arg(long)]
@@ -127,18 +127,6 @@ pub struct CompactArgs {
     /// The index file.
     #[arg(value_name = "INDEX")]
     pub index: PathBuf,
-}
-
-pub fn set_jobs(jobs: Option<usize>) -> anyhow::Result<()> {
-    if let Some(j) = jobs {
-        if j == 0 {
-            bail!("--jobs must be at least 1");
-        }
-        let _ = rayon::ThreadPoolBuilder::new()
-            .num_threads(j)
-            .build_global();
-    }
-    Ok(())
 }
 
 /// The fingerprinter of new indexes (and of every index this version writes).
@@ -207,7 +195,7 @@ fn progress_bar(total: u64, hidden: bool) -> indicatif::ProgressBar {
 }
 
 fn run_add(a: &AddArgs) -> anyhow::Result<u8> {
-    set_jobs(a.jobs)?;
+    crate::args::set_jobs(a.jobs);
     if a.batch_postings == 0 {
         bail!("--batch-postings must be at least 1");
     }

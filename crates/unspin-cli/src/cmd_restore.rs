@@ -50,13 +50,13 @@ pub struct RestoreArgs {
     #[arg(long, short, value_enum, default_value_t = Format::Text)]
     pub format: Format,
     /// Apply only changes at least this confident (0 to 1); others are reported in JSON as not applied.
-    #[arg(long, default_value_t = 0.0, value_parser = parse_unit)]
+    #[arg(long, default_value_t = 0.0, value_parser = crate::args::unit)]
     pub min_confidence: f32,
     /// Treat each input as a JSONL corpus: one {"id": .., "text": ..} object per line.
     #[arg(long)]
     pub jsonl: bool,
     /// Worker threads for many files or a JSONL corpus (default: all cores).
-    #[arg(long, short, value_name = "N")]
+    #[arg(long, short, value_name = "N", value_parser = crate::args::at_least_one)]
     pub jobs: Option<usize>,
     /// Write one output file per input into this folder (needed for several files unless --format json).
     #[arg(long, value_name = "DIR")]
@@ -97,29 +97,13 @@ pub struct RestoreArgs {
     pub quality: QualityFlags,
 }
 
-fn parse_unit(s: &str) -> Result<f32, String> {
-    let v: f32 = s.parse().map_err(|_| format!("'{s}' is not a number"))?;
-    if (0.0..=1.0).contains(&v) {
-        Ok(v)
-    } else {
-        Err(format!("{v} is outside 0..=1"))
-    }
-}
-
 /// Runs `unspin restore`.
 pub fn run(args: &RestoreArgs) -> anyhow::Result<u8> {
-    if let Some(j) = args.jobs {
-        if j == 0 {
-            bail!("--jobs must be at least 1");
-        }
-        let _ = rayon::ThreadPoolBuilder::new()
-            .num_threads(j)
-            .build_global();
-    }
+    crate::args::set_jobs(args.jobs);
     // Restoring never reads the calibration: the embedded one is a placeholder.
-    let engine = args
-        .quality
-        .engine(&args.model, || Ok(unspin::detect::Calibration::uncalibrated()))?;
+    let engine = args.quality.engine(&args.model, || {
+        Ok(unspin::detect::Calibration::uncalibrated())
+    })?;
     let opts = Options {
         quality: args.quality.quality,
         min_confidence: args.min_confidence,
@@ -143,7 +127,10 @@ pub fn run(args: &RestoreArgs) -> anyhow::Result<u8> {
     }
     if args.jsonl {
         if args.out_dir.is_some() || matches!(args.format, Format::Diff | Format::Html) {
-            bail!("--jsonl writes JSON lines to standard output: use --format text or json, without --out-dir");
+            return Err(crate::Usage(
+                "--jsonl writes JSON lines to standard output: use --format text or json, without --out-dir".into(),
+            )
+            .into());
         }
         // Errors are per line and per input: report each, go on, and say
         // in the exit code that something failed.
@@ -430,7 +417,8 @@ fn restore_json_line(
         anyhow::anyhow!("{name}:{lineno}: invalid UTF-8 at byte {}", e.valid_up_to())
     })?;
     let doc = crate::jsonl::parse_line(line, name, lineno)?;
-    let whole = engine.restore(&doc.text, opts)
+    let whole = engine
+        .restore(&doc.text, opts)
         .with_context(|| format!("{name}:{lineno}"))?;
     let id = doc.id.as_ref().map(|i| i.value());
     let out = if format == Format::Json {

@@ -45,7 +45,7 @@ pub struct ServeArgs {
     #[arg(long, default_value_t = 10.0, value_name = "SECONDS")]
     pub timeout: f64,
     /// Requests restored or scored at once (default: all cores).
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = crate::args::at_least_one)]
     pub workers: Option<usize>,
     /// Requests that may wait for a worker; beyond that the server answers 503.
     #[arg(long, default_value_t = 64, value_name = "N")]
@@ -103,9 +103,6 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<u8> {
     }
     if !(0.0..=1.0).contains(&args.check_min_confidence) {
         bail!("--check-min-confidence must be between 0 and 1");
-    }
-    if args.workers == Some(0) {
-        bail!("--workers must be at least 1");
     }
     // With WordNet: requests may ask for `"quality": "best"`, whose synonym sweep needs it.
     let model = args.model.load_for(unspin::Quality::Best)?;

@@ -50,7 +50,7 @@ pub struct SpinArgs {
     /// synonym: probability that an eligible word is replaced (default 0.15).
     /// news: share of dictionary word types the spinner replaces (default 0.80).
     /// tortured: probability that a term occurrence is replaced (default 1.0).
-    #[arg(long)]
+    #[arg(long, value_parser = crate::args::unit_f64)]
     pub rate: Option<f64>,
     /// Seed of every random choice; the same seed gives the same output.
     #[arg(long, default_value_t = 0)]
@@ -103,12 +103,6 @@ fn read_input(path: Option<&Path>) -> anyhow::Result<(String, String)> {
 }
 
 fn profile_of(args: &SpinArgs) -> anyhow::Result<Profile> {
-    if let Some(r) = args.rate {
-        anyhow::ensure!(
-            (0.0..=1.0).contains(&r),
-            "--rate must be between 0 and 1, got {r}"
-        );
-    }
     let name = match args.profile {
         SpinProfile::News => "news",
         SpinProfile::Synonym => "synonym",
@@ -125,10 +119,6 @@ pub fn run(args: &SpinArgs, wn: &WordNet) -> anyhow::Result<()> {
             h => vec![Half::from_name(h)?],
         };
         let rate = args.rate.unwrap_or(1.0);
-        anyhow::ensure!(
-            (0.0..=1.0).contains(&rate),
-            "--rate must be between 0 and 1, got {rate}"
-        );
         let pm = unspin::models::embedded_phrases()?;
         Sim::Phrases(PhraseSpinner::new(
             pm.pairs()

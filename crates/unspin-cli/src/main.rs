@@ -4,6 +4,7 @@
 //! stream handling, progress and exit codes live here; everything else lives
 //! in the library.
 
+mod args;
 mod cmd_bench;
 mod cmd_detect;
 mod cmd_eval;
@@ -85,11 +86,7 @@ fn main() -> ExitCode {
             return ExitCode::from(EXIT_USAGE);
         }
         Err(e) => {
-            // Usage errors stay on one line, like every other error.
-            let rendered = e.render().to_string();
-            let first = rendered.lines().next().unwrap_or("invalid arguments");
-            let first = first.strip_prefix("error: ").unwrap_or(first);
-            eprintln!("unspin: error: {first} (see 'unspin --help')");
+            eprintln!("unspin: error: {}", usage_line(&e));
             return ExitCode::from(EXIT_USAGE);
         }
     };
@@ -116,8 +113,57 @@ fn main() -> ExitCode {
                 return ExitCode::from(EXIT_OK);
             }
             eprintln!("unspin: error: {}", one_line(&e));
-            ExitCode::from(EXIT_ERROR)
+            if e.downcast_ref::<Usage>().is_some() {
+                ExitCode::from(EXIT_USAGE)
+            } else {
+                ExitCode::from(EXIT_ERROR)
+            }
         }
+    }
+}
+
+/// A usage error found after the flags were parsed (flags that do not go
+/// together): exit 2, like clap's own.
+#[derive(Debug)]
+pub(crate) struct Usage(pub String);
+
+impl std::fmt::Display for Usage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Usage {}
+
+/// clap's message on one line: its first paragraph (what is wrong, the
+/// missing flags, the possible values, a tip), without the usage block,
+/// pointing at the subcommand's help.
+fn usage_line(e: &clap::Error) -> String {
+    let rendered = e.render().to_string();
+    let mut parts: Vec<&str> = Vec::new();
+    for line in rendered.lines() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with("Usage:") || line.starts_with("For more information")
+        {
+            break;
+        }
+        parts.push(line);
+    }
+    let mut msg = parts.join(" ");
+    if let Some(rest) = msg.strip_prefix("error: ") {
+        msg = rest.to_string();
+    }
+    if msg.is_empty() {
+        msg = "invalid arguments".into();
+    }
+    let sub = std::env::args().nth(1).filter(|a| {
+        <Cli as clap::CommandFactory>::command()
+            .get_subcommands()
+            .any(|c| c.get_name() == a.as_str())
+    });
+    match sub {
+        Some(s) => format!("{msg} (see 'unspin {s} --help')"),
+        None => format!("{msg} (see 'unspin --help')"),
     }
 }
 

@@ -485,20 +485,6 @@ fn jsonl_malformed_line_is_named() {
 }
 
 #[test]
-fn zero_jobs_is_an_error() {
-    let out = unspin()
-        .args(["restore", "--jobs", "0"])
-        .write_stdin("helium said")
-        .output()
-        .unwrap();
-    let err = stderr_of(&out);
-    assert!(!err.contains("panicked"), "{err}");
-    assert_ne!(out.status.code(), Some(0));
-    assert!(err.contains("--jobs"), "{err}");
-    assert!(out.stdout.is_empty());
-}
-
-#[test]
 fn exit_codes_are_documented() {
     for args in [&["--help"][..], &["restore", "--help"][..]] {
         let out = unspin().args(args).output().unwrap();

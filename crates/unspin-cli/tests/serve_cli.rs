@@ -131,5 +131,8 @@ fn serve_refuses_bad_flags_with_one_line() {
         .args(["serve", "--workers", "0"])
         .output()
         .unwrap();
-    assert_one_line_error(&out, 1, &["--workers must be at least 1"]);
+    assert_usage_error(
+        &out,
+        "invalid value '0' for '--workers <N>': must be at least 1",
+    );
 }

@@ -251,7 +251,6 @@ fn spin_bad_input_is_a_one_line_error() {
             "spin".into(),
             dir.path().join("missing.txt").display().to_string(),
         ],
-        vec!["spin".into(), "--rate".into(), "1.5".into()],
     ] {
         eprintln!("unspin {args:?}:");
         let out = unspin().args(&args).write_stdin("x").output().unwrap();

@@ -116,11 +116,58 @@ const ROWS: &[Row] = &[
         2,
         &["invalid value '99999999999999999999' for '--jobs"],
     ),
-    // detect exits 2 on every error, so its --jobs check after parsing too.
+    // Counts of at least 1, refused while parsing.
     row(
         &["detect", "--jobs", "0"],
         2,
-        &["--jobs must be at least 1"],
+        &["invalid value '0' for '--jobs <N>': must be at least 1"],
+    ),
+    row(
+        &["restore", "--jobs", "0"],
+        2,
+        &["invalid value '0' for '--jobs <N>': must be at least 1"],
+    ),
+    row(
+        &["index", "add", "--jobs", "0", "i.idx", "x.txt"],
+        2,
+        &["invalid value '0' for '--jobs <N>': must be at least 1"],
+    ),
+    row(
+        &["serve", "--workers", "0"],
+        2,
+        &["invalid value '0' for '--workers <N>': must be at least 1"],
+    ),
+    row(
+        &["spin", "--rate", "1.5"],
+        2,
+        &["invalid value '1.5' for '--rate", OUTSIDE_0_1],
+    ),
+    row(
+        &["spin", "--rate=-0.5"],
+        2,
+        &["invalid value '-0.5' for '--rate", OUTSIDE_0_1],
+    ),
+    // Missing required arguments are named.
+    row(
+        &["eval", "-r", "x"],
+        2,
+        &[
+            "required arguments were not provided",
+            "--input <FILE>",
+            "--output <FILE>",
+            "unspin eval --help",
+        ],
+    ),
+    row(
+        &["trace", "--no-restore"],
+        2,
+        &["required arguments were not provided", "--index <INDEX>"],
+    ),
+    // The possible values are named.
+    row(
+        &["restore", "--quality", "fast"],
+        2,
+        &["[possible values: default, best]"],
     ),
     // Not a number, not a size.
     row(
@@ -204,12 +251,11 @@ const ROWS: &[Row] = &[
         2,
         &["'--spintax' cannot be used with '--from-spintax'"],
     ),
-    // Known deviations, left out rather than encoded: `restore --jobs 0`,
-    // `restore --jsonl --out-dir d`, `index add --jobs 0 ...`, `spin --rate
-    // 1.5` and `serve --workers 0` are refused after parsing with exit 1, not
-    // 2; and a missing required argument (`eval -r x`, `trace` without
-    // `--index`) says "the following required arguments were not provided:"
-    // without naming them (clap's next lines are cut off).
+    row(
+        &["restore", "--jsonl", "--out-dir", "d"],
+        2,
+        &["--jsonl writes JSON lines to standard output"],
+    ),
 ];
 
 #[test]

@@ -14,9 +14,9 @@
 use std::sync::{Arc, Mutex, OnceLock};
 
 use crate::detect::{Calibration, DetectOptions, Detection, Detector, DetectorParts};
+use crate::fingerprint::Fingerprint;
 use crate::rescore::{ContextScorer, Quality};
 use crate::restore::{Model, Options, Restoration, Restorer, Scratch};
-use crate::fingerprint::Fingerprint;
 use crate::trace::{PostingSource, TraceOptions, TraceResult};
 use crate::Error;
 

@@ -40,14 +40,16 @@ impl<'m> Restorer<'m> {
         let scorer = LmScorer(&m.lm);
         let start = [m.lm.bos(), m.lm.bos()];
         let clean = self
-            .s.decoder
+            .s
+            .decoder
             .decode(&self.s.clean, &scorer, self.opts.lm_weight, start);
         let (mut sections, closing) = self.sections(text, &spun, &clean);
         // The synonym hypothesis only matters where the news one fails, so
         // news-spun text pays nothing for it.
         let syn = if self.opts.synonym_rate > 0.0 && sections.iter().any(|s| s.spun_prob < 0.5) {
             let syn = self
-                .s.decoder
+                .s
+                .decoder
                 .decode(&self.s.syn, &scorer, self.opts.lm_weight, start);
             self.synonym_sections(&mut sections, &closing, &syn, &clean);
             Some(syn)
@@ -63,7 +65,12 @@ impl<'m> Restorer<'m> {
 
     /// The probability of every alternative of slot `i` (the mixture of the
     /// section's clean and spun hypotheses) and the slot's section probabilities.
-    pub(super) fn slot_probs(&self, a: &Analysis, i: usize, section_idx: &mut usize) -> (Vec<f32>, f32, f32) {
+    pub(super) fn slot_probs(
+        &self,
+        a: &Analysis,
+        i: usize,
+        section_idx: &mut usize,
+    ) -> (Vec<f32>, f32, f32) {
         let info = &self.s.slots[i];
         let sections = &a.sections;
         while *section_idx + 1 < sections.len() && sections[*section_idx].end <= info.start {
@@ -210,7 +217,9 @@ impl<'m> Restorer<'m> {
                 t
             };
             let extra = self.s.unary.get(alt).copied().unwrap_or(0.0);
-            self.s.lattice.set_channel(alt, theta.max(1e-9).ln() + extra);
+            self.s
+                .lattice
+                .set_channel(alt, theta.max(1e-9).ln() + extra);
         }
     }
 
@@ -425,7 +434,13 @@ impl<'m> Restorer<'m> {
     }
 
     /// The text of alternative `alt` of slot `info` under the synonym hypothesis.
-    pub(super) fn syn_alt_text(&self, text: &str, tokens: &[Token], info: &SlotInfo, alt: usize) -> String {
+    pub(super) fn syn_alt_text(
+        &self,
+        text: &str,
+        tokens: &[Token],
+        info: &SlotInfo,
+        alt: usize,
+    ) -> String {
         let spun_text = &text[info.start..info.end];
         if alt == 0 || info.syn == u32::MAX {
             return spun_text.to_string();
@@ -449,7 +464,13 @@ impl<'m> Restorer<'m> {
         }
     }
 
-    pub(super) fn alt_text(&self, text: &str, tokens: &[Token], info: &SlotInfo, alt: usize) -> String {
+    pub(super) fn alt_text(
+        &self,
+        text: &str,
+        tokens: &[Token],
+        info: &SlotInfo,
+        alt: usize,
+    ) -> String {
         let lex = &self.model.lexicon;
         let spun_text = &text[info.start..info.end];
         let raw = match info.kind {

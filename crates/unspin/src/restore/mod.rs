@@ -22,7 +22,6 @@ pub use model::Model;
 pub use options::Options;
 pub use output::{apply, match_case, Alternative, Change, Rescored, Restoration, Section};
 
-
 use crate::decode::{Decoder, Lattice, WordId};
 use crate::rescore::ContextScorer;
 use crate::token::{tokenize, Token, TokenKind};
