@@ -104,6 +104,9 @@ pub struct BenchArgs {
     /// Prior (nats) of a listed tortured phrase (default: the library's)
     #[arg(long, value_name = "NATS", hide = true)]
     pub phrase_listed_prior: Option<f32>,
+    /// Apply unlisted tortured phrases too (the library reports them only)
+    #[arg(long, hide = true)]
+    pub phrase_apply_unlisted: bool,
     /// Tuning run: spin with half A of the list and list nothing (use the
     /// training half of the science text with it)
     #[arg(long, hide = true)]
@@ -571,6 +574,7 @@ fn run_tortured(
     if let Some(v) = args.phrase_listed_prior {
         opts.listed_prior = v;
     }
+    opts.apply_unlisted = args.phrase_apply_unlisted;
     crate::tortured::run(
         &args.science_corpus.display().to_string(),
         &texts,
@@ -714,6 +718,7 @@ mod tests {
             tortured_only: false,
             phrase_min_score: None,
             phrase_listed_prior: None,
+            phrase_apply_unlisted: false,
             phrase_tune: false,
         };
         let never = || -> anyhow::Result<Engine> { unreachable!("no model is loaded") };

@@ -152,7 +152,13 @@ impl<'m> Restorer<'m> {
         if let Some(pm) = &self.model.phrases {
             let found =
                 crate::tortured::find_phrases(pm, &self.model.lm, text, tokens, &self.opts.phrases);
-            crate::tortured::merge_into(r, text, &found);
+            crate::tortured::merge_into(
+                r,
+                text,
+                &found,
+                &self.opts.phrases,
+                self.opts.min_confidence,
+            );
         }
     }
 

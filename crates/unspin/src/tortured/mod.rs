@@ -99,9 +99,17 @@ fn unlisted_confidence(score: f32) -> f32 {
     (1.0 / (1.0 + (-score).exp())).min(0.99)
 }
 
-/// Adds `matches` to a restoration of `text` as applied changes, leaving
-/// out any that overlap a change already there, and writes the text again.
-pub fn merge_into(r: &mut Restoration, text: &str, matches: &[PhraseMatch]) {
+/// Adds `matches` to a restoration of `text`, leaving out any that overlap
+/// a change already there, and writes the text again. A listed phrase is
+/// applied when its confidence reaches `min_confidence`; an unlisted one
+/// only with [`PhraseOptions::apply_unlisted`] as well.
+pub fn merge_into(
+    r: &mut Restoration,
+    text: &str,
+    matches: &[PhraseMatch],
+    opts: &PhraseOptions,
+    min_confidence: f32,
+) {
     if matches.is_empty() {
         return;
     }
@@ -110,10 +118,15 @@ pub fn merge_into(r: &mut Restoration, text: &str, matches: &[PhraseMatch]) {
         if r.changes.iter().any(|c| c.start < m.end && m.start < c.end) {
             continue;
         }
-        let (relation, confidence) = match m.kind {
-            PhraseKind::Listed => (RELATION_LISTED, LISTED_CONFIDENCE),
-            PhraseKind::Unlisted => (RELATION_UNLISTED, unlisted_confidence(m.score)),
+        let (relation, confidence, apply) = match m.kind {
+            PhraseKind::Listed => (RELATION_LISTED, LISTED_CONFIDENCE, true),
+            PhraseKind::Unlisted => (
+                RELATION_UNLISTED,
+                unlisted_confidence(m.score),
+                opts.apply_unlisted,
+            ),
         };
+        let applied = apply && confidence >= min_confidence;
         r.changes.push(Change {
             start: m.start,
             end: m.end,
@@ -131,12 +144,12 @@ pub fn merge_into(r: &mut Restoration, text: &str, matches: &[PhraseMatch]) {
                     prob: 1.0 - confidence,
                 },
             ],
-            applied: true,
+            applied,
         });
-        added = true;
+        added |= applied;
     }
+    r.changes.sort_by_key(|c| c.start);
     if added {
-        r.changes.sort_by_key(|c| c.start);
         r.text = crate::restore::apply(text, &r.changes);
     }
 }
