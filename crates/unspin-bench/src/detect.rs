@@ -64,12 +64,9 @@ pub struct DetectBenchArgs {
 /// (document length, (true positives, false positives, false negatives)) per document.
 type WordCounts = Vec<(usize, (usize, usize, usize))>;
 
-/// Nanoseconds this thread has spent on a CPU (Linux; 0 elsewhere).
+/// Nanoseconds this thread has spent on a CPU (0 when unknown).
 fn cpu_ns() -> u64 {
-    std::fs::read_to_string("/proc/thread-self/schedstat")
-        .ok()
-        .and_then(|s| s.split_whitespace().next()?.parse().ok())
-        .unwrap_or(0)
+    crate::machine::thread_cpu_seconds().map_or(0, |s| (s * 1e9) as u64)
 }
 
 /// Runs `unspin detect-bench` with `engine` (its model, and the

@@ -64,31 +64,40 @@ fn proc_kib(text: &str, key: &str) -> Option<f64> {
         .ok()
 }
 
-/// User + system CPU time of the calling thread (from /proc/thread-self/stat,
-/// in clock ticks of 1/100 s).
+/// `getrusage` for `who` (the calling thread or the whole process).
+fn usage(who: libc::c_int) -> Option<libc::rusage> {
+    // SAFETY: getrusage writes one rusage into the zeroed struct we own.
+    let mut u: libc::rusage = unsafe { std::mem::zeroed() };
+    (unsafe { libc::getrusage(who, &mut u) } == 0).then_some(u)
+}
+
+fn cpu_seconds(u: &libc::rusage) -> f64 {
+    let t = |tv: libc::timeval| tv.tv_sec as f64 + tv.tv_usec as f64 * 1e-6;
+    t(u.ru_utime) + t(u.ru_stime)
+}
+
+/// User + system CPU time of the calling thread (Linux; the whole process
+/// elsewhere, which is the same for the single-threaded timings that ask).
 pub fn thread_cpu_seconds() -> Option<f64> {
-    stat_cpu_seconds("/proc/thread-self/stat")
+    #[cfg(target_os = "linux")]
+    let who = libc::RUSAGE_THREAD;
+    #[cfg(not(target_os = "linux"))]
+    let who = libc::RUSAGE_SELF;
+    usage(who).map(|u| cpu_seconds(&u))
 }
 
-/// User + system CPU time of the whole process, every thread (from /proc/self/stat).
+/// User + system CPU time of the whole process, every thread.
 pub fn process_cpu_seconds() -> Option<f64> {
-    stat_cpu_seconds("/proc/self/stat")
+    usage(libc::RUSAGE_SELF).map(|u| cpu_seconds(&u))
 }
 
-fn stat_cpu_seconds(path: &str) -> Option<f64> {
-    let stat = std::fs::read_to_string(path).ok()?;
-    let rest = &stat[stat.rfind(')')? + 1..];
-    let f: Vec<&str> = rest.split_whitespace().collect();
-    // After the command name: state is field 3, utime 14, stime 15.
-    let utime: f64 = f.get(11)?.parse().ok()?;
-    let stime: f64 = f.get(12)?.parse().ok()?;
-    Some((utime + stime) / 100.0)
-}
-
-/// Peak resident memory of the process so far.
+/// Peak resident memory of the process so far (`ru_maxrss`: KiB on Linux,
+/// bytes on macOS).
 pub fn peak_memory_mib() -> Option<f64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    proc_kib(&status, "VmHWM:").map(|k| k / 1024.0)
+    let kib = usage(libc::RUSAGE_SELF)?.ru_maxrss as f64;
+    #[cfg(target_os = "macos")]
+    let kib = kib / 1024.0;
+    Some(kib / 1024.0)
 }
 
 /// The command line, the program named without its folder.
@@ -123,23 +132,10 @@ pub fn utc_now() -> String {
 
 /// Seconds since the epoch as `YYYY-MM-DD HH:MM UTC`.
 pub fn format_utc(secs: u64) -> String {
-    let days = (secs / 86_400) as i64;
-    let rem = secs % 86_400;
-    // Howard Hinnant's days-to-civil.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!(
-        "{y:04}-{m:02}-{d:02} {:02}:{:02} UTC",
-        rem / 3600,
-        rem % 3600 / 60
-    )
+    let t = std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs);
+    // RFC 3339 in seconds: "2026-12-07T00:20:00Z".
+    let iso = humantime::format_rfc3339_seconds(t).to_string();
+    format!("{} {} UTC", &iso[..10], &iso[11..16])
 }
 
 #[cfg(test)]
