@@ -35,3 +35,23 @@ pub fn set_jobs(jobs: Option<usize>) {
             .build_global();
     }
 }
+
+/// `--color`: when to color terminal output.
+#[derive(Clone, Copy, Debug, clap::ValueEnum, PartialEq, Eq)]
+pub enum Color {
+    /// When standard output is a terminal.
+    Auto,
+    Always,
+    Never,
+}
+
+impl Color {
+    /// Whether to color output written to standard output.
+    pub fn on_stdout(self) -> bool {
+        match self {
+            Color::Always => true,
+            Color::Never => false,
+            Color::Auto => std::io::IsTerminal::is_terminal(&std::io::stdout()),
+        }
+    }
+}

@@ -10,6 +10,7 @@ use rayon::prelude::*;
 use unspin::detect::{DetectOptions, Detection, WordScore};
 use unspin::render::html_escape;
 
+use crate::args::Color;
 use crate::models::ModelFlags;
 
 /// Exit status: spun text found.
@@ -28,14 +29,6 @@ pub enum Format {
     Json,
     /// One self-contained HTML report for all inputs.
     Html,
-}
-
-/// When to color the text format.
-#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
-pub enum Color {
-    Auto,
-    Always,
-    Never,
 }
 
 #[derive(Args, Debug)]
@@ -223,11 +216,7 @@ fn run_inner(args: &DetectArgs, state: &mut State) -> anyhow::Result<()> {
     if inputs.iter().filter(|i| matches!(i, Input::Stdin)).count() > 1 {
         bail!("standard input ('-') can be named only once");
     }
-    let color = match args.color {
-        Color::Always => true,
-        Color::Never => false,
-        Color::Auto => std::io::stdout().is_terminal(),
-    };
+    let color = args.color.on_stdout();
     let stdout = std::io::stdout();
     let mut out = Output {
         w: BufWriter::new(stdout.lock()),

@@ -9,6 +9,7 @@ use rayon::prelude::*;
 use unspin::input::ChunkReader;
 use unspin::restore::{Options, Restoration};
 
+use crate::args::Color;
 use crate::models::ModelFlags;
 use crate::quality::QualityFlags;
 
@@ -23,14 +24,6 @@ pub enum Format {
     Diff,
     /// A self-contained HTML page with the changes marked.
     Html,
-}
-
-/// When to color diff output.
-#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
-pub enum Color {
-    Auto,
-    Always,
-    Never,
 }
 
 #[derive(Args, Debug)]
@@ -182,11 +175,7 @@ fn restore_stream(
 ) -> anyhow::Result<()> {
     let (reader, name) = open(path)?;
     let mut chunks = ChunkReader::new(reader, &name);
-    let color = match args.color {
-        Color::Always => true,
-        Color::Never => false,
-        Color::Auto => std::io::stdout().is_terminal(),
-    };
+    let color = args.color.on_stdout();
     let mut whole_in = String::new();
     let mut whole = Restoration::default();
     while let Some((offset, chunk)) = chunks.next_chunk()? {
