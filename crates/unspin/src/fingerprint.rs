@@ -31,7 +31,8 @@ use serde::{Deserialize, Serialize};
 /// Version of the fingerprint computation; part of [`Fingerprinter::digest`].
 pub const FINGERPRINT_VERSION: u32 = 1;
 
-use crate::spinner::{mix64, NEVER_CHANGED, PHRASE_REWRITES};
+use crate::hash::mix64;
+use crate::rules::{NEVER_CHANGED, PHRASE_REWRITES};
 use crate::wordnet::WordNet;
 
 /// Settings that decide which fingerprints a text gets. An index records the

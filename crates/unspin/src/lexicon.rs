@@ -15,7 +15,7 @@
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
-use crate::spinner::{Relation, NEVER_CHANGED, PHRASE_REWRITES};
+use crate::rules::{Relation, NEVER_CHANGED, PHRASE_REWRITES};
 use crate::Error;
 
 const KIND: [u8; 4] = *b"LEXI";

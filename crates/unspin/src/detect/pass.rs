@@ -10,9 +10,10 @@ use super::{DetectOptions, Detection, Detector, Sums, WordScore, LN10};
 use crate::lexicon::is_spun_form;
 use crate::lm::WordId;
 use crate::restore::match_case;
-use crate::spinner::Relation;
+use crate::rules::Relation;
 use crate::stats::sigmoid;
 use crate::token::{tokenize, Token, TokenKind};
+use crate::wordnet::{regular_spellings, Inflection};
 
 /// A scored site: a word (or phrase) that may be a spinner's substitution.
 #[derive(Clone, Copy, Debug)]
@@ -752,55 +753,20 @@ fn word_count_between(stream: &[WordId], from: u32, to: u32, bos: WordId, eos: W
         .count()
 }
 
-/// Inflects a base form like a written word's suffix class (regular
-/// spelling rules); returns the first form the model knows.
+/// Inflects a base form like a written word's suffix class: the first of
+/// its regular spellings (`wordnet::regular_spellings`) that the model knows.
 fn inflect(
     base: &str,
     sfx: Suffix,
     buf: &mut String,
     known: impl Fn(&str) -> Option<WordId>,
 ) -> Option<WordId> {
-    let b = base.as_bytes();
-    let last = *b.last()?;
-    let vowel = |c: u8| b"aeiou".contains(&c);
-    let cons_y = last == b'y' && b.len() > 1 && !vowel(b[b.len() - 2]);
-    let stem = &base[..base.len() - 1];
-    let mut try_form = |parts: [&str; 3]| {
-        buf.clear();
-        for p in parts {
-            buf.push_str(p);
-        }
-        known(buf)
+    let infl = match sfx {
+        Suffix::S => Inflection::Plural,
+        Suffix::Ed => Inflection::Past,
+        Suffix::Ing => Inflection::PresentParticiple,
     };
-    let double = [last];
-    let double = std::str::from_utf8(&double).unwrap_or("");
-    match sfx {
-        Suffix::S => {
-            if base.ends_with(['s', 'x', 'z']) || base.ends_with("ch") || base.ends_with("sh") {
-                try_form([base, "es", ""])
-            } else if cons_y {
-                try_form([stem, "ies", ""])
-            } else {
-                try_form([base, "s", ""])
-            }
-        }
-        Suffix::Ed => {
-            if last == b'e' {
-                try_form([base, "d", ""])
-            } else if cons_y {
-                try_form([stem, "ied", ""])
-            } else {
-                try_form([base, "ed", ""]).or_else(|| try_form([base, double, "ed"]))
-            }
-        }
-        Suffix::Ing => {
-            if last == b'e' && !base.ends_with("ee") && b.len() > 2 {
-                try_form([stem, "ing", ""])
-            } else {
-                try_form([base, "ing", ""]).or_else(|| try_form([base, double, "ing"]))
-            }
-        }
-    }
+    regular_spellings(base, infl, buf, known)
 }
 
 #[cfg(test)]

@@ -12,10 +12,10 @@ use serde::{Deserialize, Serialize};
 use super::LN10;
 use crate::lm::WordId;
 use crate::restore::Model;
-use crate::spinner::Relation;
+use crate::rules::Relation;
 
 // Function words the generic synonym spinner leaves alone (no evidence either way).
-use crate::spinner::SYNONYM_STOPWORDS;
+use crate::rules::SYNONYM_STOPWORDS;
 
 /// Knobs of the scoring pass. They are stored in the calibration file, so
 /// scores at detection time are computed exactly as when it was fitted.

@@ -29,70 +29,14 @@ use std::sync::OnceLock;
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
+pub use crate::hash::{mix64, seeded_hash, SplitMix64};
+pub use crate::rules::{NEVER_CHANGED, PHRASE_REWRITES, SYNONYM_STOPWORDS};
 use crate::wordnet::{LemmaId, Pos, WordNet};
 pub use rule::{chain_output, relations, rule_output, rule_trace, Relation, RuleSource, RuleTrace};
 pub use spintax::{
     expand_spintax, parse_spintax, to_spintax, to_spintax_alternatives, SpintaxChoice,
     SpintaxExpansion,
 };
-
-/// Rewrites the news spinner applies outside WordNet: (original, spun). The
-/// two-word original "is a" matches two bare tokens; the whitespace between
-/// them is kept.
-pub const PHRASE_REWRITES: &[(&str, &str)] = &[
-    ("because", "due to the fact that"),
-    ("is a", "is simply a"),
-    ("where", "wherever"),
-    ("how", "however"),
-    ("something", "thing"),
-];
-
-/// Common WordNet words the news spinner was seen never to change.
-pub const NEVER_CHANGED: &[&str] = &["a", "by", "not", "it", "up", "are", "but", "who"];
-
-/// A small deterministic PRNG (SplitMix64).
-#[derive(Clone, Debug)]
-pub struct SplitMix64 {
-    state: u64,
-}
-
-impl SplitMix64 {
-    pub fn new(seed: u64) -> Self {
-        SplitMix64 { state: seed }
-    }
-
-    pub fn next_u64(&mut self) -> u64 {
-        self.state = self.state.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        mix64(self.state)
-    }
-
-    /// Uniform in [0, 1).
-    pub fn next_f64(&mut self) -> f64 {
-        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
-    }
-
-    /// Uniform in `0..n` (`n > 0`).
-    pub fn below(&mut self, n: u64) -> u64 {
-        ((self.next_u64() as u128 * n as u128) >> 64) as u64
-    }
-}
-
-/// SplitMix64's output function: a good 64-bit mixer.
-pub fn mix64(mut z: u64) -> u64 {
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
-}
-
-/// A seeded 64-bit hash of a string (FNV-1a, then mixed with seed and salt).
-pub fn seeded_hash(seed: u64, salt: u64, s: &str) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for &b in s.as_bytes() {
-        h ^= b as u64;
-        h = h.wrapping_mul(0x0100_0000_01b3);
-    }
-    mix64(h ^ mix64(seed ^ mix64(salt.wrapping_add(0x5851_F42D_4C95_7F2D))))
-}
 
 fn unit(h: u64) -> f64 {
     (h >> 11) as f64 / (1u64 << 53) as f64
@@ -257,21 +201,6 @@ pub fn synonym_word(token: &str) -> Option<(usize, usize)> {
         .all(|c| c.is_alphabetic() || c == '-' || c == '\'')
         .then_some((cs, ce))
 }
-
-/// Function words the `synonym` profile never touches.
-pub(crate) const SYNONYM_STOPWORDS: &[&str] = &[
-    "a", "about", "above", "after", "again", "against", "all", "also", "am", "an", "and", "any",
-    "are", "as", "at", "be", "been", "before", "being", "below", "between", "both", "but", "by",
-    "can", "could", "did", "do", "does", "doing", "down", "during", "each", "even", "ever", "few",
-    "for", "from", "further", "had", "has", "have", "having", "he", "her", "here", "hers", "him",
-    "his", "how", "i", "if", "in", "into", "is", "it", "its", "just", "may", "me", "might", "more",
-    "most", "much", "must", "my", "no", "nor", "not", "now", "of", "off", "on", "once", "one",
-    "only", "or", "other", "our", "out", "over", "own", "same", "shall", "she", "should", "so",
-    "some", "still", "such", "than", "that", "the", "their", "them", "then", "there", "these",
-    "they", "this", "those", "through", "to", "too", "under", "until", "up", "upon", "us", "very",
-    "was", "we", "were", "what", "when", "where", "which", "while", "who", "whom", "why", "will",
-    "with", "would", "yet", "you", "your",
-];
 
 /// Frequency ranking of output words, for off-rule random replacements.
 struct Ranking {

@@ -10,74 +10,11 @@
 use rustc_hash::FxHashSet;
 use serde::{Deserialize, Serialize};
 
+pub use crate::rules::Relation;
 use crate::wordnet::{LemmaId, PointerKind, Pos, SynsetId, WordNet};
 
 /// Part-of-speech order in which the news spinner looks at senses.
 pub const RULE_POS_ORDER: [Pos; 4] = [Pos::Adj, Pos::Noun, Pos::Verb, Pos::Adv];
-
-/// How a spun word relates to its original, strongest first.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Relation {
-    /// The sense-order rule's output.
-    Rule,
-    /// The rule applied twice ("new" → "fresh" → "caller").
-    Chain,
-    /// Another lemma of any sense, any part of speech.
-    Synonym,
-    /// A lemma of a similar-to (`&`) target of any sense.
-    SimilarTo,
-    /// A lemma of an also-see (`^`) target of any sense.
-    AlsoSee,
-    /// A lemma of a hypernym (`@`, `@i`) of any sense.
-    Hypernym,
-    /// A derivationally related (`+`) lemma.
-    Derivation,
-    /// A pertainym (`\`) lemma.
-    Pertainym,
-    /// A fixed phrase rewrite ("because" → "due to the fact that").
-    Phrase,
-    /// No WordNet relation: an unexpected replacement.
-    Random,
-}
-
-impl Relation {
-    /// Every relation, strongest first.
-    pub const ALL: [Relation; 10] = [
-        Relation::Rule,
-        Relation::Chain,
-        Relation::Synonym,
-        Relation::SimilarTo,
-        Relation::AlsoSee,
-        Relation::Hypernym,
-        Relation::Derivation,
-        Relation::Pertainym,
-        Relation::Phrase,
-        Relation::Random,
-    ];
-
-    /// The snake_case name used in alignments and JSON.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Relation::Rule => "rule",
-            Relation::Chain => "chain",
-            Relation::Synonym => "synonym",
-            Relation::SimilarTo => "similar_to",
-            Relation::AlsoSee => "also_see",
-            Relation::Hypernym => "hypernym",
-            Relation::Derivation => "derivation",
-            Relation::Pertainym => "pertainym",
-            Relation::Phrase => "phrase",
-            Relation::Random => "random",
-        }
-    }
-}
-
-impl std::fmt::Display for Relation {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
 
 /// Where in a sense the rule found its output.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

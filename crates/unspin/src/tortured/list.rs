@@ -50,19 +50,9 @@ impl Half {
     }
 }
 
-/// FNV-1a, 64 bits: stable across platforms and releases, which the split needs.
-fn fnv1a64(s: &str) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for &b in s.as_bytes() {
-        h ^= b as u64;
-        h = h.wrapping_mul(0x0100_0000_01b3);
-    }
-    h
-}
-
 /// The half of the list that the pair with this cleaned original belongs to.
 pub fn half_of(original: &str) -> Half {
-    if fnv1a64(original) & 1 == 0 {
+    if crate::hash::fnv1a64(original) & 1 == 0 {
         Half::A
     } else {
         Half::B
@@ -188,7 +178,7 @@ mod tests {
     #[test]
     fn split_is_fixed_and_keeps_an_original_in_one_half() {
         // The split is part of the benchmark's definition: pin the hash.
-        assert_eq!(fnv1a64(""), 0xcbf2_9ce4_8422_2325);
-        assert_eq!(fnv1a64("a"), 0xaf63_dc4c_8601_ec8c);
+        assert_eq!(crate::hash::fnv1a64(""), 0xcbf2_9ce4_8422_2325);
+        assert_eq!(crate::hash::fnv1a64("a"), 0xaf63_dc4c_8601_ec8c);
     }
 }

@@ -13,8 +13,9 @@
 use rustc_hash::FxHashMap;
 
 use super::list::MAX_PHRASE_WORDS;
+use crate::hash::seeded_hash;
 use crate::restore::match_case;
-use crate::spinner::{seeded_hash, AlignedChange, Spun};
+use crate::spinner::{AlignedChange, Spun};
 use crate::token::{tokenize, TokenKind};
 
 /// The profile name written into alignments.
