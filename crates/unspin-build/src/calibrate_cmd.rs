@@ -260,7 +260,7 @@ pub fn run(a: &CalibrateArgs) -> Result<()> {
         let detector = Detector::new(&f.model, calib.clone());
         scored.extend(par_map(&f.samples, threads, |s| detector.sums(&s.text)));
         samples.extend(f.samples.iter());
-        is_extra.extend(std::iter::repeat(f.extra).take(f.samples.len()));
+        is_extra.resize(is_extra.len() + f.samples.len(), f.extra);
     }
     let words: f64 = samples.iter().map(|s| s.length as f64).sum();
     eprintln!(
