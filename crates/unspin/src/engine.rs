@@ -10,6 +10,17 @@
 //! An engine is `Sync`: share one (in an `Arc`, or by reference) across
 //! threads. Every call takes a buffer set from the pool and gives it back,
 //! so a worker thread that restores many texts allocates its lattices once.
+//!
+//! ```
+//! use unspin::{detect::DetectOptions, restore::Options, Engine};
+//!
+//! let engine = Engine::embedded(false)?;
+//! let restored = engine.restore("helium said the caller rules", &Options::default())?;
+//! assert_eq!(restored.text, "he said the new rules");
+//! let detection = engine.detect("helium said the caller rules", &DetectOptions::default())?;
+//! assert!(detection.prob > 0.5);
+//! # Ok::<(), unspin::Error>(())
+//! ```
 
 use std::sync::{Arc, Mutex, OnceLock};
 
