@@ -133,14 +133,7 @@ impl<'m> Restorer<'m> {
                 continue;
             }
             let spun_text = &text[info.start..info.end];
-            let mut alts: Vec<(usize, f32)> = (0..range.len()).map(|a| (a, mix(a))).collect();
-            alts.sort_by(|x, y| y.1.total_cmp(&x.1).then(x.0.cmp(&y.0)));
-            alts.retain(|&(a, p)| a == chosen || p >= 0.005);
-            if let Some(pos) = alts.iter().position(|&(a, _)| a == chosen) {
-                let c = alts.remove(pos);
-                alts.insert(0, c);
-            }
-            alts.truncate(self.opts.max_alternatives.max(1));
+            let alts = ranked_alternatives(range.len(), chosen, &mix, self.opts.max_alternatives);
             let confidence = mix(chosen);
             changes.push(Change {
                 start: info.start,
@@ -406,14 +399,7 @@ impl<'m> Restorer<'m> {
                 )
             }
         };
-        let mut alts: Vec<(usize, f32)> = (0..range.len()).map(|a| (a, mix(a))).collect();
-        alts.sort_by(|x, y| y.1.total_cmp(&x.1).then(x.0.cmp(&y.0)));
-        alts.retain(|&(a, p)| a == best || p >= 0.005);
-        if let Some(pos) = alts.iter().position(|&(a, _)| a == best) {
-            let c = alts.remove(pos);
-            alts.insert(0, c);
-        }
-        alts.truncate(self.opts.max_alternatives.max(1));
+        let alts = ranked_alternatives(range.len(), best, &mix, self.opts.max_alternatives);
         let confidence = mix(best);
         Some(Change {
             start: info.start,
@@ -481,4 +467,24 @@ impl<'m> Restorer<'m> {
         };
         match_case(tokens[info.first_token].text(text), &raw)
     }
+}
+
+/// The alternatives of a slot to report, by probability `mix`: the chosen one
+/// first, then the others of probability 0.005 or more, best first, at most
+/// `max` (at least one).
+fn ranked_alternatives(
+    n: usize,
+    chosen: usize,
+    mix: &impl Fn(usize) -> f32,
+    max: usize,
+) -> Vec<(usize, f32)> {
+    let mut alts: Vec<(usize, f32)> = (0..n).map(|a| (a, mix(a))).collect();
+    alts.sort_by(|x, y| y.1.total_cmp(&x.1).then(x.0.cmp(&y.0)));
+    alts.retain(|&(a, p)| a == chosen || p >= 0.005);
+    if let Some(pos) = alts.iter().position(|&(a, _)| a == chosen) {
+        let c = alts.remove(pos);
+        alts.insert(0, c);
+    }
+    alts.truncate(max.max(1));
+    alts
 }
