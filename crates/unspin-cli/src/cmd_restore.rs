@@ -1,13 +1,13 @@
 //! `unspin restore`.
 
-use std::io::{BufRead, BufWriter, IsTerminal, Read, Write};
+use std::io::{BufWriter, IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context};
 use clap::{Args, ValueEnum};
 use rayon::prelude::*;
 use unspin::input::ChunkReader;
-use unspin::restore::{Options, Restoration};
+use unspin::restore::Options;
 
 use crate::args::Color;
 use crate::models::ModelFlags;
@@ -147,7 +147,16 @@ pub fn run(args: &RestoreArgs) -> anyhow::Result<u8> {
     if inputs.len() == 1 && args.out_dir.is_none() {
         let stdout = std::io::stdout();
         let mut out = BufWriter::new(stdout.lock());
-        restore_stream(&engine, &opts, &inputs[0], args, &mut out)?;
+        let color = args.color.on_stdout();
+        restore_to(
+            &engine,
+            &opts,
+            &inputs[0],
+            args.format,
+            color,
+            false,
+            &mut out,
+        )?;
         out.flush()?;
         return Ok(crate::EXIT_OK);
     }
@@ -165,40 +174,48 @@ fn open(path: &Path) -> anyhow::Result<(Box<dyn Read + Send>, String)> {
     Ok((Box::new(f), path.display().to_string()))
 }
 
-/// Restores one stream chunk by chunk, writing text and diff output as it goes.
-fn restore_stream(
+/// Restores one input chunk by chunk into `out`, in any format, in bounded
+/// memory: text and diff are written as they come; JSON and HTML keep their
+/// growing parts in spools ([`unspin::render::stream`]). `path` names the
+/// input inside JSON output (with several inputs).
+fn restore_to(
     engine: &unspin::Engine,
     opts: &Options,
     path: &Path,
-    args: &RestoreArgs,
+    format: Format,
+    color: bool,
+    json_path: bool,
     out: &mut dyn Write,
 ) -> anyhow::Result<()> {
+    use unspin::render::stream::{RestorationHtml, RestorationJson};
     let (reader, name) = open(path)?;
     let mut chunks = ChunkReader::new(reader, &name);
-    let color = args.color.on_stdout();
-    let mut whole_in = String::new();
-    let mut whole = Restoration::default();
+    let mut json = match format {
+        Format::Json => Some(RestorationJson::new(crate::spool::new)?),
+        _ => None,
+    };
+    let mut html = match format {
+        Format::Html => Some(RestorationHtml::new(crate::spool::new()?)),
+        _ => None,
+    };
     while let Some((offset, chunk)) = chunks.next_chunk()? {
         let r = engine.restore_piece(&chunk, opts)?;
-        match args.format {
+        match format {
             Format::Text => out.write_all(r.text.as_bytes())?,
             Format::Diff => out.write_all(unspin::render::diff(&chunk, &r, color).as_bytes())?,
-            Format::Json | Format::Html => {
-                whole.append(r, offset as usize);
-                whole_in.push_str(&chunk);
-            }
+            Format::Json => json
+                .as_mut()
+                .expect("a JSON writer")
+                .push(&r, offset as usize)?,
+            Format::Html => html.as_mut().expect("an HTML writer").push(&chunk, &r)?,
         }
     }
-    match args.format {
-        Format::Json => {
-            serde_json::to_writer(
-                &mut *out,
-                &unspin::render::restoration_json(&whole, None, None),
-            )?;
-            out.write_all(b"\n")?;
-        }
-        Format::Html => out.write_all(unspin::render::html(&whole_in, &whole, &name).as_bytes())?,
-        _ => {}
+    if let Some(json) = json {
+        json.finish(out, json_path.then_some(name.as_str()), None)?;
+        out.write_all(b"\n")?;
+    }
+    if let Some(html) = html {
+        html.finish(out, &name)?;
     }
     Ok(())
 }
@@ -248,42 +265,54 @@ fn restore_many(
         guard = Some(crate::out_dir::InputGuard::new(inputs));
     }
     let pb = progress(inputs.len() as u64, args, "files");
-    // With --out-dir each output is written as soon as it is ready (memory
-    // stays at one document per worker); JSON to stdout keeps input order.
-    let results: Vec<anyhow::Result<Vec<u8>>> = inputs
-        .par_iter()
-        .map(|path| {
-            let res = match (&args.out_dir, &guard) {
-                (Some(dir), Some(guard)) => {
-                    let target = out_path(dir, path, args.format);
-                    guard.check(path, &target).and_then(|()| {
-                        let bytes = restore_file(engine, opts, path, args)?;
-                        crate::out_dir::write_atomic(&target, &bytes)?;
-                        Ok(Vec::new())
-                    })
-                }
-                _ => restore_file(engine, opts, path, args),
-            };
-            pb.inc(1);
-            res
-        })
-        .collect();
-    pb.finish_and_clear();
+    let color = args.color == Color::Always;
+    // With --out-dir each output goes to its file as soon as it is ready.
+    // JSON to stdout keeps input order: a batch of inputs at a time, each
+    // into a spool, so memory stays bounded however many inputs there are.
     let stdout = std::io::stdout();
     let mut out = BufWriter::new(stdout.lock());
     let mut failed = false;
-    for r in results {
-        match r {
-            Ok(bytes) => out.write_all(&bytes)?,
-            Err(e) => {
-                if crate::is_broken_pipe(&e) {
-                    return Err(e);
+    let batch = rayon::current_num_threads() * 2;
+    for inputs in inputs.chunks(batch) {
+        let results: Vec<anyhow::Result<Option<crate::spool::Spool>>> = inputs
+            .par_iter()
+            .map(|path| {
+                let res = match (&args.out_dir, &guard) {
+                    (Some(dir), Some(guard)) => {
+                        let target = out_path(dir, path, args.format);
+                        guard.check(path, &target).and_then(|()| {
+                            crate::out_dir::write_atomic(&target, |w| {
+                                restore_to(engine, opts, path, args.format, color, true, w)
+                            })?;
+                            Ok(None)
+                        })
+                    }
+                    _ => crate::spool::new()
+                        .map_err(anyhow::Error::from)
+                        .and_then(|mut spool| {
+                            restore_to(engine, opts, path, args.format, color, true, &mut spool)?;
+                            Ok(Some(spool))
+                        }),
+                };
+                pb.inc(1);
+                res
+            })
+            .collect();
+        for r in results {
+            match r {
+                Ok(Some(mut spool)) => unspin::render::stream::copy_spool(&mut spool, &mut out)?,
+                Ok(None) => {}
+                Err(e) => {
+                    if crate::is_broken_pipe(&e) {
+                        return Err(e);
+                    }
+                    eprintln!("unspin: error: {}", crate::one_line(&e));
+                    failed = true;
                 }
-                eprintln!("unspin: error: {}", crate::one_line(&e));
-                failed = true;
             }
         }
     }
+    pb.finish_and_clear();
     out.flush()?;
     Ok(if failed {
         crate::EXIT_ERROR
@@ -308,34 +337,6 @@ fn out_path(dir: &Path, input: &Path, format: Format) -> PathBuf {
     target
 }
 
-fn restore_file(
-    engine: &unspin::Engine,
-    opts: &Options,
-    path: &Path,
-    args: &RestoreArgs,
-) -> anyhow::Result<Vec<u8>> {
-    let mut bytes = Vec::new();
-    let (mut reader, name) = open(path)?;
-    reader
-        .read_to_end(&mut bytes)
-        .with_context(|| name.clone())?;
-    let text = unspin::input::check_text(&bytes, &name)?;
-    let whole = engine.restore(text, opts)?;
-    Ok(match args.format {
-        Format::Text => whole.text.into_bytes(),
-        Format::Diff => {
-            unspin::render::diff(text, &whole, args.color == Color::Always).into_bytes()
-        }
-        Format::Html => unspin::render::html(text, &whole, &name).into_bytes(),
-        Format::Json => {
-            let v = unspin::render::restoration_json(&whole, Some(&name), None);
-            let mut line = serde_json::to_vec(&v)?;
-            line.push(b'\n');
-            line
-        }
-    })
-}
-
 /// Restores a JSONL corpus: each line {"id": .., "text": ..}; output keeps the
 /// order. A bad line gets its error line (`FILE:LINE: ...`) and the corpus
 /// goes on; returns whether every line was good.
@@ -352,40 +353,52 @@ fn restore_jsonl(
     let pb = progress(0, args, "documents");
     let mut batch: Vec<(usize, Vec<u8>)> = Vec::new();
     let mut all_good = true;
-    let mut flush =
-        |batch: &mut Vec<(usize, Vec<u8>)>, out: &mut dyn Write| -> anyhow::Result<()> {
-            let lines: Vec<anyhow::Result<Vec<u8>>> = batch
-                .par_iter()
-                .map(|(lineno, line)| {
-                    restore_json_line(engine, opts, line, &name, *lineno, args.format)
-                })
-                .collect();
-            for l in lines {
-                match l {
-                    Ok(bytes) => out.write_all(&bytes)?,
-                    Err(e) => {
-                        eprintln!("unspin: error: {}", crate::one_line(&e));
-                        all_good = false;
-                    }
+    // Works on a batch in parallel and writes it in order; false when a line failed.
+    let flush = |batch: &mut Vec<(usize, Vec<u8>)>, out: &mut dyn Write| -> anyhow::Result<bool> {
+        let mut good = true;
+        let lines: Vec<anyhow::Result<Vec<u8>>> = batch
+            .par_iter()
+            .map(|(lineno, line)| {
+                restore_json_line(engine, opts, line, &name, *lineno, args.format)
+            })
+            .collect();
+        for l in lines {
+            match l {
+                Ok(bytes) => out.write_all(&bytes)?,
+                Err(e) => {
+                    eprintln!("unspin: error: {}", crate::one_line(&e));
+                    good = false;
                 }
             }
-            pb.inc(batch.len() as u64);
-            batch.clear();
-            Ok(())
-        };
-    let mut any = false;
-    for (i, line) in reader.split(b'\n').enumerate() {
-        let line = line.with_context(|| name.clone())?;
-        if std::str::from_utf8(&line).is_ok_and(|l| l.trim().is_empty()) {
-            continue;
         }
+        pb.inc(batch.len() as u64);
+        batch.clear();
+        Ok(good)
+    };
+    let mut any = false;
+    let mut lines = crate::jsonl::Lines::new(reader);
+    let mut bytes = 0;
+    while let Some((lineno, line)) = lines.next_line().with_context(|| name.clone())? {
         any = true;
-        batch.push((i + 1, line));
-        if batch.len() >= 256 {
-            flush(&mut batch, &mut out)?;
+        match line {
+            Ok(line) => {
+                bytes += line.len();
+                batch.push((lineno, line));
+            }
+            Err(()) => {
+                // Earlier lines first, so errors come in line order.
+                flush(&mut batch, &mut out)?;
+                bytes = 0;
+                eprintln!("unspin: error: {}", crate::jsonl::too_long(&name, lineno));
+                all_good = false;
+            }
+        }
+        if batch.len() >= crate::jsonl::BATCH_LINES || bytes >= crate::jsonl::BATCH_BYTES {
+            all_good &= flush(&mut batch, &mut out)?;
+            bytes = 0;
         }
     }
-    flush(&mut batch, &mut out)?;
+    all_good &= flush(&mut batch, &mut out)?;
     pb.finish_and_clear();
     out.flush()?;
     if !any {

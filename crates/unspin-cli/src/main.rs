@@ -17,6 +17,7 @@ mod jsonl;
 mod models;
 mod out_dir;
 mod quality;
+mod spool;
 
 use std::process::ExitCode;
 

@@ -77,9 +77,13 @@ impl FileId {
     }
 }
 
-/// Writes `bytes` to `target` through a new temporary file beside it and a
-/// rename.
-pub fn write_atomic(target: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+/// Writes what `write` writes to `target`, through a new temporary file
+/// beside it and a rename; on an error the temporary file is removed and
+/// `target` is left as it was.
+pub fn write_atomic(
+    target: &Path,
+    write: impl FnOnce(&mut dyn Write) -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
     static NEXT: AtomicU64 = AtomicU64::new(0);
     let dir = match target.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
@@ -104,20 +108,22 @@ pub fn write_atomic(target: &Path, bytes: &[u8]) -> anyhow::Result<()> {
             Err(e) => return Err(e).with_context(|| format!("{}", target.display())),
         }
     };
-    let written = write_and_rename(&mut file, bytes, &tmp, target);
+    let written = write_and_rename(&mut file, write, &tmp, target);
     if written.is_err() {
         let _ = std::fs::remove_file(&tmp);
     }
-    written.with_context(|| format!("{}", target.display()))
+    written
 }
 
 fn write_and_rename(
     file: &mut File,
-    bytes: &[u8],
+    write: impl FnOnce(&mut dyn Write) -> anyhow::Result<()>,
     tmp: &Path,
     target: &Path,
-) -> std::io::Result<()> {
-    file.write_all(bytes)?;
-    file.flush()?;
-    std::fs::rename(tmp, target)
+) -> anyhow::Result<()> {
+    let mut w = std::io::BufWriter::new(file);
+    write(&mut w)?;
+    w.flush()
+        .and_then(|()| std::fs::rename(tmp, target))
+        .with_context(|| format!("{}", target.display()))
 }

@@ -4,6 +4,8 @@
 use crate::detect::Detection;
 use crate::restore::Restoration;
 
+pub mod stream;
+
 /// Escapes text for HTML element content and attribute values.
 pub fn html_escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + s.len() / 16);
@@ -44,7 +46,45 @@ pub fn diff(input: &str, r: &Restoration, color: bool) -> String {
 /// A standalone HTML page showing the restored text; each change is marked,
 /// with the spun word and the alternatives in its tooltip.
 pub fn html(input: &str, r: &Restoration, title: &str) -> String {
-    let mut body = String::with_capacity(input.len() * 2);
+    let mut page = html_head(title, r.words, applied(r), spun_prob(r));
+    html_body(input, r, &mut page);
+    page.push_str(HTML_TAIL);
+    page
+}
+
+/// Applied changes of `r`: the count [`html_head`] shows.
+pub fn applied(r: &Restoration) -> usize {
+    r.changes.iter().filter(|c| c.applied).count()
+}
+
+/// The highest section probability of `r`: what [`html_head`] shows.
+pub fn spun_prob(r: &Restoration) -> f32 {
+    r.sections
+        .iter()
+        .map(|s| s.spun_prob)
+        .fold(0.0f32, f32::max)
+}
+
+/// The opening of [`html`]'s page, up to the `<pre>` that holds the body;
+/// the header counts `words` and `changed` words and shows `spun_prob`.
+pub fn html_head(title: &str, words: usize, changed: usize, spun_prob: f32) -> String {
+    format!(
+        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{t}</title>\n<style>\
+body{{font:16px/1.6 system-ui,sans-serif;max-width:50em;margin:2em auto;padding:0 1em;color:#222}}\
+pre{{white-space:pre-wrap;font:inherit}}mark{{background:none;border-bottom:2px solid #2a7}}\
+mark.mid{{border-color:#d90}}mark.lo{{border-color:#c33}}del{{color:#b22;font-size:.85em}}ins{{color:#171;text-decoration:none;font-weight:600}}\
+header{{color:#555;font-size:.9em;margin-bottom:1em}}</style></head>\n<body><header>{t}: {words} words, {changed} changed, spun probability {spun_prob:.2}</header>\n<pre>",
+        t = html_escape(title),
+    )
+}
+
+/// What closes [`html`]'s page after the body.
+pub const HTML_TAIL: &str = "</pre>\n</body></html>\n";
+
+/// Appends the marked-up body of [`html`]'s page for `input` (a whole text
+/// or one piece of it) and its restoration `r` (offsets into `input`).
+pub fn html_body(input: &str, r: &Restoration, body: &mut String) {
+    body.reserve(input.len() + input.len() / 8);
     let mut at = 0;
     for c in r.changes.iter().filter(|c| c.applied) {
         body.push_str(&html_escape(&input[at..c.start]));
@@ -70,22 +110,6 @@ pub fn html(input: &str, r: &Restoration, title: &str) -> String {
         at = c.end;
     }
     body.push_str(&html_escape(&input[at..]));
-    let spun_prob = r
-        .sections
-        .iter()
-        .map(|s| s.spun_prob)
-        .fold(0.0f32, f32::max);
-    format!(
-        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{t}</title>\n<style>\
-body{{font:16px/1.6 system-ui,sans-serif;max-width:50em;margin:2em auto;padding:0 1em;color:#222}}\
-pre{{white-space:pre-wrap;font:inherit}}mark{{background:none;border-bottom:2px solid #2a7}}\
-mark.mid{{border-color:#d90}}mark.lo{{border-color:#c33}}del{{color:#b22;font-size:.85em}}ins{{color:#171;text-decoration:none;font-weight:600}}\
-header{{color:#555;font-size:.9em;margin-bottom:1em}}</style></head>\n<body><header>{t}: {n} words, {k} changed, spun probability {p:.2}</header>\n<pre>{body}</pre>\n</body></html>\n",
-        t = html_escape(title),
-        n = r.words,
-        k = r.changes.iter().filter(|c| c.applied).count(),
-        p = spun_prob,
-    )
 }
 
 /// The JSON object `unspin restore --format json` writes for one text: the
