@@ -1,14 +1,19 @@
 //! `unspin detect`: is a text machine-spun, and where?
 
-use std::io::{BufRead, BufWriter, IsTerminal, Read, Write};
+use std::io::{BufWriter, IsTerminal, Read, Write};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::{bail, Context};
 use clap::{Args, ValueEnum};
 use rayon::prelude::*;
-use unspin::detect::{DetectOptions, Detection, WordScore};
+use unspin::detect::{DetectOptions, DetectStream, Detection, WordScore};
+use unspin::input::ChunkReader;
+use unspin::jsonl::ExactId;
 use unspin::render::html_escape;
+use unspin::render::stream::{copy_spool, JsonItems};
+
+use crate::spool::Spool;
 
 use crate::args::Color;
 use crate::models::ModelFlags;
@@ -131,19 +136,16 @@ impl Input {
         }
     }
 
-    fn read(&self) -> anyhow::Result<Vec<u8>> {
-        let mut bytes = Vec::new();
-        match self {
-            Input::Stdin => {
-                std::io::stdin()
-                    .read_to_end(&mut bytes)
-                    .context("<stdin>")?;
-            }
+    fn open(&self) -> anyhow::Result<Box<dyn Read + Send>> {
+        Ok(match self {
+            Input::Stdin => Box::new(std::io::stdin()),
             Input::File(p) => {
-                bytes = std::fs::read(p).with_context(|| p.display().to_string())?;
+                if p.is_dir() {
+                    bail!("{}: is a directory", p.display());
+                }
+                Box::new(std::fs::File::open(p).with_context(|| p.display().to_string())?)
             }
-        }
-        Ok(bytes)
+        })
     }
 }
 
@@ -164,23 +166,181 @@ fn collect_inputs(files: &[PathBuf], errors: &mut Vec<String>) -> Vec<Input> {
     out
 }
 
-/// A scored document.
+/// A scored input, rendered in the output format.
 struct Scored {
-    name: String,
-    id: Option<unspin_server::json_doc::ExactId>,
-    text: String,
-    det: Detection,
+    spun: bool,
+    /// What to write for it (text and JSON), or its report section (HTML).
+    rendered: Option<Spool>,
+    /// Its row of the HTML report's table.
+    row: String,
 }
 
-/// Everything that scores one text.
+/// Everything that scores and renders one text.
 struct Scorer {
     engine: unspin::Engine,
     opts: DetectOptions,
+    format: Format,
+    /// Only the verdict is needed (`-q`, `-l`): nothing is rendered.
+    listing: bool,
+    color: bool,
+    word_threshold: f32,
 }
 
 impl Scorer {
-    fn score(&self, text: &str) -> anyhow::Result<Detection> {
-        Ok(self.engine.detect(text, &self.opts)?)
+    /// Detects one text read from `reader` piece by piece, and renders it.
+    /// Memory stays at one piece: marked text and per-word scores go to a
+    /// spool as they come. `k` numbers it in the HTML report.
+    fn score(
+        &self,
+        reader: Box<dyn Read + Send>,
+        name: &str,
+        id: Option<&ExactId>,
+        k: usize,
+    ) -> anyhow::Result<Scored> {
+        let mut stream = DetectStream::new(&self.engine, self.opts.clone());
+        let mut chunks = ChunkReader::new(reader, name);
+        let mut doc = DocParts {
+            marked: crate::spool::new()?,
+            ..DocParts::default_parts()
+        };
+        while let Some((offset, chunk)) = chunks.next_chunk()? {
+            let offset = offset as usize;
+            let det = stream.push(&chunk, offset)?;
+            if !self.listing {
+                doc.add_piece(self, &chunk, offset, &det)?;
+            }
+        }
+        let det = stream.finish();
+        if self.listing {
+            return Ok(Scored {
+                spun: det.spun,
+                rendered: None,
+                row: String::new(),
+            });
+        }
+        let mut out = crate::spool::new()?;
+        let mut row = String::new();
+        match self.format {
+            Format::Text => render_text(&mut out, name, &det, &mut doc, self.color)?,
+            Format::Json => {
+                let v = unspin::render::detection_json(
+                    &det,
+                    self.word_threshold,
+                    Some(name),
+                    id.map(|i| i.value()),
+                );
+                let mut skeleton = serde_json::to_vec(&v)?;
+                if let Some(id) = id {
+                    skeleton = id.finish(skeleton);
+                }
+                let skeleton = String::from_utf8(skeleton)?;
+                unspin::render::stream::write_spliced(
+                    &mut out,
+                    &skeleton,
+                    &mut [("\"flagged\":[", &mut doc.marked)],
+                )?;
+                out.write_all(b"\n")?;
+            }
+            Format::Html => {
+                row = render_html_doc(&mut out, name, &det, &mut doc, k)?;
+            }
+        }
+        Ok(Scored {
+            spun: det.spun,
+            rendered: Some(out),
+            row,
+        })
+    }
+}
+
+/// The parts of one text's output that grow with it, filled piece by piece.
+struct DocParts {
+    /// Text: the text with spun words marked; HTML: the same in markup;
+    /// JSON: the `flagged` array's items.
+    marked: Spool,
+    items: JsonItems,
+    /// The line where each section starts.
+    section_lines: Vec<usize>,
+    lines_before: usize,
+    ends_with_newline: bool,
+}
+
+impl DocParts {
+    fn default_parts() -> Self {
+        Self {
+            marked: tempfile::spooled_tempfile(0),
+            items: JsonItems::default(),
+            section_lines: Vec::new(),
+            lines_before: 0,
+            ends_with_newline: false,
+        }
+    }
+
+    /// Adds the piece `chunk` at byte `offset` and its detection (offsets
+    /// into the whole text).
+    fn add_piece(
+        &mut self,
+        sc: &Scorer,
+        chunk: &str,
+        offset: usize,
+        det: &Detection,
+    ) -> anyhow::Result<()> {
+        for sec in &det.sections {
+            let before = &chunk[..sec.start - offset];
+            self.section_lines
+                .push(self.lines_before + before.matches('\n').count() + 1);
+        }
+        self.lines_before += chunk.matches('\n').count();
+        self.ends_with_newline = chunk.ends_with('\n');
+        let mut at = 0;
+        let mut piece = String::new();
+        for w in marked(&det.flagged, sc.word_threshold) {
+            let (start, end) = (w.start - offset, w.end - offset);
+            match sc.format {
+                Format::Text => {
+                    piece.push_str(&chunk[at..start]);
+                    if sc.color {
+                        piece.push_str(&format!(
+                            "\x1b[9;31m{}\x1b[0m\x1b[1;32m{}\x1b[0m",
+                            w.text, w.original
+                        ));
+                    } else {
+                        piece.push_str(&format!("[-{}-]{{+{}+}}", w.text, w.original));
+                    }
+                }
+                Format::Html => {
+                    piece.push_str(&html_escape(&chunk[at..start]));
+                    let tip = format!(
+                        "likely original: {} | p {} | {} ({} spinner) | LM gain {:+.1} nats",
+                        w.original,
+                        pct(w.prob),
+                        w.relation,
+                        w.model,
+                        w.lm_gain
+                    );
+                    piece.push_str(&format!(
+                        "<mark style=\"opacity:{:.2}\" title=\"{}\"><del>{}</del><ins>{}</ins></mark>",
+                        0.55 + 0.45 * w.prob.clamp(0.0, 1.0),
+                        html_escape(&tip),
+                        html_escape(&w.text),
+                        html_escape(&w.original)
+                    ));
+                }
+                Format::Json => {}
+            }
+            at = end;
+        }
+        match sc.format {
+            Format::Text => piece.push_str(&chunk[at..]),
+            Format::Html => piece.push_str(&html_escape(&chunk[at..])),
+            Format::Json => {
+                for w in &det.flagged {
+                    self.items.push(&mut self.marked, w)?;
+                }
+            }
+        }
+        self.marked.write_all(piece.as_bytes())?;
+        Ok(())
     }
 }
 
@@ -204,9 +364,18 @@ fn run_inner(args: &DetectArgs, state: &mut State) -> anyhow::Result<()> {
         words: !listing,
         restore: args.restore && !listing,
         quality: quality.quality,
+        ..DetectOptions::default()
     };
     let word_threshold = engine.word_threshold(&opts);
-    let engine = Scorer { engine, opts };
+    let color = args.color.on_stdout();
+    let scorer = Scorer {
+        engine,
+        opts,
+        format: args.format,
+        listing,
+        color,
+        word_threshold,
+    };
     let mut errors = Vec::new();
     let inputs = collect_inputs(&args.files, &mut errors);
     for e in errors {
@@ -216,24 +385,21 @@ fn run_inner(args: &DetectArgs, state: &mut State) -> anyhow::Result<()> {
     if inputs.iter().filter(|i| matches!(i, Input::Stdin)).count() > 1 {
         bail!("standard input ('-') can be named only once");
     }
-    let color = args.color.on_stdout();
     let stdout = std::io::stdout();
     let mut out = Output {
         w: BufWriter::new(stdout.lock()),
         format: args.format,
         quiet: args.quiet,
         list: args.files_with_matches,
-        color,
-        word_threshold,
-        html: String::new(),
-        html_rows: String::new(),
+        html_rows: crate::spool::new()?,
+        html_body: crate::spool::new()?,
         docs: 0,
         spun: 0,
     };
     let stop = AtomicBool::new(false);
     if args.jsonl {
         for input in &inputs {
-            if let Err(e) = detect_jsonl(&engine, input, args, &mut out, state, &stop) {
+            if let Err(e) = detect_jsonl(&scorer, input, args, &mut out, state, &stop) {
                 if crate::is_broken_pipe(&e) {
                     return Err(e);
                 }
@@ -246,54 +412,54 @@ fn run_inner(args: &DetectArgs, state: &mut State) -> anyhow::Result<()> {
         }
     } else {
         let pb = progress(inputs.len() as u64, args, "files");
-        let results: Vec<Option<anyhow::Result<Scored>>> = inputs
-            .par_iter()
-            .map(|input| {
-                if stop.load(Ordering::Relaxed) {
-                    return None;
-                }
-                let r = score_input(&engine, input);
-                if args.quiet && r.as_ref().is_ok_and(|s| s.det.spun) {
-                    stop.store(true, Ordering::Relaxed);
-                }
-                pb.inc(1);
-                Some(r)
-            })
-            .collect();
-        pb.finish_and_clear();
-        for r in results.into_iter().flatten() {
-            match r {
-                Ok(s) => {
-                    state.found |= s.det.spun;
-                    out.emit(&s)?;
-                }
-                Err(e) => {
-                    eprintln!("unspin: error: {}", crate::one_line(&e));
-                    state.failed = true;
+        // A batch of inputs at a time, in parallel, written in order: memory
+        // stays at a batch of pieces however many inputs there are.
+        let batch = rayon::current_num_threads() * 2;
+        for (b, inputs) in inputs.chunks(batch).enumerate() {
+            let results: Vec<Option<(String, anyhow::Result<Scored>)>> = inputs
+                .par_iter()
+                .enumerate()
+                .map(|(i, input)| {
+                    if stop.load(Ordering::Relaxed) {
+                        return None;
+                    }
+                    let name = input.name();
+                    let k = b * batch + i + 1;
+                    let r = input
+                        .open()
+                        .and_then(|reader| scorer.score(reader, &name, None, k));
+                    if args.quiet && r.as_ref().is_ok_and(|s| s.spun) {
+                        stop.store(true, Ordering::Relaxed);
+                    }
+                    pb.inc(1);
+                    Some((name, r))
+                })
+                .collect();
+            for (name, r) in results.into_iter().flatten() {
+                match r {
+                    Ok(s) => {
+                        state.found |= s.spun;
+                        out.emit(&name, s)?;
+                    }
+                    Err(e) => {
+                        eprintln!("unspin: error: {}", crate::one_line(&e));
+                        state.failed = true;
+                    }
                 }
             }
+            if stop.load(Ordering::Relaxed) {
+                break;
+            }
         }
+        pb.finish_and_clear();
     }
     out.finish()?;
     Ok(())
 }
 
-fn score_input(engine: &Scorer, input: &Input) -> anyhow::Result<Scored> {
-    let name = input.name();
-    let bytes = input.read()?;
-    let text = unspin::input::check_text(&bytes, &name)?;
-    let det = engine.score(text)?;
-    Ok(Scored {
-        name,
-        id: None,
-        text: text.to_string(),
-        det,
-    })
-}
-
 /// Scores a JSONL corpus in batches, writing results in order.
 fn detect_jsonl(
-    engine: &Scorer,
+    scorer: &Scorer,
     input: &Input,
     args: &DetectArgs,
     out: &mut Output,
@@ -301,18 +467,11 @@ fn detect_jsonl(
     stop: &AtomicBool,
 ) -> anyhow::Result<()> {
     let name = input.name();
-    let (reader, size): (Box<dyn Read>, u64) = match input {
-        Input::Stdin => (Box::new(std::io::stdin()), 0),
-        Input::File(p) => {
-            if p.is_dir() {
-                bail!("{name}: is a directory");
-            }
-            let f = std::fs::File::open(p).with_context(|| name.clone())?;
-            let size = f.metadata().map(|m| m.len()).unwrap_or(0);
-            (Box::new(f), size)
-        }
+    let size = match input {
+        Input::Stdin => 0,
+        Input::File(p) => std::fs::metadata(p).map(|m| m.len()).unwrap_or(0),
     };
-    let reader = std::io::BufReader::with_capacity(1 << 20, reader);
+    let reader = std::io::BufReader::with_capacity(1 << 20, input.open()?);
     let pb = progress(size, args, "bytes");
     let mut batch: Vec<(usize, Vec<u8>)> = Vec::new();
     let mut any = false;
@@ -320,14 +479,16 @@ fn detect_jsonl(
                  out: &mut Output,
                  state: &mut State|
      -> anyhow::Result<()> {
-        let results: Vec<Option<anyhow::Result<Scored>>> = batch
+        let first = out.docs;
+        let results: Vec<Option<(String, anyhow::Result<Scored>)>> = batch
             .par_iter()
-            .map(|(lineno, line)| {
+            .enumerate()
+            .map(|(i, (lineno, line))| {
                 if stop.load(Ordering::Relaxed) {
                     return None;
                 }
-                let r = score_line(engine, line, &name, *lineno);
-                if args.quiet && r.as_ref().is_ok_and(|s| s.det.spun) {
+                let r = score_line(scorer, line, &name, *lineno, first + i + 1);
+                if args.quiet && r.1.as_ref().is_ok_and(|s| s.spun) {
                     stop.store(true, Ordering::Relaxed);
                 }
                 Some(r)
@@ -335,11 +496,11 @@ fn detect_jsonl(
             .collect();
         pb.inc(batch.iter().map(|b| b.1.len() as u64 + 1).sum());
         batch.clear();
-        for r in results.into_iter().flatten() {
+        for (label, r) in results.into_iter().flatten() {
             match r {
                 Ok(s) => {
-                    state.found |= s.det.spun;
-                    out.emit(&s)?;
+                    state.found |= s.spun;
+                    out.emit(&label, s)?;
                 }
                 Err(e) => {
                     eprintln!("unspin: error: {}", crate::one_line(&e));
@@ -349,15 +510,25 @@ fn detect_jsonl(
         }
         Ok(())
     };
-    for (i, line) in reader.split(b'\n').enumerate() {
-        let line = line.with_context(|| name.clone())?;
-        if line.iter().all(|b| b.is_ascii_whitespace()) {
-            continue;
-        }
+    let mut lines = crate::jsonl::Lines::new(reader);
+    let mut bytes = 0;
+    while let Some((lineno, line)) = lines.next_line().with_context(|| name.clone())? {
         any = true;
-        batch.push((i + 1, line));
-        if batch.len() >= 256 {
+        match line {
+            Ok(line) => {
+                bytes += line.len();
+                batch.push((lineno, line));
+            }
+            Err(()) => {
+                flush(&mut batch, out, state)?;
+                bytes = 0;
+                eprintln!("unspin: error: {}", crate::jsonl::too_long(&name, lineno));
+                state.failed = true;
+            }
+        }
+        if batch.len() >= crate::jsonl::BATCH_LINES || bytes >= crate::jsonl::BATCH_BYTES {
             flush(&mut batch, out, state)?;
+            bytes = 0;
             if args.quiet && state.found {
                 break;
             }
@@ -371,28 +542,46 @@ fn detect_jsonl(
     Ok(())
 }
 
-fn score_line(engine: &Scorer, line: &[u8], name: &str, lineno: usize) -> anyhow::Result<Scored> {
-    let line = std::str::from_utf8(line).map_err(|e| {
-        anyhow::anyhow!("{name}:{lineno}: invalid UTF-8 at byte {}", e.valid_up_to())
-    })?;
-    let doc = crate::jsonl::parse_line(line, name, lineno)?;
+/// Scores line `lineno`; returns its label (`PATH:ID`, or `PATH:LINE`
+/// without an id) and the result.
+fn score_line(
+    scorer: &Scorer,
+    line: &[u8],
+    name: &str,
+    lineno: usize,
+    k: usize,
+) -> (String, anyhow::Result<Scored>) {
+    let fallback = format!("{name}:{lineno}");
+    let line = match std::str::from_utf8(line) {
+        Ok(l) => l,
+        Err(e) => {
+            let e = anyhow::anyhow!("{name}:{lineno}: invalid UTF-8 at byte {}", e.valid_up_to());
+            return (fallback, Err(e));
+        }
+    };
+    let doc = match crate::jsonl::parse_line(line, name, lineno) {
+        Ok(d) => d,
+        Err(e) => return (fallback, Err(e)),
+    };
     let label = match &doc.id {
         Some(id) => match id.as_str() {
             Some(s) => format!("{name}:{s}"),
             None => format!("{name}:{id}"),
         },
-        None => format!("{name}:{lineno}"),
+        None => fallback,
     };
     if doc.text.contains('\0') {
-        bail!("{label}: binary data (NUL byte); unspin reads UTF-8 text");
+        let e = anyhow::anyhow!("{label}: binary data (NUL byte); unspin reads UTF-8 text");
+        return (label, Err(e));
     }
-    let det = engine.score(&doc.text)?;
-    Ok(Scored {
-        name: label,
-        text: doc.text,
-        id: doc.id,
-        det,
-    })
+    let text = doc.text.into_bytes();
+    let r = scorer.score(
+        Box::new(std::io::Cursor::new(text)),
+        &label,
+        doc.id.as_ref(),
+        k,
+    );
+    (label, r)
 }
 
 fn progress(len: u64, args: &DetectArgs, what: &str) -> indicatif::ProgressBar {
@@ -415,50 +604,34 @@ struct Output<'a> {
     format: Format,
     quiet: bool,
     list: bool,
-    color: bool,
-    word_threshold: f32,
-    html: String,
-    html_rows: String,
+    /// The HTML report's table rows and input sections, written at the end.
+    html_rows: Spool,
+    html_body: Spool,
     docs: usize,
     spun: usize,
 }
 
 impl Output<'_> {
-    fn emit(&mut self, s: &Scored) -> anyhow::Result<()> {
+    fn emit(&mut self, name: &str, s: Scored) -> anyhow::Result<()> {
         self.docs += 1;
-        self.spun += s.det.spun as usize;
+        self.spun += s.spun as usize;
         if self.quiet {
             return Ok(());
         }
         if self.list {
-            if s.det.spun {
-                writeln!(self.w, "{}", s.name)?;
+            if s.spun {
+                writeln!(self.w, "{name}")?;
             }
             return Ok(());
         }
+        let Some(mut rendered) = s.rendered else {
+            return Ok(());
+        };
         match self.format {
-            Format::Text => {
-                let t = render_text(s, self.color, self.word_threshold);
-                self.w.write_all(t.as_bytes())?;
-            }
-            Format::Json => {
-                let v = unspin::render::detection_json(
-                    &s.det,
-                    self.word_threshold,
-                    Some(&s.name),
-                    s.id.as_ref().map(|i| i.value()),
-                );
-                let mut line = serde_json::to_vec(&v)?;
-                if let Some(id) = &s.id {
-                    line = id.finish(line);
-                }
-                line.push(b'\n');
-                self.w.write_all(&line)?;
-            }
+            Format::Text | Format::Json => copy_spool(&mut rendered, &mut self.w)?,
             Format::Html => {
-                let (row, body) = render_html_doc(s, self.docs, self.word_threshold);
-                self.html_rows.push_str(&row);
-                self.html.push_str(&body);
+                self.html_rows.write_all(s.row.as_bytes())?;
+                copy_spool(&mut rendered, &mut self.html_body)?;
             }
         }
         Ok(())
@@ -466,18 +639,23 @@ impl Output<'_> {
 
     fn finish(&mut self) -> anyhow::Result<()> {
         if self.format == Format::Html && !self.quiet && !self.list {
-            let page = html_page(&self.html_rows, &self.html, self.docs, self.spun);
-            self.w.write_all(page.as_bytes())?;
+            let (head, middle, tail) = html_page(self.docs, self.spun);
+            self.w.write_all(head.as_bytes())?;
+            copy_spool(&mut self.html_rows, &mut self.w)?;
+            self.w.write_all(middle.as_bytes())?;
+            copy_spool(&mut self.html_body, &mut self.w)?;
+            self.w.write_all(tail.as_bytes())?;
         }
         self.w.flush()?;
         Ok(())
     }
 }
 
-fn marked(s: &Scored, word_threshold: f32) -> Vec<&WordScore> {
+/// The words shown as spun: at least `word_threshold`, none overlapping.
+fn marked(flagged: &[WordScore], word_threshold: f32) -> Vec<&WordScore> {
     let mut at = 0;
     let mut out = Vec::new();
-    for w in &s.det.flagged {
+    for w in flagged {
         if w.prob >= word_threshold && w.start >= at {
             out.push(w);
             at = w.end;
@@ -493,17 +671,21 @@ fn pct(p: f32) -> String {
 /// The terminal view: a verdict line; for spun texts the text with the spun
 /// words marked like a word diff (`[-spun-]{+original+}`, or red and green),
 /// the sections and the evidence.
-fn render_text(s: &Scored, color: bool, word_threshold: f32) -> String {
-    let d = &s.det;
+fn render_text(
+    out: &mut dyn Write,
+    name: &str,
+    d: &Detection,
+    doc: &mut DocParts,
+    color: bool,
+) -> anyhow::Result<()> {
     let verdict = if d.spun { "SPUN" } else { "clean" };
     let verdict = match (color, d.spun) {
         (true, true) => format!("\x1b[1;31m{verdict}\x1b[0m"),
         (true, false) => format!("\x1b[32m{verdict}\x1b[0m"),
         _ => verdict.to_string(),
     };
-    let mut out = format!(
-        "{}: {verdict} probability {} ({} words, {} section{}, threshold {})\n",
-        s.name,
+    let mut head = format!(
+        "{name}: {verdict} probability {} ({} words, {} section{}, threshold {})\n",
         pct(d.prob),
         d.words,
         d.sections.len(),
@@ -516,7 +698,7 @@ fn render_text(s: &Scored, color: bool, word_threshold: f32) -> String {
             .iter()
             .map(|m| format!("\"{}\" -> \"{}\" ({})", m.spun, m.original, m.kind.name()))
             .collect();
-        out.push_str(&format!(
+        head.push_str(&format!(
             "  tortured phrases: {} ({} listed, {} unlisted), {:.1} per 1,000 words, risk {:?}: {}\n",
             p.count,
             p.listed,
@@ -527,37 +709,27 @@ fn render_text(s: &Scored, color: bool, word_threshold: f32) -> String {
         ));
     }
     if !d.spun {
-        return out;
+        out.write_all(head.as_bytes())?;
+        return Ok(());
     }
-    out.push('\n');
-    let mut at = 0;
-    for w in marked(s, word_threshold) {
-        out.push_str(&s.text[at..w.start]);
-        if color {
-            out.push_str(&format!(
-                "\x1b[9;31m{}\x1b[0m\x1b[1;32m{}\x1b[0m",
-                w.text, w.original
-            ));
-        } else {
-            out.push_str(&format!("[-{}-]{{+{}+}}", w.text, w.original));
-        }
-        at = w.end;
+    head.push('\n');
+    out.write_all(head.as_bytes())?;
+    copy_spool(&mut doc.marked, out)?;
+    let mut tail = String::new();
+    if !doc.ends_with_newline {
+        tail.push('\n');
     }
-    out.push_str(&s.text[at..]);
-    if !s.text.ends_with('\n') {
-        out.push('\n');
-    }
-    out.push('\n');
+    tail.push('\n');
     if d.sections.len() > 1 {
-        out.push_str("sections:\n");
+        tail.push_str("sections:\n");
         for (i, sec) in d.sections.iter().enumerate() {
-            let line = s.text[..sec.start].matches('\n').count() + 1;
+            let line = doc.section_lines.get(i).copied().unwrap_or(1);
             let flag = if sec.prob >= d.threshold {
                 "  spun"
             } else {
                 ""
             };
-            out.push_str(&format!(
+            tail.push_str(&format!(
                 "  {:>3}. from line {line:<5} {:>5} words  probability {:>6}{flag}\n",
                 i + 1,
                 sec.words,
@@ -566,13 +738,14 @@ fn render_text(s: &Scored, color: bool, word_threshold: f32) -> String {
         }
     }
     if !d.evidence.is_empty() {
-        out.push_str("evidence:\n");
+        tail.push_str("evidence:\n");
         for e in &d.evidence {
-            out.push_str(&format!("  {}\n", explain(e)));
+            tail.push_str(&format!("  {}\n", explain(e)));
         }
     }
-    out.push('\n');
-    out
+    tail.push('\n');
+    out.write_all(tail.as_bytes())?;
+    Ok(())
 }
 
 /// Why a word looks spun, in one line.
@@ -594,24 +767,31 @@ fn explain(e: &WordScore) -> String {
     )
 }
 
-fn render_html_doc(s: &Scored, k: usize, word_threshold: f32) -> (String, String) {
-    let d = &s.det;
+/// Writes one input's section of the HTML report to `out`; returns its
+/// table row.
+fn render_html_doc(
+    out: &mut dyn Write,
+    name: &str,
+    d: &Detection,
+    doc: &mut DocParts,
+    k: usize,
+) -> anyhow::Result<String> {
     let verdict = if d.spun { "spun" } else { "clean" };
     let row = format!(
         "<tr class=\"{verdict}\"><td><a href=\"#doc{k}\">{}</a></td><td>{verdict}</td><td>{}</td><td>{}</td></tr>\n",
-        html_escape(&s.name),
+        html_escape(name),
         pct(d.prob),
         d.words
     );
-    let mut body = format!(
+    let mut head = format!(
         "<section id=\"doc{k}\" class=\"{verdict}\"><h2>{} <span class=\"v\">{verdict}, probability {}</span></h2>\n",
-        html_escape(&s.name),
+        html_escape(name),
         pct(d.prob)
     );
     if d.sections.len() > 1 {
-        body.push_str("<div class=\"bar\">");
+        head.push_str("<div class=\"bar\">");
         for sec in &d.sections {
-            body.push_str(&format!(
+            head.push_str(&format!(
                 "<span style=\"flex:{};background:rgba(204,51,51,{:.2})\" title=\"{} words, probability {}\"></span>",
                 sec.words.max(1),
                 sec.prob.clamp(0.05, 1.0),
@@ -619,46 +799,33 @@ fn render_html_doc(s: &Scored, k: usize, word_threshold: f32) -> (String, String
                 pct(sec.prob)
             ));
         }
-        body.push_str("</div>\n");
+        head.push_str("</div>\n");
     }
+    let mut tail = String::new();
     if d.spun {
-        body.push_str("<pre>");
-        let mut at = 0;
-        for w in marked(s, word_threshold) {
-            body.push_str(&html_escape(&s.text[at..w.start]));
-            let tip = format!(
-                "likely original: {} | p {} | {} ({} spinner) | LM gain {:+.1} nats",
-                w.original,
-                pct(w.prob),
-                w.relation,
-                w.model,
-                w.lm_gain
-            );
-            body.push_str(&format!(
-                "<mark style=\"opacity:{:.2}\" title=\"{}\"><del>{}</del><ins>{}</ins></mark>",
-                0.55 + 0.45 * w.prob.clamp(0.0, 1.0),
-                html_escape(&tip),
-                html_escape(&w.text),
-                html_escape(&w.original)
-            ));
-            at = w.end;
-        }
-        body.push_str(&html_escape(&s.text[at..]));
-        body.push_str("</pre>\n");
+        head.push_str("<pre>");
+        tail.push_str("</pre>\n");
         if !d.evidence.is_empty() {
-            body.push_str("<details><summary>evidence</summary><ul>");
+            tail.push_str("<details><summary>evidence</summary><ul>");
             for e in &d.evidence {
-                body.push_str(&format!("<li>{}</li>", html_escape(&explain(e))));
+                tail.push_str(&format!("<li>{}</li>", html_escape(&explain(e))));
             }
-            body.push_str("</ul></details>\n");
+            tail.push_str("</ul></details>\n");
         }
     }
-    body.push_str("</section>\n");
-    (row, body)
+    tail.push_str("</section>\n");
+    out.write_all(head.as_bytes())?;
+    if d.spun {
+        copy_spool(&mut doc.marked, out)?;
+    }
+    out.write_all(tail.as_bytes())?;
+    Ok(row)
 }
 
-fn html_page(rows: &str, body: &str, docs: usize, spun: usize) -> String {
-    format!(
+/// The HTML report around its table rows and input sections: what comes
+/// before the rows, between them and the sections, and after.
+fn html_page(docs: usize, spun: usize) -> (String, &'static str, &'static str) {
+    let head = format!(
         "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>unspin detect report</title>\n<style>\
 body{{font:16px/1.6 system-ui,sans-serif;max-width:52em;margin:2em auto;padding:0 1em;color:#222}}\
 table{{border-collapse:collapse}}td,th{{padding:.1em .8em;border-bottom:1px solid #ddd;text-align:left}}\
@@ -667,7 +834,8 @@ pre{{white-space:pre-wrap;font:inherit}}mark{{background:#fde2e2;border-radius:3
 del{{color:#b22}}ins{{color:#171;text-decoration:none;font-weight:600;margin-left:.2em}}ins::before{{content:\"\\2192 \"}}\
 .bar{{display:flex;height:.6em;margin:.3em 0 1em;border:1px solid #ccc}}section{{margin-top:2em}}h2{{font-size:1.1em}}\
 </style></head>\n<body><h1>unspin detect</h1><p>{docs} input{}, {spun} spun.</p>\n\
-<table><tr><th>input</th><th>verdict</th><th>probability</th><th>words</th></tr>\n{rows}</table>\n{body}</body></html>\n",
+<table><tr><th>input</th><th>verdict</th><th>probability</th><th>words</th></tr>\n",
         if docs == 1 { "" } else { "s" }
-    )
+    );
+    (head, "</table>\n", "</body></html>\n")
 }
