@@ -42,6 +42,9 @@ pub enum Error {
     /// Reading the file failed.
     #[error("{0}")]
     Io(String),
+    /// The scoring was stopped by its [`unspin::Cancel`] token.
+    #[error("{0}")]
+    Cancelled(String),
 }
 
 impl From<candle_core::Error> for Error {
@@ -58,6 +61,7 @@ impl From<Error> for unspin::Error {
     fn from(e: Error) -> Self {
         match e {
             Error::Io(s) => unspin::Error::Io(s),
+            Error::Cancelled(s) => unspin::Error::Cancelled(s),
             other => unspin::Error::Model(other.to_string()),
         }
     }
@@ -222,20 +226,34 @@ impl NeuralLm {
     }
 }
 
+impl NeuralLm {
+    /// Holds [`NeuralLm::busy`]; while another call scores, checks `cancel`
+    /// every few milliseconds, so a request that times out while it waits
+    /// for the model leaves at once.
+    fn lock_busy(
+        &self,
+        cancel: &unspin::Cancel,
+    ) -> Result<std::sync::MutexGuard<'_, ()>, unspin::Error> {
+        loop {
+            match self.busy.try_lock() {
+                Ok(g) => return Ok(g),
+                Err(std::sync::TryLockError::Poisoned(e)) => return Ok(e.into_inner()),
+                Err(std::sync::TryLockError::WouldBlock) => {
+                    cancel.check()?;
+                    std::thread::sleep(std::time::Duration::from_millis(5));
+                }
+            }
+        }
+    }
+}
+
 impl unspin::rescore::ContextScorer for NeuralLm {
     fn score(
         &self,
         text: &str,
         queries: &[unspin::rescore::ContextQuery],
     ) -> Result<Vec<Vec<f32>>, unspin::Error> {
-        let _one_at_a_time = self.busy.lock().unwrap_or_else(|e| e.into_inner());
-        Ok(score::score(
-            &self.model,
-            &self.tokenizer,
-            &self.opts,
-            text,
-            queries,
-        )?)
+        self.score_cancellable(text, queries, None, &unspin::Cancel::never())
     }
 
     fn score_pruned(
@@ -244,17 +262,39 @@ impl unspin::rescore::ContextScorer for NeuralLm {
         queries: &[unspin::rescore::ContextQuery],
         prune_nats: f32,
     ) -> Result<Vec<Vec<f32>>, unspin::Error> {
-        let _one_at_a_time = self.busy.lock().unwrap_or_else(|e| e.into_inner());
-        let opts = ScoreOptions {
-            prune_nats,
-            ..self.opts.clone()
+        self.score_cancellable(text, queries, Some(prune_nats), &unspin::Cancel::never())
+    }
+
+    /// Checks `cancel` while waiting for the model, between batches and
+    /// before every layer of a forward pass: a cancelled call returns
+    /// within one layer's time (tens of milliseconds).
+    fn score_cancellable(
+        &self,
+        text: &str,
+        queries: &[unspin::rescore::ContextQuery],
+        prune_nats: Option<f32>,
+        cancel: &unspin::Cancel,
+    ) -> Result<Vec<Vec<f32>>, unspin::Error> {
+        cancel.check()?;
+        let _one_at_a_time = self.lock_busy(cancel)?;
+        let pruned;
+        let opts = match prune_nats {
+            None => &self.opts,
+            Some(prune_nats) => {
+                pruned = ScoreOptions {
+                    prune_nats,
+                    ..self.opts.clone()
+                };
+                &pruned
+            }
         };
         Ok(score::score(
             &self.model,
             &self.tokenizer,
-            &opts,
+            opts,
             text,
             queries,
+            cancel,
         )?)
     }
 }

@@ -403,6 +403,19 @@ impl Model {
         segs: &[Segment],
         caches: &mut [KvCache],
     ) -> Result<Vec<f32>, Error> {
+        self.forward_until(tokens, segs, caches, &unspin::Cancel::never())
+    }
+
+    /// [`Model::forward`], stopping with [`Error::Cancelled`] before any
+    /// layer once `cancel` is cancelled (a pass of a full batch takes
+    /// seconds on a slow CPU; one layer a thirtieth of that).
+    pub fn forward_until(
+        &self,
+        tokens: &[u32],
+        segs: &[Segment],
+        caches: &mut [KvCache],
+        cancel: &unspin::Cancel,
+    ) -> Result<Vec<f32>, Error> {
         let cfg = &self.cfg;
         let (h, rows) = (cfg.hidden, tokens.len());
         PROF[4].fetch_add(rows as u64, std::sync::atomic::Ordering::Relaxed);
@@ -429,6 +442,9 @@ impl Model {
         }
         let mut normed = vec![0f32; rows * h];
         for (li, layer) in self.layers.iter().enumerate() {
+            if cancel.is_cancelled() {
+                return Err(Error::Cancelled(cancel.error().to_string()));
+            }
             rms_norm(&x, &layer.attn_norm, cfg.eps, &mut normed);
             let qkv = layer.qkv.forward(&normed, rows)?;
             let (mut q, mut k, mut v) = (

@@ -101,13 +101,16 @@ struct Block {
     queries: Vec<usize>,
 }
 
-/// Scores every query's candidates (see [`unspin::rescore::ContextScorer::score`]).
+/// Scores every query's candidates (see [`unspin::rescore::ContextScorer::score`]);
+/// stops with [`Error::Cancelled`] once `cancel` is cancelled (checked
+/// between batches and, inside a forward pass, before every layer).
 pub fn score(
     model: &Model,
     tok: &Tokenizer,
     opts: &ScoreOptions,
     text: &str,
     queries: &[ContextQuery],
+    cancel: &unspin::Cancel,
 ) -> Result<Vec<Vec<f32>>, Error> {
     let mut out: Vec<Vec<f32>> = queries
         .iter()
@@ -265,6 +268,7 @@ pub fn score(
                     model,
                     tok,
                     opts,
+                    cancel,
                     &stream,
                     &blocks[gi..gj],
                     &placed,
@@ -297,6 +301,7 @@ fn score_group(
     model: &Model,
     tok: &Tokenizer,
     opts: &ScoreOptions,
+    cancel: &unspin::Cancel,
     stream: &[u32],
     blocks: &[Block],
     placed: &[Placed],
@@ -327,7 +332,7 @@ fn score_group(
         });
         caches.push(model.new_cache(end - b.s0 + 1));
     }
-    let hidden = model.forward(&tokens, &segs, &mut caches)?;
+    let hidden = model.forward_until(&tokens, &segs, &mut caches, cancel)?;
 
     /// A candidate whose tokens differ from the text: scored by a window.
     struct Window {
@@ -428,7 +433,7 @@ fn score_group(
             });
             j += 1;
         }
-        let hidden = model.forward(&tokens, &segs, &mut caches)?;
+        let hidden = model.forward_until(&tokens, &segs, &mut caches, cancel)?;
         let mut requests = Vec::with_capacity(tokens.len());
         for (w, s) in windows[i..j].iter().zip(&segs) {
             for (k, r) in s.rows.clone().enumerate() {

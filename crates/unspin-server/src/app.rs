@@ -13,6 +13,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
+use unspin::Cancel;
+
 use axum::body::Body;
 use axum::extract::{ConnectInfo, MatchedPath, Request, State};
 use axum::http::{header, HeaderValue, Method, StatusCode};
@@ -22,7 +24,7 @@ use axum::routing::{get, post};
 use axum::Router;
 use serde::de::DeserializeOwned;
 
-use crate::engine::{DetectParams, Engine, RestoreParams, TraceParams, Validate};
+use crate::engine::{DetectParams, Engine, RestoreParams, TraceError, TraceParams, Validate};
 use crate::error::{ApiError, ErrorCode};
 use crate::input::{body_kind, parse_text_input, read_body, BodyKind, TextInput};
 use crate::json_doc::ExactId;
@@ -50,7 +52,10 @@ pub struct App {
     /// Limits and options.
     pub config: Config,
     /// Counters for `/metrics`.
-    pub metrics: Metrics,
+    pub metrics: Arc<Metrics>,
+    /// Cancelled when shutdown gives up waiting: every request's token
+    /// ([`request_cancel`]) is its child, so cancelling it stops all work.
+    pub shutdown: Cancel,
     pool: Pool,
     next_id: AtomicU64,
     /// Host names served (see [`Config::allowed_hosts`]), normalized.
@@ -71,7 +76,8 @@ impl App {
             .collect();
         Self {
             engine,
-            metrics: Metrics::new(config.workers, config.queue),
+            metrics: Arc::new(Metrics::new(config.workers, config.queue)),
+            shutdown: Cancel::new(),
             pool: Pool::new(config.workers, config.queue),
             config,
             next_id: AtomicU64::new(1),
@@ -95,14 +101,36 @@ impl App {
     }
 
     /// Runs CPU-bound work on the worker pool (503 when full) and counts
-    /// the words it reports under `route`.
-    pub async fn work<T, F>(&self, route: &'static str, job: F) -> Result<T, ApiError>
+    /// the words it reports under `route`. The job gets `cancel` (the
+    /// request's token, see [`request_cancel`]) to hand to the engine: once
+    /// the request times out, its client goes away or shutdown gives up,
+    /// the engine stops within a fraction of a second and frees the worker.
+    /// A job whose token is cancelled before it starts does not run.
+    pub async fn work<T, F>(
+        &self,
+        route: &'static str,
+        cancel: &Cancel,
+        job: F,
+    ) -> Result<T, ApiError>
     where
         T: Send + 'static,
-        F: FnOnce(&Engine) -> (T, usize) + Send + 'static,
+        F: FnOnce(&Engine, &Cancel) -> (T, usize) + Send + 'static,
     {
         let engine = self.engine.clone();
-        match self.pool.run(move || job(&engine)).await {
+        let metrics = self.metrics.clone();
+        let cancel = cancel.clone();
+        let run = move || {
+            if cancel.is_cancelled() {
+                metrics.count_cancelled();
+                return Err(cancelled_error(&cancel));
+            }
+            let out = job(&engine, &cancel);
+            if cancel.is_cancelled() {
+                metrics.count_cancelled();
+            }
+            Ok(out)
+        };
+        match self.pool.run(run).await.and_then(|r| r) {
             Ok((v, words)) => {
                 self.metrics.add_words(route, words);
                 Ok(v)
@@ -207,12 +235,28 @@ async fn metrics(State(app): State<Arc<App>>) -> Response {
         .into_response()
 }
 
+/// The cancellation token of a request: made by the timeout middleware (a
+/// child of [`App::shutdown`] with the request's deadline), cancelled when
+/// the request times out or its future is dropped.
+pub fn request_cancel(req: &Request) -> Cancel {
+    req.extensions()
+        .get::<Cancel>()
+        .cloned()
+        .unwrap_or_default()
+}
+
+/// The answer to a request whose work was cancelled before it ran.
+fn cancelled_error(cancel: &Cancel) -> ApiError {
+    ApiError::cancelled(cancel.error().to_string())
+}
+
 /// `POST /v1/restore`: the JSON of `unspin restore --format json`.
 async fn restore(State(app): State<Arc<App>>, req: Request) -> Result<Response, ApiError> {
+    let cancel = request_cancel(&req);
     let input: TextInput<RestoreParams> = app.text_input(req).await?;
     let bytes = app
-        .work("/v1/restore", move |engine| {
-            match engine.restore(&input.text, &input.params) {
+        .work("/v1/restore", &cancel, move |engine, cancel| {
+            match engine.restore_cancellable(&input.text, &input.params, cancel) {
                 Ok(r) => {
                     let id = input.id.as_ref();
                     let v = unspin::render::restoration_json(&r, None, id.map(ExactId::value));
@@ -227,10 +271,11 @@ async fn restore(State(app): State<Arc<App>>, req: Request) -> Result<Response, 
 
 /// `POST /v1/detect`: the JSON of `unspin detect --format json`.
 async fn detect(State(app): State<Arc<App>>, req: Request) -> Result<Response, ApiError> {
+    let cancel = request_cancel(&req);
     let input: TextInput<DetectParams> = app.text_input(req).await?;
     let bytes = app
-        .work("/v1/detect", move |engine| {
-            match engine.detect(&input.text, &input.params) {
+        .work("/v1/detect", &cancel, move |engine, cancel| {
+            match engine.detect_cancellable(&input.text, &input.params, cancel) {
                 Ok((det, word_threshold)) => {
                     let id = input.id.as_ref();
                     let v = unspin::render::detection_json(
@@ -258,29 +303,34 @@ async fn trace(State(app): State<Arc<App>>, req: Request) -> Result<Response, Ap
             "this server has no trace index; start it with `unspin serve --index INDEX`",
         ));
     }
+    let cancel = request_cancel(&req);
     let input: TextInput<TraceParams> = app.text_input(req).await?;
     let show_paths = app.config.trace_show_paths;
     let result = app
-        .work("/v1/trace", move |engine| {
+        .work("/v1/trace", &cancel, move |engine, cancel| {
             let words = input.text.split_whitespace().count();
-            let r = engine.trace(&input.text, &input.params).map(|mut rep| {
-                if !show_paths {
-                    hide_local_files(&mut rep);
-                }
-                let mut v = serde_json::to_value(&rep).unwrap_or_default();
-                if let (Some(id), Some(obj)) = (&input.id, v.as_object_mut()) {
-                    obj.insert("id".into(), id.value().clone());
-                }
-                exact_json(&v, input.id.as_ref())
-            });
+            let r = engine
+                .trace_cancellable(&input.text, &input.params, cancel)
+                .map(|mut rep| {
+                    if !show_paths {
+                        hide_local_files(&mut rep);
+                    }
+                    let mut v = serde_json::to_value(&rep).unwrap_or_default();
+                    if let (Some(id), Some(obj)) = (&input.id, v.as_object_mut()) {
+                        obj.insert("id".into(), id.value().clone());
+                    }
+                    exact_json(&v, input.id.as_ref())
+                });
             (r, words)
         })
         .await?;
-    // Every failure of a trace is the index's (a corrupt or unreadable
-    // file, read inside the store's containment): 503, and the server
-    // goes on answering.
-    let bytes =
-        result.map_err(|e| ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "index_error", e))?;
+    // Every other failure of a trace is the index's (a corrupt or
+    // unreadable file, read inside the store's containment): 503, and the
+    // server goes on answering.
+    let bytes = result.map_err(|e| match e {
+        TraceError::Cancelled(m) => ApiError::cancelled(m),
+        TraceError::Index(m) => ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "index_error", m),
+    })?;
     Ok(json_bytes(StatusCode::OK, bytes))
 }
 
@@ -366,15 +416,32 @@ async fn check_host(State(app): State<Arc<App>>, req: Request, next: Next) -> Re
 }
 
 /// The per-request time limit: reading the body, waiting for a worker and
-/// the work itself all count.
-async fn timeout(State(app): State<Arc<App>>, req: Request, next: Next) -> Response {
+/// the work itself all count. The request gets a cancellation token with
+/// the same deadline (a child of [`App::shutdown`]; see [`request_cancel`]);
+/// it is cancelled when the limit passes or the request's future is
+/// dropped (its client went away), so the worker stops and is free for the
+/// next request within a fraction of a second.
+async fn timeout(State(app): State<Arc<App>>, mut req: Request, next: Next) -> Response {
     let limit = app.config.timeout;
+    let cancel = app.shutdown.child(Some(Instant::now() + limit));
+    req.extensions_mut().insert(cancel.clone());
+    let _cancel_when_done = CancelOnDrop(cancel);
     match tokio::time::timeout(limit, next.run(req)).await {
         Ok(resp) => resp,
         Err(_) => {
             app.metrics.count_timeout();
             ApiError::timeout(limit).into_response()
         }
+    }
+}
+
+/// Cancels its token when dropped: the request is answered, timed out or
+/// abandoned, and no work should go on for it.
+struct CancelOnDrop(Cancel);
+
+impl Drop for CancelOnDrop {
+    fn drop(&mut self) {
+        self.0.cancel();
     }
 }
 

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use serde::Deserialize;
 use unspin::detect::{DetectOptions, Detection};
 use unspin::restore::{Model, Options, Restoration};
-use unspin::Quality;
+use unspin::{Cancel, Quality};
 
 use crate::error::ApiError;
 
@@ -148,11 +148,26 @@ impl Engine {
         text: &str,
         params: &TraceParams,
     ) -> Result<unspin_index::report::TraceReport, String> {
+        self.trace_cancellable(text, params, &Cancel::never())
+            .map_err(|e| e.to_string())
+    }
+
+    /// Like [`Engine::trace`], stopping once `cancel` is cancelled: the
+    /// error is then [`TraceError::Cancelled`], not the index's.
+    pub fn trace_cancellable(
+        &self,
+        text: &str,
+        params: &TraceParams,
+        cancel: &Cancel,
+    ) -> Result<unspin_index::report::TraceReport, TraceError> {
         let t = self
             .tracer
             .as_ref()
-            .ok_or("this server has no trace index")?;
-        let snap = t.reader.snapshot().map_err(|e| e.to_string())?;
+            .ok_or_else(|| TraceError::Index("this server has no trace index".into()))?;
+        let snap = t
+            .reader
+            .snapshot()
+            .map_err(|e| TraceError::Index(e.to_string()))?;
         let opts = unspin::trace::TraceOptions {
             min_score: params.min_score.unwrap_or(unspin::trace::DEFAULT_MIN_SCORE),
             max_results: params.max_results.unwrap_or(5),
@@ -161,8 +176,18 @@ impl Engine {
         let fp = &t.fingerprinter;
         let (query, result) = self
             .core
-            .trace(fp, text, &snap, &opts, params.restore.unwrap_or(true))
-            .map_err(|e| e.to_string())?;
+            .trace_cancellable(
+                fp,
+                text,
+                &snap,
+                &opts,
+                params.restore.unwrap_or(true),
+                cancel,
+            )
+            .map_err(|e| match e {
+                unspin::Error::Cancelled(m) => TraceError::Cancelled(m),
+                e => TraceError::Index(e.to_string()),
+            })?;
         unspin_index::report::report(
             &snap,
             fp,
@@ -171,7 +196,7 @@ impl Engine {
             &result,
             params.passage_text.unwrap_or(true),
         )
-        .map_err(|e| e.to_string())
+        .map_err(|e| TraceError::Index(e.to_string()))
     }
 
     /// The model in use.
@@ -181,8 +206,19 @@ impl Engine {
 
     /// Restores `text` (any length; long texts are cut into pieces).
     pub fn restore(&self, text: &str, params: &RestoreParams) -> Result<Restoration, ApiError> {
+        self.restore_cancellable(text, params, &Cancel::never())
+    }
+
+    /// Like [`Engine::restore`], stopping (503 `cancelled`) once `cancel` is cancelled.
+    pub fn restore_cancellable(
+        &self,
+        text: &str,
+        params: &RestoreParams,
+        cancel: &Cancel,
+    ) -> Result<Restoration, ApiError> {
         let mut opts = Options {
             quality: params.quality.unwrap_or_default(),
+            cancel: cancel.clone(),
             ..Options::default()
         };
         if let Some(m) = params.min_confidence {
@@ -194,6 +230,16 @@ impl Engine {
     /// Detects spinning in `text`; returns the detection and the probability
     /// at which a word counts as spun (the `word_threshold` of the JSON).
     pub fn detect(&self, text: &str, params: &DetectParams) -> Result<(Detection, f32), ApiError> {
+        self.detect_cancellable(text, params, &Cancel::never())
+    }
+
+    /// Like [`Engine::detect`], stopping (503 `cancelled`) once `cancel` is cancelled.
+    pub fn detect_cancellable(
+        &self,
+        text: &str,
+        params: &DetectParams,
+        cancel: &Cancel,
+    ) -> Result<(Detection, f32), ApiError> {
         let opts = DetectOptions {
             threshold: params.threshold,
             evidence: params.evidence.unwrap_or(10),
@@ -202,7 +248,10 @@ impl Engine {
             restore: params.restore.unwrap_or(false),
             quality: params.quality.unwrap_or_default(),
         };
-        let det = self.core.detect(text, &opts).map_err(library_error)?;
+        let det = self
+            .core
+            .detect_cancellable(text, &opts, cancel)
+            .map_err(library_error)?;
         Ok((det, self.core.word_threshold(&opts)))
     }
 
@@ -230,10 +279,30 @@ impl Engine {
 }
 
 /// A library error as the API reports it: a missing best mode is the
-/// client's to fix (400 with the install command); the rest is internal.
+/// client's to fix (400 with the install command); cancelled work is 503
+/// `cancelled` (a client sees it only when the server shuts down: a timed
+/// out request has had its 503 `timeout` already); the rest is internal.
 fn library_error(e: unspin::Error) -> ApiError {
     match e {
         unspin::Error::Unavailable(m) => ApiError::bad_request("quality_unavailable", m),
+        unspin::Error::Cancelled(m) => ApiError::cancelled(m),
         e => ApiError::internal(e.to_string()),
+    }
+}
+
+/// Why [`Engine::trace_cancellable`] failed.
+#[derive(Debug)]
+pub enum TraceError {
+    /// The work was cancelled.
+    Cancelled(String),
+    /// The index could not be read.
+    Index(String),
+}
+
+impl std::fmt::Display for TraceError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            TraceError::Cancelled(m) | TraceError::Index(m) => f.write_str(m),
+        }
     }
 }

@@ -73,6 +73,12 @@ impl ApiError {
         )
     }
 
+    /// 503: the work was cancelled before it finished (the server is
+    /// shutting down).
+    pub fn cancelled(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::SERVICE_UNAVAILABLE, "cancelled", message)
+    }
+
     /// 500: a bug (a panic in a worker); the server keeps running.
     pub fn internal(message: impl Into<String>) -> Self {
         Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", message)

@@ -493,6 +493,7 @@ fn resolve_language(code: &str) -> Result<Option<(&'static str, &'static str)>, 
 /// rule or category, or `enabledOnly` without it, turns matches off).
 /// `GET` with the same fields in the query string works too, as in LanguageTool.
 pub async fn check(State(app): State<Arc<App>>, req: Request) -> Result<Response, ApiError> {
+    let cancel = crate::app::request_cancel(&req);
     let (parts, body) = req.into_parts();
     let fields = if parts.method == Method::GET {
         parse_form(parts.uri.query().unwrap_or("").as_bytes())?
@@ -542,7 +543,7 @@ pub async fn check(State(app): State<Arc<App>>, req: Request) -> Result<Response
             || listed("enabledCategories", CATEGORY_ID));
     let min_confidence = app.config.check_min_confidence;
     let bytes = app
-        .work("/v2/check", move |engine| {
+        .work("/v2/check", &cancel, move |engine, cancel| {
             let (name, code, confidence, source) = match asked {
                 Some((code, name)) => (name, code, 1.0, "request"),
                 None => (
@@ -552,10 +553,13 @@ pub async fn check(State(app): State<Arc<App>>, req: Request) -> Result<Response
                     "unspin: share of known English words",
                 ),
             };
-            // The default quality never fails (only `best` needs a model file).
-            let r = engine
-                .restore(&doc.plain, &RestoreParams::default())
-                .unwrap_or_default();
+            // The default quality fails only when cancelled (only `best`
+            // needs a model file).
+            let r = match engine.restore_cancellable(&doc.plain, &RestoreParams::default(), cancel)
+            {
+                Ok(r) => r,
+                Err(e) => return (Err(e), 0),
+            };
             let chosen: Vec<&Change> = r
                 .changes
                 .iter()
@@ -587,9 +591,9 @@ pub async fn check(State(app): State<Arc<App>>, req: Request) -> Result<Response
                 matches,
                 sentence_ranges,
             };
-            (serde_json::to_vec(&resp).unwrap_or_default(), r.words)
+            (Ok(serde_json::to_vec(&resp).unwrap_or_default()), r.words)
         })
-        .await?;
+        .await??;
     Ok(json_bytes(StatusCode::OK, bytes))
 }
 

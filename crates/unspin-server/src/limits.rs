@@ -42,8 +42,10 @@ impl Pool {
     /// Runs `job` on the blocking pool; `Err(busy)` at once when full.
     ///
     /// The permits move into the job, so a job whose request timed out (its
-    /// future dropped) still counts against the limit until it finishes:
-    /// CPU work cannot be cancelled, and must not be oversubscribed.
+    /// future dropped) still counts against the limit until it returns: the
+    /// CPU must not be oversubscribed. Such a job returns promptly because
+    /// its request's cancellation token is cancelled (see
+    /// [`crate::app::App::work`]).
     pub async fn run<T, F>(&self, job: F) -> Result<T, ApiError>
     where
         T: Send + 'static,

@@ -27,6 +27,7 @@ pub struct Metrics {
     in_flight: AtomicI64,
     busy: AtomicU64,
     timeouts: AtomicU64,
+    cancelled: AtomicU64,
     workers: usize,
     queue: usize,
 }
@@ -42,6 +43,7 @@ impl Metrics {
             in_flight: AtomicI64::new(0),
             busy: AtomicU64::new(0),
             timeouts: AtomicU64::new(0),
+            cancelled: AtomicU64::new(0),
             workers,
             queue,
         }
@@ -77,6 +79,11 @@ impl Metrics {
     /// A request was refused because the server was full.
     pub fn count_busy(&self) {
         self.busy.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// A job returned after its request was cancelled.
+    pub fn count_cancelled(&self) {
+        self.cancelled.fetch_add(1, Ordering::Relaxed);
     }
 
     /// A request ran past the time limit.
@@ -138,6 +145,9 @@ unspin_http_rejected_total{{reason=\"timeout\"}} {}\n\
 # HELP unspin_jobs_running Requests being restored or scored now.\n\
 # TYPE unspin_jobs_running gauge\n\
 unspin_jobs_running {}\n\
+# HELP unspin_jobs_cancelled_total Jobs whose request was cancelled (timed out, client gone or shutdown) before they returned.\n\
+# TYPE unspin_jobs_cancelled_total counter\n\
+unspin_jobs_cancelled_total {}\n\
 # HELP unspin_jobs_waiting Requests waiting for a worker now.\n\
 # TYPE unspin_jobs_waiting gauge\n\
 unspin_jobs_waiting {}\n\
@@ -154,6 +164,7 @@ unspin_uptime_seconds {:.3}",
             self.busy.load(Ordering::Relaxed),
             self.timeouts.load(Ordering::Relaxed),
             running,
+            self.cancelled.load(Ordering::Relaxed),
             admitted.saturating_sub(running),
             self.workers,
             self.queue,

@@ -1,11 +1,14 @@
 //! Accepting connections, serving them with hyper, and shutting down
-//! gracefully: stop accepting, let requests in flight finish (up to the
-//! grace period), then return.
+//! gracefully: stop accepting, let requests in flight finish, cancel the
+//! work of those still running shortly before the grace period ends (see
+//! [`serve`]), then return; the runtime then waits at most
+//! [`RUNTIME_STOP`] for its threads.
 
 use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::extract::ConnectInfo;
 use hyper::body::Incoming;
@@ -65,19 +68,50 @@ pub async fn serve(
         "info",
         serde_json::json!({"msg": "shutting down: waiting for requests in flight"}),
     );
+    // Requests in flight get the grace period less a wind-down (a quarter
+    // of it, at most 1 s). Then the work still running is cancelled (its
+    // clients get 503 `cancelled`: every engine call stops within a
+    // fraction of a second), and the wind-down lets those answers go out.
+    let grace = app.config.grace;
+    let wind_down = (grace / 4).min(WIND_DOWN);
+    let finished = graceful.shutdown();
+    tokio::pin!(finished);
     tokio::select! {
-        _ = graceful.shutdown() => {
+        _ = &mut finished => {
+            app.config.log.event("info", serde_json::json!({"msg": "stopped"}));
+            return Ok(());
+        }
+        _ = tokio::time::sleep(grace - wind_down) => {}
+    }
+    app.shutdown.cancel();
+    app.config.log.event(
+        "warn",
+        serde_json::json!({
+            "msg": "grace period ending; cancelled the requests still running",
+            "grace_s": grace.as_secs_f64(),
+        }),
+    );
+    tokio::select! {
+        _ = &mut finished => {
             app.config.log.event("info", serde_json::json!({"msg": "stopped"}));
         }
-        _ = tokio::time::sleep(app.config.grace) => {
+        _ = tokio::time::sleep(wind_down) => {
             app.config.log.event("warn", serde_json::json!({
                 "msg": "grace period over; closing the remaining connections",
-                "grace_s": app.config.grace.as_secs_f64(),
+                "grace_s": grace.as_secs_f64(),
             }));
         }
     }
     Ok(())
 }
+
+/// Most of the grace period kept for cancelled work to stop and answer.
+const WIND_DOWN: Duration = Duration::from_secs(1);
+
+/// Longest the runtime waits, once [`serve`] has returned, for blocking
+/// threads (cancelled work that has not yet reached a check) before the
+/// process goes on without them.
+pub const RUNTIME_STOP: Duration = Duration::from_millis(250);
 
 fn runtime(config: &Config) -> io::Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread()
@@ -98,7 +132,7 @@ pub fn run(addr: &str, engine: Arc<Engine>, mut config: Config) -> anyhow::Resul
         .allowed_hosts
         .push(crate::app::host_name(addr).to_string());
     let rt = runtime(&config)?;
-    rt.block_on(async move {
+    let served = rt.block_on(async move {
         let listener = TcpListener::bind(addr)
             .await
             .map_err(|e| anyhow::anyhow!("cannot listen on {addr}: {e}"))?;
@@ -118,7 +152,12 @@ pub fn run(addr: &str, engine: Arc<Engine>, mut config: Config) -> anyhow::Resul
         let app = Arc::new(App::new(engine, config));
         serve(listener, app, shutdown_signal(log)).await?;
         Ok(())
-    })
+    });
+    // Dropping the runtime would wait for every blocking thread; cancelled
+    // work returns within a fraction of a second, and none is waited for
+    // longer than this.
+    rt.shutdown_timeout(RUNTIME_STOP);
+    served
 }
 
 async fn shutdown_signal(log: crate::LogTarget) {
@@ -192,9 +231,11 @@ pub fn spawn(addr: &str, engine: Arc<Engine>, config: Config) -> io::Result<Runn
     let thread = std::thread::Builder::new()
         .name("unspin-server-main".into())
         .spawn(move || {
-            rt.block_on(serve(listener, app2, async {
+            let served = rt.block_on(serve(listener, app2, async {
                 let _ = rx.await;
-            }))
+            }));
+            rt.shutdown_timeout(RUNTIME_STOP);
+            served
         })?;
     Ok(Running {
         addr: local,

@@ -6,6 +6,7 @@
 //! [`decode`] searches the whole candidate lattice exactly (Viterbi) and computes
 //! per-word posteriors (forward-backward).
 
+pub mod cancel;
 pub mod container;
 pub mod decode;
 pub mod detect;
@@ -31,6 +32,7 @@ pub mod tortured;
 pub mod trace;
 pub mod wordnet;
 
+pub use cancel::Cancel;
 pub use engine::Engine;
 pub use rescore::Quality;
 
@@ -50,4 +52,8 @@ pub enum Error {
     /// its context scorer).
     #[error("{0}")]
     Unavailable(String),
+    /// The work was stopped by its [`Cancel`] token (cancelled, or its
+    /// deadline passed) before it finished.
+    #[error("{0}")]
+    Cancelled(String),
 }

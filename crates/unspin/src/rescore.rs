@@ -69,6 +69,27 @@ pub trait ContextScorer: Send + Sync {
         let _ = prune_nats;
         self.score(text, queries)
     }
+
+    /// [`ContextScorer::score`] (`prune_nats` `None`) or
+    /// [`ContextScorer::score_pruned`], stopping with
+    /// [`crate::Error::Cancelled`] once `cancel` is cancelled. This default
+    /// checks before and after the call; a scorer that takes long (the
+    /// neural one) checks between its batches too, so it stops promptly.
+    fn score_cancellable(
+        &self,
+        text: &str,
+        queries: &[ContextQuery],
+        prune_nats: Option<f32>,
+        cancel: &crate::Cancel,
+    ) -> Result<Vec<Vec<f32>>, crate::Error> {
+        cancel.check()?;
+        let scores = match prune_nats {
+            None => self.score(text, queries)?,
+            Some(p) => self.score_pruned(text, queries, p)?,
+        };
+        cancel.check()?;
+        Ok(scores)
+    }
 }
 
 /// `scores` when it has one score per candidate of every query, else the

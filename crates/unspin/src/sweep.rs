@@ -100,7 +100,9 @@ struct Word {
 }
 
 /// Runs the sweep over `r`, the restoration of `text` so far, and returns it
-/// with the sweep's changes applied.
+/// with the sweep's changes applied; stops with [`crate::Error::Cancelled`]
+/// once `cancel` is cancelled.
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn sweep(
     text: &str,
     mut r: Restoration,
@@ -109,6 +111,7 @@ pub(crate) fn sweep(
     scorer: &dyn ContextScorer,
     opts: &SweepOptions,
     min_confidence: f32,
+    cancel: &crate::Cancel,
 ) -> Result<Restoration, crate::Error> {
     let tokens = whitespace_tokens(text);
     let mut seen: FxHashMap<String, u32> = FxHashMap::default();
@@ -243,7 +246,7 @@ pub(crate) fn sweep(
         return Ok(r);
     }
     let scores = checked(
-        scorer.score_pruned(&r.text, &queries, opts.prune_nats)?,
+        scorer.score_cancellable(&r.text, &queries, Some(opts.prune_nats), cancel)?,
         &queries,
     )?;
 

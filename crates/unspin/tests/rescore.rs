@@ -202,3 +202,63 @@ fn the_default_mode_is_unchanged_by_a_best_run() {
     let _ = r.restore_best(SPUN, &s).unwrap();
     assert_eq!(r.restore(SPUN).text, before);
 }
+
+/// A slow scorer: each call takes `per_call` unless its token is cancelled,
+/// which it checks every few milliseconds (as the neural scorer checks
+/// between layers).
+struct Slow {
+    per_call: std::time::Duration,
+    calls: AtomicUsize,
+}
+
+impl ContextScorer for Slow {
+    fn score(&self, _: &str, queries: &[ContextQuery]) -> Result<Vec<Vec<f32>>, unspin::Error> {
+        self.score_cancellable("", queries, None, &unspin::Cancel::never())
+    }
+
+    fn score_cancellable(
+        &self,
+        _: &str,
+        queries: &[ContextQuery],
+        _: Option<f32>,
+        cancel: &unspin::Cancel,
+    ) -> Result<Vec<Vec<f32>>, unspin::Error> {
+        self.calls.fetch_add(1, Ordering::SeqCst);
+        let start = std::time::Instant::now();
+        while start.elapsed() < self.per_call {
+            cancel.check()?;
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        Ok(queries
+            .iter()
+            .map(|q| vec![0.0; q.candidates.len()])
+            .collect())
+    }
+}
+
+#[test]
+fn a_cancelled_best_restore_stops_inside_the_scorer() {
+    let scorer = Slow {
+        per_call: std::time::Duration::from_secs(30),
+        calls: AtomicUsize::new(0),
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_millis(300);
+    let opts = Options {
+        cancel: unspin::Cancel::with_deadline(deadline),
+        ..Options::default()
+    };
+    let mut r = Restorer::new(model(), opts);
+    let out = r.restore_document_best(SPUN, &scorer);
+    let past = deadline.elapsed();
+    assert!(
+        matches!(&out, Err(unspin::Error::Cancelled(_))),
+        "{:?}",
+        out.map(|r| r.text)
+    );
+    assert_eq!(
+        scorer.calls.load(Ordering::SeqCst),
+        1,
+        "the scorer was asked"
+    );
+    assert!(past.as_millis() < 200, "ran {past:?} past the deadline");
+}

@@ -57,9 +57,11 @@ use crate::restore::{Model, Restorer};
 
 mod calibration;
 mod pass;
+mod stream;
 mod tables;
 
 pub use calibration::{features, Calibration, Sums, FEATURE_NAMES};
+pub use stream::DetectStream;
 pub use tables::ScoreParams;
 
 pub use crate::stats::{
@@ -120,6 +122,10 @@ pub struct SectionScore {
     pub news_llr: f32,
     /// Sum of the synonym log-likelihood ratios (nats).
     pub synonym_llr: f32,
+    /// The section's summed evidence, from which a document of many pieces
+    /// gets its probability ([`DetectStream`]); not serialized.
+    #[serde(skip)]
+    pub sums: Sums,
 }
 
 /// The detector's answer for one text.
@@ -269,9 +275,21 @@ impl<'m> Detector<'m> {
 
     /// Full detection: probabilities, sections, evidence and per-word scores.
     pub fn detect(&self, text: &str, opts: &DetectOptions) -> Detection {
+        self.detect_cancellable(text, opts, &crate::Cancel::never())
+            .expect("work that is never cancelled returns")
+    }
+
+    /// Like [`Detector::detect`], stopping with [`crate::Error::Cancelled`]
+    /// once `cancel` is cancelled (checked between the stages of the pass).
+    pub fn detect_cancellable(
+        &self,
+        text: &str,
+        opts: &DetectOptions,
+        cancel: &crate::Cancel,
+    ) -> Result<Detection, crate::Error> {
         WORK.with(|w| {
             let mut w = w.borrow_mut();
-            self.pass(text, &mut w);
+            self.pass_until(text, &mut w, cancel)?;
             let (doc, secs) = self.aggregate(text, &w);
             let prob = self.parts.calib.doc_prob(&doc, &secs);
             let threshold = opts.threshold.unwrap_or(self.parts.calib.threshold as f32);
@@ -284,6 +302,7 @@ impl<'m> Detector<'m> {
                     prob: self.parts.calib.prob(&features(s)) as f32,
                     news_llr: s.news_llr,
                     synonym_llr: s.syn_llr,
+                    sums: *s,
                 })
                 .collect();
             let mut det = Detection {
@@ -310,10 +329,11 @@ impl<'m> Detector<'m> {
                 det.phrases = Some(crate::tortured::report(&found, det.words));
                 det.phrase_matches = found;
             }
+            cancel.check()?;
             if opts.words {
                 self.word_scores(text, &w, &secs, &mut det, opts);
             }
-            det
+            Ok(det)
         })
     }
 
@@ -332,6 +352,22 @@ impl<'m> Detector<'m> {
             let r = restorer.restore_document(text);
             self.refine_with(det, &r, opts);
         }
+    }
+
+    /// Like [`Detector::refine`], stopping with [`crate::Error::Cancelled`]
+    /// once the restorer's [`crate::restore::Options::cancel`] is cancelled.
+    pub fn refine_checked(
+        &self,
+        text: &str,
+        det: &mut Detection,
+        restorer: &mut Restorer,
+        opts: &DetectOptions,
+    ) -> Result<(), crate::Error> {
+        if det.sections.iter().any(|s| s.prob >= det.threshold) {
+            let r = restorer.restore_document_checked(text)?;
+            self.refine_with(det, &r, opts);
+        }
+        Ok(())
     }
 
     /// Like [`Detector::refine`], with the restorer's uncertain slots

@@ -180,12 +180,7 @@ impl Detector<'_> {
             });
         }
         let mut ev: Vec<&WordScore> = all.iter().filter(|s| s.llr > 0.0).collect();
-        ev.sort_by(|a, b| {
-            (b.prob, b.llr)
-                .partial_cmp(&(a.prob, a.llr))
-                .unwrap_or(std::cmp::Ordering::Equal)
-                .then(a.start.cmp(&b.start))
-        });
+        ev.sort_by(|a, b| super::stream::evidence_order(a, b));
         det.evidence = ev.into_iter().take(opts.evidence).cloned().collect();
         det.flagged = all
             .into_iter()
@@ -266,7 +261,20 @@ impl Detector<'_> {
     /// The scoring pass: tokens, LM stream and sites; the text as written;
     /// candidates in its place; per-site scores.
     pub(super) fn pass(&self, text: &str, w: &mut Work) {
+        self.pass_until(text, w, &crate::Cancel::never())
+            .expect("work that is never cancelled returns")
+    }
+
+    /// [`Self::pass`], checking `cancel` between its stages.
+    pub(super) fn pass_until(
+        &self,
+        text: &str,
+        w: &mut Work,
+        cancel: &crate::Cancel,
+    ) -> Result<(), crate::Error> {
+        cancel.check()?;
         self.build(text, w);
+        cancel.check()?;
         let lm = &self.model.lm;
         let n = w.stream.len();
         w.queries.clear();
@@ -285,11 +293,15 @@ impl Detector<'_> {
                 w.keep[j] = w.out[j - 2];
             }
         }
+        cancel.check()?;
         self.add_alts(text, w);
+        cancel.check()?;
         w.out.clear();
         w.out.resize(w.queries.len(), 0.0);
         lm.log10_prob_many(&w.queries, &mut w.out);
+        cancel.check()?;
         self.score_sites(w);
+        Ok(())
     }
 
     /// Tokens -> LM stream, sentence boundaries and sites (without candidates).

@@ -22,7 +22,9 @@ impl<'m> Restorer<'m> {
         let mut last_scores = Vec::new();
         for _pass in 0..self.opts.rescore_passes.max(1) {
             let (base, queries, asked) = self.queries(text, &r, &picked);
-            let scores = crate::rescore::checked(scorer.score(&base, &queries)?, &queries)?;
+            let cancel = &self.opts.cancel;
+            let scores = scorer.score_cancellable(&base, &queries, None, cancel)?;
+            let scores = crate::rescore::checked(scores, &queries)?;
             // The scorer's evidence enters the lattice as an extra channel
             // term on the rescored alternatives (relative to the slot's
             // best; the others are ruled out).

@@ -127,6 +127,8 @@ impl<'m> Restorer<'m> {
 
     /// Restores a text of any length in bounded memory: it is cut into pieces
     /// of about [`crate::input::CHUNK_BYTES`] at line or sentence ends.
+    /// It does not look at [`Options::cancel`]; see
+    /// [`Restorer::restore_document_checked`].
     pub fn restore_document(&mut self, text: &str) -> Restoration {
         let mut whole = Restoration::default();
         for (offset, piece) in crate::input::split_text(text) {
@@ -136,15 +138,47 @@ impl<'m> Restorer<'m> {
         whole
     }
 
+    /// Like [`Restorer::restore_document`], stopping with
+    /// [`crate::Error::Cancelled`] once [`Options::cancel`] is cancelled
+    /// (checked between pieces and between the stages of each piece).
+    pub fn restore_document_checked(&mut self, text: &str) -> Result<Restoration, crate::Error> {
+        let mut whole = Restoration::default();
+        for (offset, piece) in crate::input::split_text(text) {
+            let r = self.restore_checked(piece)?;
+            whole.append(r, offset);
+        }
+        Ok(whole)
+    }
+
     /// Restores `text` as one piece (memory grows with its length; see [`Restorer::restore_document`]).
     pub fn restore(&mut self, text: &str) -> Restoration {
+        self.restore_until(text, &crate::Cancel::never())
+            .expect("work that is never cancelled returns")
+    }
+
+    /// Like [`Restorer::restore`], stopping with [`crate::Error::Cancelled`]
+    /// once [`Options::cancel`] is cancelled.
+    pub fn restore_checked(&mut self, text: &str) -> Result<Restoration, crate::Error> {
+        let cancel = self.opts.cancel.clone();
+        self.restore_until(text, &cancel)
+    }
+
+    fn restore_until(
+        &mut self,
+        text: &str,
+        cancel: &crate::Cancel,
+    ) -> Result<Restoration, crate::Error> {
+        cancel.check()?;
         let tokens = tokenize(text);
         self.s.unary.clear();
         self.build(text, &tokens);
+        cancel.check()?;
         let a = self.analyse(text);
+        cancel.check()?;
         let mut r = self.restoration(text, &tokens, &a);
+        cancel.check()?;
         self.add_phrases(text, &tokens, &mut r);
-        r
+        Ok(r)
     }
 
     /// Adds the tortured phrases of `text` to its restoration.
@@ -164,6 +198,7 @@ impl<'m> Restorer<'m> {
 
     /// Like [`Restorer::restore_document`], with the uncertain slots of every
     /// piece rescored by `scorer` (the best mode ([`crate::Quality::Best`]); see [`Restorer::restore_best`]).
+    /// Stops with [`crate::Error::Cancelled`] once [`Options::cancel`] is cancelled.
     pub fn restore_document_best(
         &mut self,
         text: &str,
@@ -195,21 +230,29 @@ impl<'m> Restorer<'m> {
     /// sections with all its WordNet synonyms; it changes words only in text
     /// whose estimated replacement rate is high enough, so clean text comes
     /// back as it went in (or nearly: see docs/BENCHMARKS.md).
+    ///
+    /// [`Options::cancel`] is checked between the stages, and the scorer
+    /// gets it ([`ContextScorer::score_cancellable`]).
     pub fn restore_best(
         &mut self,
         text: &str,
         scorer: &dyn ContextScorer,
     ) -> Result<Restoration, crate::Error> {
+        let cancel = self.opts.cancel.clone();
+        cancel.check()?;
         let tokens = tokenize(text);
         self.s.unary.clear();
         self.s.rescored.clear();
         self.build(text, &tokens);
+        cancel.check()?;
         let a = self.analyse(text);
+        cancel.check()?;
         let mut r = self.restoration(text, &tokens, &a);
         let picked = self.pick_uncertain(text, &tokens, &a);
         if !picked.is_empty() {
             r = self.rescore(text, &tokens, a, r, picked, scorer)?;
         }
+        cancel.check()?;
         self.add_phrases(text, &tokens, &mut r);
         match self.model.wordnet() {
             Some(wn) if self.opts.sweep.enabled => crate::sweep::sweep(
@@ -220,6 +263,7 @@ impl<'m> Restorer<'m> {
                 scorer,
                 &self.opts.sweep,
                 self.opts.min_confidence,
+                &cancel,
             ),
             _ => Ok(r),
         }

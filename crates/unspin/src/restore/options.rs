@@ -79,6 +79,10 @@ pub struct Options {
     pub sweep: SweepOptions,
     /// Tortured phrases (needs a model with a phrase model).
     pub phrases: crate::tortured::PhraseOptions,
+    /// Stops the work (see [`crate::cancel`]): [`crate::Engine::restore`],
+    /// [`super::Restorer::restore_checked`] and the best mode return
+    /// [`crate::Error::Cancelled`] once it is cancelled. Never, by default.
+    pub cancel: crate::Cancel,
 }
 
 impl Default for Options {
@@ -125,6 +129,7 @@ impl Default for Options {
             rescore_passes: 1,
             sweep: SweepOptions::default(),
             phrases: crate::tortured::PhraseOptions::default(),
+            cancel: crate::Cancel::never(),
         }
     }
 }

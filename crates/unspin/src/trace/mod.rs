@@ -184,9 +184,34 @@ pub fn trace_text(
     source: &dyn PostingSource,
     opts: &TraceOptions,
 ) -> Result<(Fingerprint, TraceResult), Error> {
-    let restored = restorer.map(|r| r.restore_document(text));
+    trace_text_cancellable(fp, restorer, text, source, opts, &crate::Cancel::never())
+}
+
+/// Like [`trace_text`], stopping with [`Error::Cancelled`] once `cancel` is
+/// cancelled (checked between the pieces and stages of the restore, and
+/// before and after the index lookups).
+pub fn trace_text_cancellable(
+    fp: &Fingerprinter,
+    restorer: Option<&mut crate::restore::Restorer<'_>>,
+    text: &str,
+    source: &dyn PostingSource,
+    opts: &TraceOptions,
+    cancel: &crate::Cancel,
+) -> Result<(Fingerprint, TraceResult), Error> {
+    cancel.check()?;
+    let restored = match restorer {
+        Some(r) => {
+            r.options_mut().cancel = cancel.clone();
+            let restored = r.restore_document_checked(text);
+            r.options_mut().cancel = crate::Cancel::never();
+            Some(restored?)
+        }
+        None => None,
+    };
     let query = query_fingerprint(fp, text, restored.as_ref());
+    cancel.check()?;
     let result = trace(&query, source, opts)?;
+    cancel.check()?;
     Ok((query, result))
 }
 
