@@ -80,26 +80,22 @@ struct AlignmentLine<'a> {
     change: &'a AlignedChange,
 }
 
-fn read_input(path: Option<&Path>) -> anyhow::Result<(String, String)> {
-    let (name, bytes) = match path {
-        None => {
-            let mut b = Vec::new();
-            std::io::stdin()
-                .read_to_end(&mut b)
-                .context("reading standard input")?;
-            ("-".to_string(), b)
+/// Opens an input: a file, or standard input for `None` and "-". Returns
+/// the reader, the name alignments carry ("-" for standard input) and the
+/// name errors show.
+fn open_input(path: Option<&Path>) -> anyhow::Result<(Box<dyn Read>, String, String)> {
+    match path {
+        None => Ok((Box::new(std::io::stdin()), "-".into(), "<stdin>".into())),
+        Some(p) if p.as_os_str() == "-" => open_input(None),
+        Some(p) => {
+            let name = p.display().to_string();
+            if p.is_dir() {
+                anyhow::bail!("{name}: is a directory");
+            }
+            let f = std::fs::File::open(p).with_context(|| format!("reading {name}"))?;
+            Ok((Box::new(f), name.clone(), name))
         }
-        Some(p) if p.as_os_str() == "-" => return read_input(None),
-        Some(p) => (
-            p.display().to_string(),
-            std::fs::read(p).with_context(|| format!("reading {}", p.display()))?,
-        ),
-    };
-    // Refused as `unspin restore` refuses it: empty, binary or not UTF-8,
-    // with the same wording.
-    let shown = if name == "-" { "<stdin>" } else { &name };
-    let text = unspin::input::check_text(&bytes, shown)?.to_string();
-    Ok((name, text))
+    }
 }
 
 fn profile_of(args: &SpinArgs) -> anyhow::Result<Profile> {
@@ -109,6 +105,38 @@ fn profile_of(args: &SpinArgs) -> anyhow::Result<Profile> {
         SpinProfile::Tortured => unreachable!("the tortured profile has no WordNet spinner"),
     };
     Ok(Profile::from_name(name, args.rate)?)
+}
+
+/// Writes `changes` to the alignment file, if any, with their offsets
+/// shifted by `orig_at` (original) and `spun_at` (spun text).
+fn write_alignment(
+    align: Option<&mut std::io::BufWriter<std::fs::File>>,
+    doc: &str,
+    changes: &[AlignedChange],
+    orig_at: usize,
+    spun_at: usize,
+) -> anyhow::Result<()> {
+    let Some(w) = align else {
+        return Ok(());
+    };
+    for c in changes {
+        let change = AlignedChange {
+            orig_start: c.orig_start + orig_at,
+            orig_end: c.orig_end + orig_at,
+            spun_start: c.spun_start + spun_at,
+            spun_end: c.spun_end + spun_at,
+            ..c.clone()
+        };
+        serde_json::to_writer(
+            &mut *w,
+            &AlignmentLine {
+                doc,
+                change: &change,
+            },
+        )?;
+        w.write_all(b"\n")?;
+    }
+    Ok(())
 }
 
 /// Runs `unspin spin`.
@@ -146,27 +174,40 @@ pub fn run(args: &SpinArgs, wn: &WordNet) -> anyhow::Result<()> {
     let mut out = std::io::BufWriter::new(stdout.lock());
 
     for input in inputs {
-        let (name, text) = read_input(input)?;
-        let (printed, changes) = if args.from_spintax {
+        let (reader, name, shown) = open_input(input)?;
+        if args.from_spintax {
+            // A spintax group may span lines: the template is read whole,
+            // up to one document's cap.
+            let text = unspin::input::read_document(reader, &shown)?;
             let exp = expand_spintax(&text, SpintaxChoice::Random(args.seed))
                 .map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
-            (exp.text, exp.changes)
-        } else {
-            let spun = spinner.spin(&text);
+            out.write_all(exp.text.as_bytes())
+                .context("writing standard output")?;
+            write_alignment(align.as_mut(), &name, &exp.changes, 0, 0)?;
+            continue;
+        }
+        // Spun piece by piece (refused as `unspin restore` refuses input:
+        // empty, binary or not UTF-8, with the same wording); the alignment
+        // offsets are shifted to the whole input and the whole output.
+        let mut chunks = unspin::input::ChunkReader::new(reader, &shown);
+        let mut spun_at = 0;
+        while let Some((offset, chunk)) = chunks.next_chunk()? {
+            let spun = spinner.spin(&chunk);
             let printed = if args.spintax {
-                spun.to_spintax(&text)
+                spun.to_spintax(&chunk)
             } else {
-                spun.text
+                spun.text.clone()
             };
-            (printed, spun.changes)
-        };
-        out.write_all(printed.as_bytes())
-            .context("writing standard output")?;
-        if let Some(w) = align.as_mut() {
-            for change in &changes {
-                serde_json::to_writer(&mut *w, &AlignmentLine { doc: &name, change })?;
-                w.write_all(b"\n")?;
-            }
+            out.write_all(printed.as_bytes())
+                .context("writing standard output")?;
+            write_alignment(
+                align.as_mut(),
+                &name,
+                &spun.changes,
+                offset as usize,
+                spun_at,
+            )?;
+            spun_at += spun.text.len();
         }
     }
     out.flush().context("writing standard output")?;

@@ -1,6 +1,6 @@
 //! `unspin trace`: find the sources of spun copies in an index.
 
-use std::io::{BufWriter, IsTerminal, Read, Write};
+use std::io::{BufWriter, IsTerminal, Write};
 use std::path::PathBuf;
 
 use anyhow::Context;
@@ -89,35 +89,54 @@ pub fn run(args: &TraceArgs) -> anyhow::Result<u8> {
     }
 }
 
-fn read_queries(args: &TraceArgs, errors: &mut Vec<String>) -> anyhow::Result<Vec<Query>> {
-    let mut out = Vec::new();
-    let mut files = Vec::new();
+/// Reads the queries one at a time and hands each to `each`, so memory
+/// holds one query (at most one document) however many there are. Queries
+/// that cannot be read go to `errors`; returns how many were read.
+fn for_each_query(
+    args: &TraceArgs,
+    errors: &mut Vec<String>,
+    each: &mut dyn FnMut(Query) -> anyhow::Result<()>,
+) -> anyhow::Result<usize> {
+    let mut read = 0;
     if args.queries.is_empty() || args.queries.iter().any(|p| p.as_os_str() == "-") {
-        let mut b = Vec::new();
-        std::io::stdin().read_to_end(&mut b).context("<stdin>")?;
-        let text = unspin::input::check_text(&b, "<stdin>")?.to_string();
+        let stdin = std::io::stdin();
         if args.jsonl {
-            for (i, line) in text.lines().enumerate() {
-                if line.trim().is_empty() {
-                    continue;
-                }
-                match unspin_index::sources::parse_json_line(line.as_bytes()) {
-                    Ok((id, text, _)) => out.push(Query {
-                        name: if id.is_empty() {
-                            format!("<stdin>:{}", i + 1)
-                        } else {
-                            id
-                        },
-                        text,
-                    }),
-                    Err(e) => errors.push(format!("<stdin>:{}: {e}", i + 1)),
+            let mut lines = crate::jsonl::Lines::new(stdin.lock());
+            let mut any = false;
+            while let Some((lineno, line)) = lines.next_line().context("<stdin>")? {
+                any = true;
+                let line = match line {
+                    Ok(l) => l,
+                    Err(()) => {
+                        errors.push(crate::jsonl::too_long("<stdin>", lineno).to_string());
+                        continue;
+                    }
+                };
+                match unspin_index::sources::parse_json_line(&line) {
+                    Ok((id, text, _)) => {
+                        read += 1;
+                        each(Query {
+                            name: if id.is_empty() {
+                                format!("<stdin>:{lineno}")
+                            } else {
+                                id
+                            },
+                            text,
+                        })?;
+                    }
+                    Err(e) => errors.push(format!("<stdin>:{lineno}: {e}")),
                 }
             }
+            if !any {
+                anyhow::bail!("<stdin>: input is empty");
+            }
         } else {
-            out.push(Query {
+            let text = unspin::input::read_document(stdin.lock(), "<stdin>")?;
+            read += 1;
+            each(Query {
                 name: "<stdin>".into(),
                 text,
-            });
+            })?;
         }
     }
     let named: Vec<PathBuf> = args
@@ -126,22 +145,24 @@ fn read_queries(args: &TraceArgs, errors: &mut Vec<String>) -> anyhow::Result<Ve
         .filter(|p| p.as_os_str() != "-")
         .cloned()
         .collect();
-    files.extend(expand_paths(&named, errors));
-    for p in files {
+    for p in expand_paths(&named, errors) {
         let name = p.display().to_string();
         if args.jsonl || is_jsonl(&p) {
             match JsonlReader::open(&p) {
                 Ok(r) => {
                     for (k, d) in r.enumerate() {
                         match d {
-                            Ok(d) => out.push(Query {
-                                name: if d.doc.id.is_empty() {
-                                    format!("{name}:{}", k + 1)
-                                } else {
-                                    d.doc.id
-                                },
-                                text: d.text,
-                            }),
+                            Ok(d) => {
+                                read += 1;
+                                each(Query {
+                                    name: if d.doc.id.is_empty() {
+                                        format!("{name}:{}", k + 1)
+                                    } else {
+                                        d.doc.id
+                                    },
+                                    text: d.text,
+                                })?;
+                            }
                             Err(e) => errors.push(e),
                         }
                     }
@@ -150,25 +171,24 @@ fn read_queries(args: &TraceArgs, errors: &mut Vec<String>) -> anyhow::Result<Ve
             }
             continue;
         }
-        match std::fs::read(&p) {
-            Ok(b) => match unspin::input::check_text(&b, &name) {
-                Ok(t) => out.push(Query {
-                    name,
-                    text: t.to_string(),
-                }),
-                Err(e) => errors.push(e.to_string()),
-            },
-            Err(e) => errors.push(format!("{name}: {e}")),
+        let text = std::fs::File::open(&p)
+            .map_err(|e| format!("{name}: {e}"))
+            .and_then(|f| unspin::input::read_document(f, &name).map_err(|e| e.to_string()));
+        match text {
+            Ok(text) => {
+                read += 1;
+                each(Query { name, text })?;
+            }
+            Err(e) => errors.push(e),
         }
     }
-    Ok(out)
+    Ok(read)
 }
 
 fn run_inner(args: &TraceArgs) -> anyhow::Result<bool> {
     let snap = open_snapshot(&args.index)?;
     let fp = snap.fingerprinter()?;
     let mut errors = Vec::new();
-    let queries = read_queries(args, &mut errors)?;
     let model = if args.no_restore {
         None
     } else {
@@ -184,7 +204,7 @@ fn run_inner(args: &TraceArgs) -> anyhow::Result<bool> {
     let color = std::io::stdout().is_terminal();
     let mut out = BufWriter::new(std::io::stdout().lock());
     let mut found = false;
-    for q in &queries {
+    let queries = for_each_query(args, &mut errors, &mut |q| {
         let (fpq, result) = trace_text(&fp, restorer.as_mut(), &q.text, &snap, &opts)?;
         let rep = report(&snap, &fp, &q.text, &fpq, &result, !args.no_text)?;
         found |= !rep.sources.is_empty();
@@ -192,7 +212,7 @@ fn run_inner(args: &TraceArgs) -> anyhow::Result<bool> {
             if !rep.sources.is_empty() {
                 writeln!(out, "{}", q.name)?;
             }
-            continue;
+            return Ok(());
         }
         match args.format {
             Format::Json => {
@@ -201,7 +221,8 @@ fn run_inner(args: &TraceArgs) -> anyhow::Result<bool> {
             }
             Format::Text => write_text(&mut out, &q.name, &rep, args.min_score, color)?,
         }
-    }
+        Ok(())
+    })?;
     out.flush()?;
     for e in &errors {
         eprintln!("unspin: error: {e}");
@@ -210,7 +231,7 @@ fn run_inner(args: &TraceArgs) -> anyhow::Result<bool> {
         anyhow::bail!(
             "{} of {} queries could not be read",
             errors.len(),
-            errors.len() + queries.len()
+            errors.len() + queries
         );
     }
     Ok(found)

@@ -37,10 +37,8 @@ pub fn absolute(path: &Path) -> PathBuf {
 /// Reads a whole text file as one document (its path is its id).
 pub fn read_text_file(path: &Path) -> Result<SourceDoc, String> {
     let name = path.display().to_string();
-    let bytes = std::fs::read(path).map_err(|e| format!("{name}: {e}"))?;
-    let text = unspin::input::check_text(&bytes, &name)
-        .map_err(|e| e.to_string())?
-        .to_string();
+    let file = std::fs::File::open(path).map_err(|e| format!("{name}: {e}"))?;
+    let text = unspin::input::read_document(file, &name).map_err(|e| e.to_string())?;
     Ok(SourceDoc {
         doc: NewDoc {
             id: String::new(),
@@ -84,6 +82,29 @@ pub fn parse_json_line(line: &[u8]) -> Result<(String, String, String), String> 
     Ok((id, doc.text, meta))
 }
 
+/// Consumes `reader` up to and including the next line break; returns the
+/// bytes consumed.
+fn skip_line(reader: &mut impl BufRead) -> std::io::Result<usize> {
+    let mut n = 0;
+    loop {
+        let buf = reader.fill_buf()?;
+        if buf.is_empty() {
+            return Ok(n);
+        }
+        match buf.iter().position(|&b| b == b'\n') {
+            Some(p) => {
+                reader.consume(p + 1);
+                return Ok(n + p + 1);
+            }
+            None => {
+                let k = buf.len();
+                reader.consume(k);
+                n += k;
+            }
+        }
+    }
+}
+
 /// Reads a JSON Lines file record by record, with each line's byte offset.
 pub struct JsonlReader {
     reader: std::io::BufReader<std::fs::File>,
@@ -125,14 +146,36 @@ impl Iterator for JsonlReader {
     fn next(&mut self) -> Option<Self::Item> {
         loop {
             self.buf.clear();
-            let n = match self.reader.read_until(b'\n', &mut self.buf) {
+            // At most one document's bytes are held: a longer line is
+            // skipped to its end and reported.
+            let cap = unspin::input::MAX_DOCUMENT_BYTES as u64 + 1;
+            let mut n = match (&mut self.reader)
+                .take(cap)
+                .read_until(b'\n', &mut self.buf)
+            {
                 Ok(0) => return None,
                 Ok(n) => n,
                 Err(e) => return Some(Err(format!("{}: {e}", self.name))),
             };
+            let too_long = self.buf.last() != Some(&b'\n') && n as u64 == cap;
+            if too_long {
+                self.buf.clear();
+                n += match skip_line(&mut self.reader) {
+                    Ok(k) => k,
+                    Err(e) => return Some(Err(format!("{}: {e}", self.name))),
+                };
+            }
             let start = self.offset;
             self.offset += n as u64;
             self.line_no += 1;
+            if too_long {
+                return Some(Err(format!(
+                    "{}:{}: line longer than {} MiB, the most one document may hold",
+                    self.name,
+                    self.line_no,
+                    unspin::input::MAX_DOCUMENT_BYTES >> 20
+                )));
+            }
             let mut line = &self.buf[..];
             while let Some((&last, rest)) = line.split_last() {
                 if last == b'\n' || last == b'\r' {
@@ -183,11 +226,12 @@ pub(crate) fn load_text(snap: &Snapshot, rec: &DocRecord) -> Result<String, Text
         Location::None => return Err(TextUnavailable::NotStored),
         Location::File(f) => {
             let path = path_of(f)?;
-            let bytes = std::fs::read(&path)
+            let file = std::fs::File::open(&path)
                 .map_err(|e| TextUnavailable::Missing(format!("{}: {e}", path.display())))?;
-            String::from_utf8(bytes).map_err(|_| {
-                TextUnavailable::Changed(format!("{}: no longer UTF-8", path.display()))
-            })?
+            // A file that grew past one document's cap since it was indexed
+            // is not read whole.
+            unspin::input::read_document(file, &path.display().to_string())
+                .map_err(|e| TextUnavailable::Changed(e.to_string()))?
         }
         Location::JsonLine { file, offset, len } => {
             let path = path_of(file)?;

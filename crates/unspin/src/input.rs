@@ -37,6 +37,44 @@ fn memchr0(b: &[u8]) -> Option<usize> {
     b.iter().position(|&x| x == 0)
 }
 
+/// The largest single document that `trace` and `index add` take: far
+/// more than any article or book. A larger input is a corpus; give it as
+/// JSON Lines, one document per line.
+pub const MAX_DOCUMENT_BYTES: usize = 16 << 20;
+
+/// Reads all of `reader` as one document of at most [`MAX_DOCUMENT_BYTES`],
+/// checked as [`check_text`] checks it. Memory never exceeds the cap: a
+/// larger input is refused once the cap is passed, and a NUL byte as soon
+/// as it is read.
+pub fn read_document(reader: impl Read, name: &str) -> Result<String, Error> {
+    let mut bytes = Vec::new();
+    let mut reader = reader.take(MAX_DOCUMENT_BYTES as u64 + 1);
+    let mut block = vec![0u8; 64 * 1024];
+    loop {
+        let n = match reader.read(&mut block) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(Error::Io(format!("{name}: read failed: {e}"))),
+        };
+        if let Some(p) = memchr0(&block[..n]) {
+            return Err(Error::Input(format!(
+                "{name}: binary data (NUL byte at offset {}); unspin reads UTF-8 text",
+                bytes.len() + p
+            )));
+        }
+        bytes.extend_from_slice(&block[..n]);
+    }
+    if bytes.len() > MAX_DOCUMENT_BYTES {
+        return Err(Error::Input(format!(
+            "{name}: larger than {} MiB, the most one document may hold; give a corpus as JSON Lines, one document per line",
+            MAX_DOCUMENT_BYTES >> 20
+        )));
+    }
+    check_text(&bytes, name)?;
+    Ok(String::from_utf8(bytes).expect("checked UTF-8"))
+}
+
 /// Where to cut `buf`: after the last line break, else
 /// after the last sentence end, else after the last whitespace, else at a UTF-8
 /// boundary. Never returns 0 for a non-empty buffer.
