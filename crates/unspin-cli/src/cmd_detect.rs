@@ -234,6 +234,7 @@ impl Scorer {
                     skeleton = id.finish(skeleton);
                 }
                 let skeleton = String::from_utf8(skeleton)?;
+                doc.items.flush(&mut doc.marked)?;
                 unspin::render::stream::write_spliced(
                     &mut out,
                     &skeleton,

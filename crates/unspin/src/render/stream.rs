@@ -29,10 +29,14 @@ pub fn copy_spool(spool: &mut dyn Spool, out: &mut dyn Write) -> io::Result<()> 
 
 /// Writes the items of a JSON array, with the commas between them, the way
 /// [`serde_json::Value`] prints them (numbers through `f64`, keys sorted),
-/// so streamed output matches [`super::restoration_json`]'s.
+/// so streamed output matches [`super::restoration_json`]'s. Items are
+/// gathered in blocks of about 64 KiB before they are written (a spool on
+/// disk is a file, and one write per item would be a system call each):
+/// call [`JsonItems::flush`] before reading back what was written.
 #[derive(Default)]
 pub struct JsonItems {
     written: usize,
+    pending: Vec<u8>,
 }
 
 impl JsonItems {
@@ -49,11 +53,21 @@ impl JsonItems {
     /// Writes `item`, preceded by a comma unless it is the first.
     pub fn push<T: Serialize>(&mut self, out: &mut dyn Write, item: &T) -> io::Result<()> {
         if self.written > 0 {
-            out.write_all(b",")?;
+            self.pending.push(b',');
         }
         let v = serde_json::to_value(item).map_err(io::Error::other)?;
-        serde_json::to_writer(&mut *out, &v).map_err(io::Error::other)?;
+        serde_json::to_writer(&mut self.pending, &v).map_err(io::Error::other)?;
         self.written += 1;
+        if self.pending.len() >= 64 * 1024 {
+            self.flush(out)?;
+        }
+        Ok(())
+    }
+
+    /// Writes the items gathered but not yet written.
+    pub fn flush(&mut self, out: &mut dyn Write) -> io::Result<()> {
+        out.write_all(&self.pending)?;
+        self.pending.clear();
         Ok(())
     }
 }
@@ -134,6 +148,12 @@ impl<S: Spool> RestorationJson<S> {
         Ok(())
     }
 
+    /// Writes what is gathered to the spools.
+    fn flush(&mut self) -> io::Result<()> {
+        self.change_items.flush(&mut self.changes)?;
+        self.section_items.flush(&mut self.sections)
+    }
+
     /// Writes the object (no newline after it), with `path` and `id` as
     /// [`super::restoration_json`] adds them.
     pub fn finish(
@@ -142,6 +162,7 @@ impl<S: Spool> RestorationJson<S> {
         path: Option<&str>,
         id: Option<&serde_json::Value>,
     ) -> io::Result<()> {
+        self.flush()?;
         let empty = Restoration {
             words: self.words,
             ..Restoration::default()
