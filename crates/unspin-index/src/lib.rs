@@ -455,8 +455,12 @@ impl Index {
             && std::fs::metadata(path)
                 .map(|m| m.len() > 0)
                 .unwrap_or(false);
+        // An existing index is checked whole before anything is added:
+        // every page checksum, so a damaged file is refused, not written to.
         let db = contain(path, "opening the index", || {
-            builder().create(path).map_err(|e| open_error(path, e))
+            let mut b = builder();
+            b.set_check_integrity_on_open(existed);
+            b.create(path).map_err(|e| open_error(path, e))
         })?;
         let meta = if existed {
             let txn = contain(path, "reading the index", || {

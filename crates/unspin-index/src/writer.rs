@@ -43,7 +43,8 @@ struct Pending {
 /// transaction ([`Writer::commit`], also called when the batch is full and
 /// by [`Writer::finish`]); a process killed mid-batch loses only that batch.
 pub struct Writer {
-    db: Database,
+    /// Dropped inside [`drop_contained`]: closing a damaged file must not panic.
+    db: std::mem::ManuallyDrop<Database>,
     path: PathBuf,
     meta: Meta,
     options: crate::WriterOptions,
@@ -120,6 +121,14 @@ fn sort_entries(entries: &mut Vec<Entry>) {
     *entries = out;
 }
 
+impl Drop for Writer {
+    fn drop(&mut self) {
+        // SAFETY: taken once, here, and never used again.
+        let db = unsafe { std::mem::ManuallyDrop::take(&mut self.db) };
+        crate::guard::drop_contained(&self.path, db);
+    }
+}
+
 impl Writer {
     pub(crate) fn new(
         db: Database,
@@ -129,7 +138,7 @@ impl Writer {
     ) -> Self {
         let had_docs = meta.next_doc > 0;
         Self {
-            db,
+            db: std::mem::ManuallyDrop::new(db),
             path,
             meta,
             options,
@@ -463,7 +472,7 @@ impl Writer {
     pub fn finish(mut self) -> Result<Meta, IndexError> {
         self.commit()?;
         self.compact_file();
-        Ok(self.meta)
+        Ok(self.meta.clone())
     }
 
     /// Merges `inputs` into one new segment in one transaction. Worker

@@ -229,3 +229,60 @@ fn random_corruptions_never_panic() {
     );
     assert!(panics.is_empty(), "panics escaped: {panics:?}");
 }
+
+#[test]
+fn adding_to_a_corrupt_index_never_panics_and_damage_is_refused() {
+    std::panic::set_hook(Box::new(|info| {
+        eprintln!("escaped panic: {info}");
+    }));
+    let dir = tempfile::tempdir().unwrap();
+    let pristine_path = dir.path().join("pristine.idx");
+    let fp = fingerprinter();
+    build(&pristine_path, &fp, 300);
+    let pristine = std::fs::read(&pristine_path).unwrap();
+    let path = dir.path().join("corrupt.idx");
+    let (mut panics, mut refused, mut written) = (Vec::new(), 0, 0);
+    for seed in 0..60u64 {
+        let (kind, bytes) = corrupt(&pristine, seed);
+        std::fs::write(&path, &bytes).unwrap();
+        let outcome = catch_unwind(AssertUnwindSafe(|| {
+            let mut w = Index::open_writer(&path, &fp, WriterOptions::default())?;
+            let text = doc_text(10_000 + seed);
+            let doc = NewDoc {
+                id: format!("new-{seed}"),
+                source: NewLocation::None,
+                meta: String::new(),
+                text_hash: text_hash(&text),
+                text_len: text.len() as u64,
+            };
+            w.add(&doc, &fp.fingerprint(&text, Channels::ALL))?;
+            w.finish().map(|_| ())
+        }));
+        match outcome {
+            Err(_) => panics.push((seed, kind)),
+            Ok(Err(e)) => {
+                refused += 1;
+                let e = e.to_string();
+                assert!(!e.contains('\n'), "a multi-line error: {e}");
+            }
+            Ok(Ok(())) => {
+                written += 1;
+                // What was written over a damaged file must still read back
+                // without a panic (errors are fine).
+                if catch_unwind(AssertUnwindSafe(|| use_index(&path, &fp, &[]))).is_err() {
+                    panics.push((seed, kind));
+                }
+            }
+        }
+    }
+    eprintln!(
+        "60 corruptions then index add: {} panics, {refused} refused, {written} written",
+        panics.len()
+    );
+    assert!(panics.is_empty(), "panics escaped: {panics:?}");
+    // The whole-file check on open refuses most damage before writing.
+    assert!(
+        refused >= 30,
+        "only {refused} of 60 damaged indexes refused"
+    );
+}
