@@ -105,30 +105,20 @@ fn a_document_over_the_cap_is_refused_by_trace_and_index_add() {
         .unwrap();
     assert!(out.status.success(), "{}", stderr_of(&out));
     let huge = write(dir.path(), "huge.txt", "word ".repeat((17 << 20) / 5));
-    let out = unspin_std()
-        .args(["trace", "--index"])
-        .arg(&index)
-        .arg(&huge)
-        .output()
-        .unwrap();
-    assert!(!out.status.success());
-    assert!(
-        stderr_of(&out).contains("huge.txt: larger than 16 MiB"),
-        "{}",
-        stderr_of(&out)
-    );
-    let out = unspin_std()
-        .args(["index", "add"])
-        .arg(&index)
-        .arg(&huge)
-        .output()
-        .unwrap();
-    assert!(!out.status.success());
-    assert!(
-        stderr_of(&out).contains("huge.txt: larger than 16 MiB"),
-        "{}",
-        stderr_of(&out)
-    );
+    for args in [&["trace", "--index"][..], &["index", "add"]] {
+        let out = unspin_std()
+            .args(args)
+            .arg(&index)
+            .arg(&huge)
+            .output()
+            .unwrap();
+        let err = stderr_of(&out);
+        assert!(!out.status.success(), "{args:?}");
+        assert!(
+            err.contains("huge.txt: larger than 16 MiB"),
+            "{args:?}: {err}"
+        );
+    }
 }
 
 /// Checks that every change of a restore JSON points at its spun word.
