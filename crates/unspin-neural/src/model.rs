@@ -406,9 +406,10 @@ impl Model {
         self.forward_until(tokens, segs, caches, &unspin::Cancel::never())
     }
 
-    /// [`Model::forward`], stopping with [`Error::Cancelled`] before any
-    /// layer once `cancel` is cancelled (a pass of a full batch takes
-    /// seconds on a slow CPU; one layer a thirtieth of that).
+    /// [`Model::forward`], stopping with [`Error::Cancelled`] once `cancel`
+    /// is cancelled: checked before every layer and twice inside it (a pass
+    /// of a full batch takes seconds on a slow CPU; one layer a thirtieth
+    /// of that).
     pub fn forward_until(
         &self,
         tokens: &[u32],
@@ -491,8 +492,16 @@ impl Model {
             for (a, b) in x.iter_mut().zip(&o) {
                 *a += b;
             }
+            // Also between the layer's halves: under load one layer of a
+            // full batch takes a few hundred milliseconds.
+            if cancel.is_cancelled() {
+                return Err(Error::Cancelled(cancel.error().to_string()));
+            }
             rms_norm(&x, &layer.ffn_norm, cfg.eps, &mut normed);
             let gate_up = layer.gate_up.forward(&normed, rows)?;
+            if cancel.is_cancelled() {
+                return Err(Error::Cancelled(cancel.error().to_string()));
+            }
             let f = cfg.ffn;
             let mut act = vec![0f32; rows * f];
             for (row, dst) in gate_up.chunks_exact(2 * f).zip(act.chunks_exact_mut(f)) {

@@ -391,7 +391,7 @@ fn score_group(
             }
         }
     }
-    let lp = log_probs_at(model, &hidden, &requests)?;
+    let lp = log_probs_at(model, &hidden, &requests, cancel)?;
     drop(hidden);
     for (qi, ci, r) in parts {
         out[qi - q0][ci] = lp[r].iter().sum();
@@ -440,7 +440,7 @@ fn score_group(
                 requests.push((r, w.targets[k + 1]));
             }
         }
-        let lp = log_probs_at(model, &hidden, &requests)?;
+        let lp = log_probs_at(model, &hidden, &requests, cancel)?;
         let mut at = 0;
         for (w, s) in windows[i..j].iter().zip(&segs) {
             let n = s.rows.len();
@@ -454,11 +454,13 @@ fn score_group(
 
 /// ln p(token | hidden state of `row`) for every `(row, token)` request, in
 /// request order. Rows are normalized 128 at a time, so the full
-/// vocabulary is never held for more than that many rows.
+/// vocabulary is never held for more than that many rows; `cancel` is
+/// checked before each such group.
 fn log_probs_at(
     model: &Model,
     hidden: &[f32],
     requests: &[(usize, u32)],
+    cancel: &unspin::Cancel,
 ) -> Result<Vec<f32>, Error> {
     let (h, vocab) = (model.cfg.hidden, model.cfg.vocab);
     let mut rows: Vec<usize> = requests.iter().map(|r| r.0).collect();
@@ -470,6 +472,10 @@ fn log_probs_at(
         by_row.entry(r).or_default().push(k);
     }
     for chunk in rows.chunks(128) {
+        // The output layer over the vocabulary is the costliest product.
+        if cancel.is_cancelled() {
+            return Err(Error::Cancelled(cancel.error().to_string()));
+        }
         let mut sel = Vec::with_capacity(chunk.len() * h);
         for &r in chunk {
             sel.extend_from_slice(&hidden[r * h..(r + 1) * h]);

@@ -4,8 +4,9 @@
 //! Adding an endpoint: write an `async fn(State<Arc<App>>, Request) ->
 //! Result<Response, ApiError>` that reads its input with
 //! [`crate::input::parse_text_input`] (or its own parser), does its CPU work
-//! through [`App::work`], and register it in [`router`] with its route name
-//! in [`ROUTES`] (the metrics label).
+//! through [`App::work`] with the request's [`request_cancel`] token (handed
+//! to the engine, so that a timeout stops the work), and register it in
+//! [`router`] with its route name in [`ROUTES`] (the metrics label).
 
 use std::collections::HashSet;
 use std::net::SocketAddr;
