@@ -40,6 +40,27 @@ fn listed_phrases_are_restored_with_case_and_surroundings_kept() {
 }
 
 #[test]
+fn the_article_before_a_restored_phrase_agrees_with_it() {
+    // "irregular timberland" -> "random forest": "an" becomes "a".
+    let text = "We trained an irregular timberland. An information foci set.\n";
+    let r = restore(text);
+    assert_eq!(r.text, "We trained a random forest. A data points set.\n");
+    let c = r
+        .changes
+        .iter()
+        .find(|c| c.relation == unspin::tortured::RELATION_ARTICLE)
+        .expect("an article change");
+    assert_eq!(&text[c.start..c.end], "an");
+    // An article that already agrees is left alone.
+    let text = "It is a bolster vector machine.\n";
+    assert_eq!(restore(text).text, "It is a support vector machine.\n");
+    assert!(restore(text)
+        .changes
+        .iter()
+        .all(|c| c.relation != unspin::tortured::RELATION_ARTICLE));
+}
+
+#[test]
 fn the_embedded_list_holds_both_halves() {
     let pm = unspin::models::embedded_phrases().unwrap();
     let (a, b) = pm.pairs().fold((0, 0), |(a, b), (_, _, h)| match h {

@@ -30,6 +30,9 @@ use crate::restore::{Alternative, Change, Restoration};
 pub const RELATION_LISTED: &str = "tortured_listed";
 /// The relation a change of an unlisted phrase carries.
 pub const RELATION_UNLISTED: &str = "tortured_unlisted";
+/// The relation of an article mended to agree with a restored phrase
+/// ("an arbitrary timberland" -> "a random forest").
+pub const RELATION_ARTICLE: &str = "article";
 
 /// How strongly the phrases of a text point to a paper mill.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -90,6 +93,68 @@ pub fn report(matches: &[PhraseMatch], words: usize) -> PhraseReport {
     }
 }
 
+/// "a" or "an" before `word`, by its first sound as far as its spelling
+/// tells: "an" before a vowel letter, except where it sounds as a
+/// consonant ("a unit", "a one-shot", "a European"); "an" before a silent
+/// h ("an hour").
+fn indefinite_article(word: &str) -> &'static str {
+    let w = word.to_lowercase();
+    const CONSONANT_SOUND: &[&str] = &["uni", "use", "usu", "uti", "one", "once", "eu", "ewe"];
+    const SILENT_H: &[&str] = &["hour", "honest", "honor", "honour", "heir"];
+    let vowel = w.starts_with(['a', 'e', 'i', 'o', 'u']);
+    if (vowel && !CONSONANT_SOUND.iter().any(|p| w.starts_with(p)))
+        || SILENT_H.iter().any(|p| w.starts_with(p))
+    {
+        "an"
+    } else {
+        "a"
+    }
+}
+
+/// When the article right before a restored phrase no longer agrees with
+/// its first word ("an arbitrary timberland" -> "a random forest"), the
+/// change that mends it, as sure as the phrase's.
+fn article_change(text: &str, m: &PhraseMatch, confidence: f32) -> Option<Change> {
+    let before = &text[..m.start];
+    let gap = before.len() - before.trim_end().len();
+    if gap == 0 || before[before.len() - gap..].contains('\n') {
+        return None;
+    }
+    let head = before.trim_end();
+    let start = head.rfind(|c: char| !c.is_alphabetic()).map_or(0, |p| {
+        p + head[p..].chars().next().map_or(1, char::len_utf8)
+    });
+    let written = &head[start..];
+    if !written.eq_ignore_ascii_case("a") && !written.eq_ignore_ascii_case("an") {
+        return None;
+    }
+    let first = m.original.split_whitespace().next()?;
+    let wanted = indefinite_article(first);
+    if written.eq_ignore_ascii_case(wanted) {
+        return None;
+    }
+    let original = crate::restore::match_case(written, wanted);
+    Some(Change {
+        start,
+        end: head.len(),
+        spun: written.to_string(),
+        original: original.clone(),
+        confidence,
+        relation: RELATION_ARTICLE.to_string(),
+        alternatives: vec![
+            Alternative {
+                text: original,
+                prob: confidence,
+            },
+            Alternative {
+                text: written.to_string(),
+                prob: 1.0 - confidence,
+            },
+        ],
+        applied: true,
+    })
+}
+
 /// Confidence given to a listed phrase's original.
 const LISTED_CONFIDENCE: f32 = 0.99;
 
@@ -147,9 +212,42 @@ pub fn merge_into(
             applied,
         });
         added |= applied;
+        if applied {
+            if let Some(article) = article_change(text, m, confidence) {
+                if !r
+                    .changes
+                    .iter()
+                    .any(|c| c.start < article.end && article.start < c.end)
+                {
+                    r.changes.push(article);
+                }
+            }
+        }
     }
     r.changes.sort_by_key(|c| c.start);
     if added {
         r.text = crate::restore::apply(text, &r.changes);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::indefinite_article;
+
+    #[test]
+    fn the_article_follows_the_first_sound() {
+        for (word, article) in [
+            ("random", "a"),
+            ("arbitrary", "an"),
+            ("Euclidean", "a"),
+            ("unit", "a"),
+            ("uncertain", "an"),
+            ("hour", "an"),
+            ("hidden", "a"),
+            ("one-shot", "a"),
+            ("outlier", "an"),
+        ] {
+            assert_eq!(indefinite_article(word), article, "{word}");
+        }
     }
 }
