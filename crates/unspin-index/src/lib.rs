@@ -111,14 +111,28 @@ pub enum IndexError {
 
 impl std::fmt::Display for IndexError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
+        let s = match self {
             IndexError::Db(s)
             | IndexError::Corrupt(s)
             | IndexError::Incompatible(s)
             | IndexError::Busy(s)
             | IndexError::NeedsRepair(s)
-            | IndexError::Io(s) => f.write_str(s),
+            | IndexError::Io(s) => s,
+        };
+        // A message may quote bytes of a corrupt file (redb names a
+        // table's stored type in its errors): escape control characters
+        // so that it stays one line (found by the `index` fuzz target).
+        if !s.contains(char::is_control) {
+            return f.write_str(s);
         }
+        for c in s.chars() {
+            if c.is_control() {
+                write!(f, "{}", c.escape_default())?;
+            } else {
+                std::fmt::Write::write_char(f, c)?;
+            }
+        }
+        Ok(())
     }
 }
 
