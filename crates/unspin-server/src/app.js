@@ -76,6 +76,14 @@ function showDetection() {
   $("verdict-detail").textContent = "Spun probability " + pct(p) + " (threshold " + pct(d.threshold) + ")" +
     (d.sections.length > 1 ? " · " + spunSections + " of " + d.sections.length + " sections spun" : "");
   $("n-words").textContent = d.words.toLocaleString("en-US");
+  // Tortured phrases, reported as the Problematic Paper Screener does.
+  const ph = $("phrases"), r = d.phrases;
+  ph.hidden = !(r && r.count > 0);
+  if (!ph.hidden) {
+    const list = d.phrase_matches.map((m) => "\u201c" + m.spun + "\u201d \u2192 \u201c" + m.original + "\u201d");
+    ph.textContent = "Tortured phrases: " + r.count + " (" + r.listed + " listed, " + r.unlisted + " unlisted), " +
+      r.per_thousand_words.toFixed(1) + " per 1,000 words, risk " + r.risk + ": " + list.join(", ");
+  }
 }
 
 function applyThreshold() {

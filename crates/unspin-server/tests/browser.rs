@@ -401,6 +401,31 @@ fn page_in_headless_chromium() {
         .starts_with("The government said on Tuesday"));
     s.screenshot(&target_dir().join("browser-test/page-clean.png"));
 
+    assert_eq!(
+        s.js("return document.getElementById('phrases').hidden"),
+        json!(true)
+    );
+    // A tortured phrase is reported with its original, and restored.
+    s.js("document.getElementById('input').value = 'We trained an irregular timberland on the data.'; return 1");
+    s.click("#analyze");
+    let line = s.wait_for(
+        "the tortured-phrase report",
+        "const e = document.getElementById('phrases'); return !e.hidden && e.textContent",
+    );
+    let line = line.as_str().unwrap();
+    assert!(
+        line.starts_with("Tortured phrases: 1 (1 listed, 0 unlisted)"),
+        "{line}"
+    );
+    assert!(
+        line.contains(
+            "\u{201c}irregular timberland\u{201d} \u{2192} \u{201c}random forest\u{201d}"
+        ),
+        "{line}"
+    );
+    s.click("#accept-all");
+    assert_eq!(s.restored_text(), "We trained a random forest on the data.");
+
     // An API error shows on the page instead of breaking it.
     s.js("document.getElementById('input').value = '   '; return 1");
     s.click("#analyze");

@@ -18,7 +18,9 @@ pub fn engine() -> Arc<Engine> {
         .get_or_init(|| {
             let lm = unspin::models::embedded_lm().expect("embedded LM");
             let lex = unspin::models::embedded_lexicon().expect("embedded lexicon");
+            // What `unspin serve` loads: the tortured phrases too.
             let model = unspin::restore::Model::new(lm, lex)
+                .with_phrases(unspin::models::embedded_phrases().expect("embedded phrases"))
                 .with_wordnet(unspin::models::embedded_wordnet().expect("embedded WordNet"));
             let calib = unspin::models::embedded_calibration().expect("calibration");
             let core = unspin::Engine::new(model, calib)

@@ -319,13 +319,14 @@ impl<'m> Detector<'m> {
             };
             if let Some(pm) = self.model.phrases() {
                 let tokens = crate::token::tokenize(text);
-                let found = crate::tortured::find_phrases(
+                let found = crate::tortured::find_phrases_cancellable(
                     pm,
                     &self.model.lm,
                     text,
                     &tokens,
                     &crate::tortured::PhraseOptions::default(),
-                );
+                    cancel,
+                )?;
                 det.phrases = Some(crate::tortured::report(&found, det.words));
                 det.phrase_matches = found;
             }

@@ -144,8 +144,23 @@ pub fn find_phrases(
     tokens: &[Token],
     opts: &PhraseOptions,
 ) -> Vec<PhraseMatch> {
+    find_phrases_cancellable(model, lm, text, tokens, opts, &crate::Cancel::never())
+        .expect("work that is never cancelled returns")
+}
+
+/// Like [`find_phrases`], stopping with [`crate::Error::Cancelled`] once
+/// `cancel` is cancelled (checked every few hundred words: the search for
+/// unlisted phrases over a long text takes a while).
+pub fn find_phrases_cancellable(
+    model: &PhraseModel,
+    lm: &LanguageModel,
+    text: &str,
+    tokens: &[Token],
+    opts: &PhraseOptions,
+    cancel: &crate::Cancel,
+) -> Result<Vec<PhraseMatch>, crate::Error> {
     if !opts.listed && !opts.unlisted {
-        return Vec::new();
+        return Ok(Vec::new());
     }
     let words = words_of(text, tokens, lm);
     let mut taken = vec![false; words.len()];
@@ -153,6 +168,9 @@ pub fn find_phrases(
     if opts.listed {
         let mut i = 0;
         while i < words.len() {
+            if i % 512 == 0 {
+                cancel.check()?;
+            }
             let n = listed_at(model, &words, i);
             let key = (n > 0).then(|| join(&words[i..i + n]));
             let original = key.as_deref().and_then(|k| model.listed(k));
@@ -181,6 +199,9 @@ pub fn find_phrases(
         let mut cands: Vec<(usize, usize, String, f32)> = Vec::new();
         let mut path = Vec::new();
         for (i, &t) in taken.iter().enumerate() {
+            if i % 256 == 0 {
+                cancel.check()?;
+            }
             if !t {
                 unlisted_at(model, lm, &words, i, opts, &mut path, &mut cands);
             }
@@ -201,7 +222,7 @@ pub fn find_phrases(
         }
     }
     found.sort_by_key(|m| m.start);
-    found
+    Ok(found)
 }
 
 fn join(words: &[Word]) -> String {

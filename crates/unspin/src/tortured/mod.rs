@@ -18,7 +18,7 @@ pub mod list;
 pub mod model;
 pub mod simulate;
 
-pub use find::{find_phrases, PhraseKind, PhraseMatch, PhraseOptions};
+pub use find::{find_phrases, find_phrases_cancellable, PhraseKind, PhraseMatch, PhraseOptions};
 pub use list::{half_of, parse_pps, Half, PhrasePair};
 pub use model::PhraseModel;
 
