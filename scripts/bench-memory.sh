@@ -5,6 +5,7 @@
 #
 #   bash scripts/bench-memory.sh [SMALL_MB LARGE_MB]      (default 20 100)
 #   UNSPIN_BIN=path/to/unspin bash scripts/bench-memory.sh
+#   UNSPIN_MEMORY_ONLY='^detect' bash scripts/bench-memory.sh   (rows matching a regex)
 #
 # Inputs are spun held-out news (`unspin spin` over data/corpus/heldout.jsonl,
 # built by scripts/build-corpus.sh), repeated to size: one plain-text file,
@@ -102,6 +103,7 @@ echo "| command | peak ${small} MB | peak ${large} MB | difference | time ${smal
 echo "|---|---|---|---|---|"
 for c in "${cases[@]}"; do
     name=${c%%|*}
+    [[ -n ${UNSPIN_MEMORY_ONLY:-} && ! $name =~ $UNSPIN_MEMORY_ONLY ]] && continue
     read -r -a cmd <<< "${c#*|}"
     read -r ks ts <<< "$(peak "$small" "${cmd[@]}")"
     read -r kl tl <<< "$(peak "$large" "${cmd[@]}")"

@@ -184,6 +184,8 @@ struct Scorer {
     listing: bool,
     color: bool,
     word_threshold: f32,
+    /// A section at least this probable is marked spun.
+    threshold: f32,
 }
 
 impl Scorer {
@@ -201,6 +203,7 @@ impl Scorer {
         let mut chunks = ChunkReader::new(reader, name);
         let mut doc = DocParts {
             marked: crate::spool::new()?,
+            sections: crate::spool::new()?,
             ..DocParts::default_parts()
         };
         while let Some((offset, chunk)) = chunks.next_chunk()? {
@@ -235,10 +238,14 @@ impl Scorer {
                 }
                 let skeleton = String::from_utf8(skeleton)?;
                 doc.items.flush(&mut doc.marked)?;
+                doc.section_items.flush(&mut doc.sections)?;
                 unspin::render::stream::write_spliced(
                     &mut out,
                     &skeleton,
-                    &mut [("\"flagged\":[", &mut doc.marked)],
+                    &mut [
+                        ("\"flagged\":[", &mut doc.marked),
+                        ("\"sections\":[", &mut doc.sections),
+                    ],
                 )?;
                 out.write_all(b"\n")?;
             }
@@ -260,8 +267,11 @@ struct DocParts {
     /// JSON: the `flagged` array's items.
     marked: Spool,
     items: JsonItems,
-    /// The line where each section starts.
-    section_lines: Vec<usize>,
+    /// Text: the "sections:" lines; HTML: the bar's spans; JSON: the
+    /// `sections` array's items.
+    sections: Spool,
+    section_items: JsonItems,
+    n_sections: usize,
     lines_before: usize,
     ends_with_newline: bool,
 }
@@ -271,7 +281,9 @@ impl DocParts {
         Self {
             marked: tempfile::spooled_tempfile(0),
             items: JsonItems::default(),
-            section_lines: Vec::new(),
+            sections: tempfile::spooled_tempfile(0),
+            section_items: JsonItems::default(),
+            n_sections: 0,
             lines_before: 0,
             ends_with_newline: false,
         }
@@ -286,11 +298,36 @@ impl DocParts {
         offset: usize,
         det: &Detection,
     ) -> anyhow::Result<()> {
+        let mut lines = String::new();
         for sec in &det.sections {
-            let before = &chunk[..sec.start - offset];
-            self.section_lines
-                .push(self.lines_before + before.matches('\n').count() + 1);
+            self.n_sections += 1;
+            match sc.format {
+                Format::Text => {
+                    let before = &chunk[..sec.start - offset];
+                    let line = self.lines_before + before.matches('\n').count() + 1;
+                    let flag = if sec.prob >= sc.threshold {
+                        "  spun"
+                    } else {
+                        ""
+                    };
+                    lines.push_str(&format!(
+                        "  {:>3}. from line {line:<5} {:>5} words  probability {:>6}{flag}\n",
+                        self.n_sections,
+                        sec.words,
+                        pct(sec.prob)
+                    ));
+                }
+                Format::Html => lines.push_str(&format!(
+                    "<span style=\"flex:{};background:rgba(204,51,51,{:.2})\" title=\"{} words, probability {}\"></span>",
+                    sec.words.max(1),
+                    sec.prob.clamp(0.05, 1.0),
+                    sec.words,
+                    pct(sec.prob)
+                )),
+                Format::Json => self.section_items.push(&mut self.sections, sec)?,
+            }
         }
+        self.sections.write_all(lines.as_bytes())?;
         self.lines_before += chunk.matches('\n').count();
         self.ends_with_newline = chunk.ends_with('\n');
         let mut at = 0;
@@ -368,6 +405,9 @@ fn run_inner(args: &DetectArgs, state: &mut State) -> anyhow::Result<()> {
         ..DetectOptions::default()
     };
     let word_threshold = engine.word_threshold(&opts);
+    let threshold = opts
+        .threshold
+        .unwrap_or(engine.calibration().threshold as f32);
     let color = args.color.on_stdout();
     let scorer = Scorer {
         engine,
@@ -376,6 +416,7 @@ fn run_inner(args: &DetectArgs, state: &mut State) -> anyhow::Result<()> {
         listing,
         color,
         word_threshold,
+        threshold,
     };
     let mut errors = Vec::new();
     let inputs = collect_inputs(&args.files, &mut errors);
@@ -689,8 +730,8 @@ fn render_text(
         "{name}: {verdict} probability {} ({} words, {} section{}, threshold {})\n",
         pct(d.prob),
         d.words,
-        d.sections.len(),
-        if d.sections.len() == 1 { "" } else { "s" },
+        doc.n_sections,
+        if doc.n_sections == 1 { "" } else { "s" },
         pct(d.threshold)
     );
     if let Some(p) = d.phrases.as_ref().filter(|p| p.count > 0) {
@@ -721,22 +762,11 @@ fn render_text(
         tail.push('\n');
     }
     tail.push('\n');
-    if d.sections.len() > 1 {
+    if doc.n_sections > 1 {
         tail.push_str("sections:\n");
-        for (i, sec) in d.sections.iter().enumerate() {
-            let line = doc.section_lines.get(i).copied().unwrap_or(1);
-            let flag = if sec.prob >= d.threshold {
-                "  spun"
-            } else {
-                ""
-            };
-            tail.push_str(&format!(
-                "  {:>3}. from line {line:<5} {:>5} words  probability {:>6}{flag}\n",
-                i + 1,
-                sec.words,
-                pct(sec.prob)
-            ));
-        }
+        out.write_all(tail.as_bytes())?;
+        tail.clear();
+        copy_spool(&mut doc.sections, out)?;
     }
     if !d.evidence.is_empty() {
         tail.push_str("evidence:\n");
@@ -789,18 +819,12 @@ fn render_html_doc(
         html_escape(name),
         pct(d.prob)
     );
-    if d.sections.len() > 1 {
-        head.push_str("<div class=\"bar\">");
-        for sec in &d.sections {
-            head.push_str(&format!(
-                "<span style=\"flex:{};background:rgba(204,51,51,{:.2})\" title=\"{} words, probability {}\"></span>",
-                sec.words.max(1),
-                sec.prob.clamp(0.05, 1.0),
-                sec.words,
-                pct(sec.prob)
-            ));
-        }
-        head.push_str("</div>\n");
+    out.write_all(head.as_bytes())?;
+    head.clear();
+    if doc.n_sections > 1 {
+        out.write_all(b"<div class=\"bar\">")?;
+        copy_spool(&mut doc.sections, out)?;
+        out.write_all(b"</div>\n")?;
     }
     let mut tail = String::new();
     if d.spun {

@@ -163,11 +163,25 @@ impl Calibration {
     /// many clean sections would otherwise almost surely hold one that
     /// looks spun.
     pub fn max_logit(&self, doc: &Sums, secs: &[(usize, usize, Sums)]) -> f64 {
-        let l_doc = self.logit(&features(doc));
-        let correction = (secs.len().max(1) as f64).ln();
-        secs.iter()
-            .map(|s| self.logit(&features(&s.2)) - correction)
-            .fold(l_doc, f64::max)
+        let best = secs
+            .iter()
+            .map(|s| self.section_logit(&s.2))
+            .fold(f64::NEG_INFINITY, f64::max);
+        self.max_logit_of(doc, secs.len(), best)
+    }
+
+    /// The logit of one section's sums: what [`Calibration::max_logit`]
+    /// takes the largest of.
+    pub fn section_logit(&self, s: &Sums) -> f64 {
+        self.logit(&features(s))
+    }
+
+    /// [`Calibration::max_logit`] from the number of sections and the
+    /// largest [`Calibration::section_logit`], so a text read piece by piece
+    /// need not keep its sections.
+    pub fn max_logit_of(&self, doc: &Sums, sections: usize, best_section: f64) -> f64 {
+        let correction = (sections.max(1) as f64).ln();
+        (best_section - correction).max(self.logit(&features(doc)))
     }
 
     /// The calibrated probability of a document from its sums and its
@@ -175,10 +189,21 @@ impl Calibration {
     /// [`Calibration::max_logit`], recalibrated (the maximum of several
     /// scores runs high on clean text).
     pub fn doc_prob(&self, doc: &Sums, secs: &[(usize, usize, Sums)]) -> f32 {
-        if secs.len() <= 1 {
+        let best = secs
+            .iter()
+            .map(|s| self.section_logit(&s.2))
+            .fold(f64::NEG_INFINITY, f64::max);
+        self.doc_prob_of(doc, secs.len(), best)
+    }
+
+    /// [`Calibration::doc_prob`] from the number of sections and the
+    /// largest [`Calibration::section_logit`].
+    pub fn doc_prob_of(&self, doc: &Sums, sections: usize, best_section: f64) -> f32 {
+        if sections <= 1 {
             return self.prob(&features(doc)) as f32;
         }
-        sigmoid(self.multi_scale * self.max_logit(doc, secs) + self.multi_bias) as f32
+        sigmoid(self.multi_scale * self.max_logit_of(doc, sections, best_section) + self.multi_bias)
+            as f32
     }
 
     /// Serializes into the `CALB` container (JSON payload).

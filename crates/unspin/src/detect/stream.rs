@@ -9,7 +9,7 @@
 
 use std::cmp::Ordering;
 
-use super::{DetectOptions, Detection, SectionScore, Sums, WordScore};
+use super::{DetectOptions, Detection, Sums, WordScore};
 use crate::tortured::PhraseMatch;
 use crate::{Engine, Error};
 
@@ -23,17 +23,18 @@ pub(super) fn evidence_order(a: &WordScore, b: &WordScore) -> Ordering {
 }
 
 /// Detects a text fed piece by piece ([`DetectStream::push`]), then gives
-/// the whole text's verdict ([`DetectStream::finish`]). What grows with the
-/// text is one small record per section (about 200 words) and the tortured
-/// phrases found; the per-word scores of each piece are the caller's to
-/// write out as they come.
+/// the whole text's verdict ([`DetectStream::finish`]). Only the tortured
+/// phrases found are kept (a few per thousand words at most); the sections
+/// and per-word scores of each piece are the caller's to write out as they
+/// come.
 pub struct DetectStream<'e> {
     engine: &'e Engine,
     opts: DetectOptions,
     pieces: usize,
     doc: Sums,
     words: usize,
-    sections: Vec<SectionScore>,
+    sections: usize,
+    best_section: f64,
     evidence: Vec<WordScore>,
     phrases: Vec<PhraseMatch>,
     last: Option<Detection>,
@@ -48,7 +49,8 @@ impl<'e> DetectStream<'e> {
             pieces: 0,
             doc: Sums::default(),
             words: 0,
-            sections: Vec::new(),
+            sections: 0,
+            best_section: f64::NEG_INFINITY,
             evidence: Vec::new(),
             phrases: Vec::new(),
             last: None,
@@ -57,8 +59,8 @@ impl<'e> DetectStream<'e> {
 
     /// Detects `piece`, which starts at byte `offset` of the text. Returns
     /// the piece's detection with every offset into the whole text: its
-    /// `flagged` words and `phrase_matches` are final (write them out),
-    /// while its `prob` and `spun` are the piece's own.
+    /// `sections`, `flagged` words and `phrase_matches` are final (write
+    /// them out), while its `prob` and `spun` are the piece's own.
     pub fn push(&mut self, piece: &str, offset: usize) -> Result<Detection, Error> {
         let mut det = self.engine.detect(piece, &self.opts)?;
         for s in &mut det.sections {
@@ -78,7 +80,11 @@ impl<'e> DetectStream<'e> {
         self.pieces += 1;
         self.doc.add(&det.sums);
         self.words += det.words;
-        self.sections.extend(det.sections.iter().cloned());
+        let calib = self.engine.calibration();
+        for s in &det.sections {
+            self.sections += 1;
+            self.best_section = self.best_section.max(calib.section_logit(&s.sums));
+        }
         self.evidence.extend(det.evidence.iter().cloned());
         self.evidence.sort_by(evidence_order);
         self.evidence.truncate(self.opts.evidence);
@@ -91,22 +97,24 @@ impl<'e> DetectStream<'e> {
         Ok(det)
     }
 
-    /// The whole text's detection: probability, verdict, sections, the
-    /// strongest evidence, the phrases and their report. `flagged` is left
-    /// empty: [`DetectStream::push`] gave it piece by piece.
+    /// How many sections the pieces held so far.
+    pub fn sections(&self) -> usize {
+        self.sections
+    }
+
+    /// The whole text's detection: probability, verdict, the strongest
+    /// evidence, the phrases and their report. `sections` and `flagged` are
+    /// left empty: [`DetectStream::push`] gave them piece by piece
+    /// ([`DetectStream::sections`] counts them).
     pub fn finish(self) -> Detection {
         if let Some(mut one) = self.last {
             // One piece: the whole text's detection, as it was computed.
             one.flagged.clear();
+            one.sections.clear();
             return one;
         }
         let calib = self.engine.calibration();
-        let secs: Vec<(usize, usize, Sums)> = self
-            .sections
-            .iter()
-            .map(|s| (s.start, s.end, s.sums))
-            .collect();
-        let prob = calib.doc_prob(&self.doc, &secs);
+        let prob = calib.doc_prob_of(&self.doc, self.sections, self.best_section);
         let threshold = self.opts.threshold.unwrap_or(calib.threshold as f32);
         let phrases = self
             .engine
@@ -118,7 +126,7 @@ impl<'e> DetectStream<'e> {
             spun: prob >= threshold,
             threshold,
             words: self.words,
-            sections: self.sections,
+            sections: Vec::new(),
             evidence: self.evidence,
             flagged: Vec::new(),
             sums: self.doc,
