@@ -402,7 +402,6 @@ fn run_inner(args: &DetectArgs, state: &mut State) -> anyhow::Result<()> {
         words: !listing,
         restore: args.restore && !listing,
         quality: quality.quality,
-        ..DetectOptions::default()
     };
     let word_threshold = engine.word_threshold(&opts);
     let threshold = opts
