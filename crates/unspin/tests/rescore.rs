@@ -205,10 +205,13 @@ fn the_default_mode_is_unchanged_by_a_best_run() {
 
 /// A slow scorer: each call takes `per_call` unless its token is cancelled,
 /// which it checks every few milliseconds (as the neural scorer checks
-/// between layers).
+/// between layers). On its first call it cancels `trigger`: the caller's
+/// token, so that the cancellation lands inside the scorer whatever the
+/// machine's speed.
 struct Slow {
     per_call: std::time::Duration,
     calls: AtomicUsize,
+    trigger: unspin::Cancel,
 }
 
 impl ContextScorer for Slow {
@@ -224,6 +227,7 @@ impl ContextScorer for Slow {
         cancel: &unspin::Cancel,
     ) -> Result<Vec<Vec<f32>>, unspin::Error> {
         self.calls.fetch_add(1, Ordering::SeqCst);
+        self.trigger.cancel();
         let start = std::time::Instant::now();
         while start.elapsed() < self.per_call {
             cancel.check()?;
@@ -238,18 +242,19 @@ impl ContextScorer for Slow {
 
 #[test]
 fn a_cancelled_best_restore_stops_inside_the_scorer() {
+    let cancel = unspin::Cancel::new();
     let scorer = Slow {
         per_call: std::time::Duration::from_secs(30),
         calls: AtomicUsize::new(0),
+        trigger: cancel.clone(),
     };
-    let deadline = std::time::Instant::now() + std::time::Duration::from_millis(300);
     let opts = Options {
-        cancel: unspin::Cancel::with_deadline(deadline),
+        cancel,
         ..Options::default()
     };
     let mut r = Restorer::new(model(), opts);
+    let start = std::time::Instant::now();
     let out = r.restore_document_best(SPUN, &scorer);
-    let past = deadline.elapsed();
     assert!(
         matches!(&out, Err(unspin::Error::Cancelled(_))),
         "{:?}",
@@ -258,7 +263,8 @@ fn a_cancelled_best_restore_stops_inside_the_scorer() {
     assert_eq!(
         scorer.calls.load(Ordering::SeqCst),
         1,
-        "the scorer was asked"
+        "the scorer was asked once, and stopped"
     );
-    assert!(past.as_millis() < 200, "ran {past:?} past the deadline");
+    // Cancelled inside a 30 s call: it returned at its next check.
+    assert!(start.elapsed().as_secs() < 10, "ran {:?}", start.elapsed());
 }
