@@ -8,7 +8,9 @@ mod common;
 
 use std::path::Path;
 
-use common::{assert_one_line_error, stderr_of, stdout_of, unspin_std, write, SPUN};
+use common::{
+    assert_one_line_error, run_with_stdin, stderr_of, stdout_of, unspin_std, write, SPUN,
+};
 
 /// About `bytes` of spun text in paragraphs (several pieces of 256 KiB).
 fn spun_text(bytes: usize) -> String {
@@ -55,22 +57,6 @@ fn long_jsonl_lines_are_refused_by_number_and_the_corpus_goes_on() {
     assert_eq!(stdout_of(&out).lines().count(), 2);
 }
 
-/// Runs `unspin ARGS` with `input` on stdin; the child may stop reading
-/// early (that is what is tested), so a broken pipe on our side is fine.
-fn run_fed(args: &[&str], input: &[u8]) -> std::process::Output {
-    use std::io::Write;
-    use std::process::Stdio;
-    let mut child = unspin_std()
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let _ = child.stdin.take().unwrap().write_all(input);
-    child.wait_with_output().unwrap()
-}
-
 #[test]
 fn binary_and_endless_inputs_end_with_one_line_errors() {
     let zeros = vec![0u8; 48 << 20];
@@ -82,13 +68,13 @@ fn binary_and_endless_inputs_end_with_one_line_errors() {
         &["detect", "--jsonl"],
         &["spin"],
     ] {
-        let out = run_fed(args, &zeros);
+        let out = run_with_stdin(args, &zeros);
         let code = if args[0] == "detect" { 2 } else { 1 };
         assert_one_line_error(&out, code, &["binary data"]);
     }
     // One endless line with no NUL byte: refused by its number, not held.
     let endless = vec![b'a'; 24 << 20];
-    let out = run_fed(&["restore", "--jsonl"], &endless);
+    let out = run_with_stdin(&["restore", "--jsonl"], &endless);
     assert_one_line_error(&out, 1, &["<stdin>:1:", "longer than 4 MiB"]);
 }
 
