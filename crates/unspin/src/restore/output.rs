@@ -70,6 +70,37 @@ pub struct Restoration {
 }
 
 impl Restoration {
+    /// Checks the never-lose-text invariant against the `input` this
+    /// restores: outside the applied changes the text is the input byte for
+    /// byte, and each applied change's original stands in its place. Returns
+    /// where it first fails (for tests and fuzzing; restoring never fails it).
+    pub fn check_passthrough(&self, input: &str) -> Result<(), String> {
+        let out = self.text.as_str();
+        let (mut i, mut o) = (0, 0);
+        for c in self.changes.iter().filter(|c| c.applied) {
+            let keep = input
+                .get(i..c.start)
+                .ok_or_else(|| format!("change {}..{} out of order or bounds", c.start, c.end))?;
+            if !out[o..].starts_with(keep) {
+                return Err(format!("text before {}..{} differs", c.start, c.end));
+            }
+            o += keep.len();
+            if !out[o..].starts_with(c.original.as_str()) {
+                return Err(format!("original of {c:?} missing"));
+            }
+            o += c.original.len();
+            i = c.end;
+        }
+        match input.get(i..) {
+            Some(tail) if &out[o..] == tail => Ok(()),
+            _ => Err(format!(
+                "tail differs: {:?} for {:?}",
+                &out[o..],
+                input.get(i..)
+            )),
+        }
+    }
+
     /// Appends the restoration of a piece that starts at byte `offset` of the whole input.
     pub fn append(&mut self, piece: Restoration, offset: usize) {
         self.text.push_str(&piece.text);
@@ -142,6 +173,31 @@ pub fn apply(text: &str, changes: &[Change]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn passthrough_check_names_the_first_difference() {
+        let input = "helium said so.";
+        let change = Change {
+            start: 0,
+            end: 6,
+            spun: "helium".into(),
+            original: "he".into(),
+            confidence: 0.9,
+            relation: "rule".into(),
+            alternatives: Vec::new(),
+            applied: true,
+        };
+        let mut r = Restoration {
+            text: "he said so.".into(),
+            changes: vec![change],
+            ..Restoration::default()
+        };
+        assert_eq!(r.check_passthrough(input), Ok(()));
+        r.text = "he said so!".into();
+        assert!(r.check_passthrough(input).unwrap_err().contains("tail"));
+        r.text = "she said so.".into();
+        assert!(r.check_passthrough(input).is_err());
+    }
 
     #[test]
     fn case_follows_the_input() {
