@@ -5,12 +5,12 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
 
-use common::{assert_one_line_error, assert_usage_error, examples_dir, unspin_std};
+use common::{assert_one_line_error, assert_usage_error, examples_dir, serve, unspin_std, Served};
 use serde_json::Value;
 
 fn sample_path() -> std::path::PathBuf {
@@ -37,24 +37,11 @@ fn post(addr: SocketAddr, path: &str, content_type: &str, body: &[u8]) -> (u16, 
 
 #[test]
 fn serve_answers_like_the_cli_and_stops_on_sigterm() {
-    let mut child = unspin_std()
-        .args(["serve", "--addr", "127.0.0.1:0"])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stderr = BufReader::new(child.stderr.take().unwrap());
-    let mut line = String::new();
-    stderr.read_line(&mut line).unwrap();
-    let listening: Value = serde_json::from_str(&line).expect("first log line is JSON");
-    assert_eq!(listening["msg"], "listening", "{line}");
-    let url = listening["url"].as_str().unwrap();
-    let addr: SocketAddr = url
-        .trim_start_matches("http://")
-        .trim_end_matches('/')
-        .parse()
-        .unwrap();
+    let Served {
+        mut child,
+        log: mut stderr,
+        addr,
+    } = serve(&[]);
 
     let text = std::fs::read(sample_path()).unwrap();
     let (status, body) = post(addr, "/v1/restore", "text/plain", &text);

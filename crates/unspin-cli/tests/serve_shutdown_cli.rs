@@ -10,12 +10,12 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
-use common::{examples_dir, unspin_std};
+use common::{examples_dir, serve, Served};
 use serde_json::{json, Value};
 
 /// One request with `Connection: close`; returns (status, body).
@@ -89,26 +89,18 @@ fn neural_model_installed() -> bool {
 #[test]
 fn sigterm_under_load_exits_within_the_timeout() {
     let timeout = 4.0;
-    let mut child = unspin_std()
-        .args(["serve", "--addr", "127.0.0.1:0", "--workers", "2"])
-        .args(["--max-body", "64M", "--timeout", &timeout.to_string()])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stderr = BufReader::new(child.stderr.take().unwrap());
-    let mut line = String::new();
-    stderr.read_line(&mut line).unwrap();
-    let listening: Value = serde_json::from_str(&line).expect("first log line is JSON");
-    assert_eq!(listening["msg"], "listening", "{line}");
-    let addr: SocketAddr = listening["url"]
-        .as_str()
-        .unwrap()
-        .trim_start_matches("http://")
-        .trim_end_matches('/')
-        .parse()
-        .unwrap();
+    let Served {
+        mut child,
+        log: mut stderr,
+        addr,
+    } = serve(&[
+        "--workers",
+        "2",
+        "--max-body",
+        "64M",
+        "--timeout",
+        &timeout.to_string(),
+    ]);
     // The log is drained meanwhile, so the server never blocks on it.
     let log = std::thread::spawn(move || {
         let mut rest = String::new();

@@ -183,3 +183,38 @@ pub fn synthetic(i: u64) -> String {
     }
     s
 }
+
+/// A running `unspin serve`: the child, its log (stderr) after the
+/// "listening" line, and the address it listens on.
+pub struct Served {
+    pub child: std::process::Child,
+    pub log: std::io::BufReader<std::process::ChildStderr>,
+    pub addr: std::net::SocketAddr,
+}
+
+/// Starts `unspin serve --addr 127.0.0.1:0 ARGS` and waits for its first log
+/// line, which must be the JSON "listening" line with the URL.
+pub fn serve(args: &[&str]) -> Served {
+    use std::io::BufRead;
+    let mut child = unspin_std()
+        .args(["serve", "--addr", "127.0.0.1:0"])
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut log = std::io::BufReader::new(child.stderr.take().unwrap());
+    let mut line = String::new();
+    log.read_line(&mut line).unwrap();
+    let listening: serde_json::Value = serde_json::from_str(&line).expect("first log line is JSON");
+    assert_eq!(listening["msg"], "listening", "{line}");
+    let addr = listening["url"]
+        .as_str()
+        .unwrap()
+        .trim_start_matches("http://")
+        .trim_end_matches('/')
+        .parse()
+        .unwrap();
+    Served { child, log, addr }
+}
