@@ -601,20 +601,9 @@ fn quality_best_without_the_model_is_a_400_with_the_install_command() {
 /// model is absent; CI installs it).
 #[test]
 fn quality_best_restores_with_the_neural_model() {
-    let path = unspin_neural::default_model_path();
-    if !path.is_file() {
-        // CI installs the model, so there a missing model is a failure.
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "neural model not installed at {} (CI runs `bash scripts/install-neural-model.sh`)",
-            path.display()
-        );
-        eprintln!(
-            "skipped: neural model not installed at {} (run `bash scripts/install-neural-model.sh`)",
-            path.display()
-        );
+    let Some(path) = common::neural_model() else {
         return;
-    }
+    };
     let s = start(config());
     let text = sample();
     let r = post_json(

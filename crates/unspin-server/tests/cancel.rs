@@ -122,18 +122,7 @@ fn a_timed_out_detect_frees_its_worker() {
 /// cancellation; now the worker is free within 1 s of the deadline.
 #[test]
 fn a_timed_out_best_mode_restore_frees_its_worker_within_a_second() {
-    let path = unspin_neural::default_model_path();
-    if !path.is_file() {
-        // CI installs the model, so there a missing model is a failure.
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "neural model not installed at {} (CI runs `bash scripts/install-neural-model.sh`)",
-            path.display()
-        );
-        eprintln!(
-            "skipped: neural model not installed at {} (run `bash scripts/install-neural-model.sh`)",
-            path.display()
-        );
+    if common::neural_model().is_none() {
         return;
     }
     let _one = SERIAL.lock().unwrap_or_else(|e| e.into_inner());

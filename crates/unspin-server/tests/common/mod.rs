@@ -238,3 +238,23 @@ pub fn metric(text: &str, name: &str) -> Option<f64> {
     text.lines()
         .find_map(|l| l.strip_prefix(name).and_then(|r| r.trim().parse().ok()))
 }
+
+/// The installed neural model of the best mode, or `None` (with the reason
+/// printed) when it is missing here. Under CI, which installs it, a missing
+/// model fails the test instead.
+pub fn neural_model() -> Option<std::path::PathBuf> {
+    let path = unspin_neural::default_model_path();
+    if path.is_file() {
+        return Some(path);
+    }
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "neural model not installed at {} (CI runs `bash scripts/install-neural-model.sh`)",
+        path.display()
+    );
+    eprintln!(
+        "skipped: neural model not installed at {} (run `bash scripts/install-neural-model.sh`)",
+        path.display()
+    );
+    None
+}
