@@ -8,8 +8,10 @@ use unspin::lexicon::{ChannelParams, Lexicon};
 use unspin::lm::LanguageModel;
 use unspin::wordnet::WordNet;
 
-/// Builds `out` from a WordNet model file and a language model file.
-pub fn run(wordnet: &Path, lm: &Path, out: &Path) -> Result<()> {
+/// Builds `out` from a WordNet model file and a language model file, the
+/// news channel from the originals of `half` ("a", "b" or "all").
+pub fn run(wordnet: &Path, lm: &Path, out: &Path, half: &str) -> Result<()> {
+    let half = unspin::halves::Half::parse_set(half)?;
     let t = Instant::now();
     let wn = WordNet::load(wordnet).with_context(|| format!("loading {}", wordnet.display()))?;
     let lm = LanguageModel::load_path(lm).with_context(|| format!("loading {}", lm.display()))?;
@@ -18,7 +20,7 @@ pub fn run(wordnet: &Path, lm: &Path, out: &Path) -> Result<()> {
         lm.id(w)
             .map_or(-99.0, |id| lm.log10_unigram(id) * std::f32::consts::LN_10)
     };
-    let lex = Lexicon::build(&wn, ChannelParams::default(), &known, &prior);
+    let lex = Lexicon::build_from_half(&wn, ChannelParams::default(), &known, &prior, half);
     let (words, pairs) = lex.stats();
     let bytes = lex.to_bytes();
     crate::write_file(out, &bytes)?;

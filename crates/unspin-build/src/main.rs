@@ -44,6 +44,10 @@ enum Command {
         /// Output file.
         #[arg(long, value_name = "FILE", default_value = "models/lexicon.unspin")]
         out: PathBuf,
+        /// Learn the news channel from one half of the news table only: "a"
+        /// (what `unspin bench` builds for its held-out rows) or "all".
+        #[arg(long, value_name = "HALF", default_value = "all")]
+        half: String,
     },
     /// Fits the detector's calibration (logistic regression) on the training split.
     Calibrate(Box<calibrate_cmd::CalibrateArgs>),
@@ -123,7 +127,12 @@ fn main() -> Result<()> {
     match &cli.command {
         Command::Lm(a) => build_lm(a),
         Command::Wordnet { dict, out } => wordnet_cmd::run(dict, out),
-        Command::Lexicon { wordnet, lm, out } => lexicon_cmd::run(wordnet, lm, out),
+        Command::Lexicon {
+            wordnet,
+            lm,
+            out,
+            half,
+        } => lexicon_cmd::run(wordnet, lm, out, half),
         Command::Calibrate(a) => calibrate_cmd::run(a),
         Command::LmTrain(a) => lmtrain_cmd::run_train(a),
         Command::LmMix(a) => lmtrain_cmd::run_mix(a),

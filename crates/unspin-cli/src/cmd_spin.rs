@@ -1,20 +1,21 @@
 //! `unspin spin`: make spun text (with a known alignment) from original text,
-//! with a simulator of the real news spinner or a generic synonym spinner, or
-//! expand spintax.
+//! with a simulator of the real news spinner, a generic synonym spinner, an
+//! autoblog phrase thesaurus, a paper mill's paraphraser, or a chain of them;
+//! or expand spintax.
 
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use serde::Serialize;
-use unspin::spinner::{expand_spintax, AlignedChange, Profile, Spinner, SpintaxChoice};
+use unspin::halves::Half;
+use unspin::spinner::{expand_spintax, AlignedChange, Chain, SpintaxChoice};
 use unspin::tortured::simulate::PhraseSpinner;
-use unspin::tortured::Half;
 use unspin::wordnet::WordNet;
 
 /// The simulator a profile runs.
 enum Sim<'a> {
-    Words(Spinner<'a>),
+    Words(Chain<'a>),
     Phrases(PhraseSpinner),
 }
 
@@ -27,29 +28,28 @@ impl Sim<'_> {
     }
 }
 
-/// Which spinner to simulate.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
-pub enum SpinProfile {
-    /// The real news spinner's behaviour (per-type WordNet replacements, sense-order rule).
-    News,
-    /// A generic spinner: random WordNet synonyms for a share of content words, re-inflected.
-    Synonym,
-    /// A paper mill's paraphraser: technical terms of the embedded tortured-phrase
-    /// list replaced by their tortured forms ("random forest" -> "arbitrary timberland").
-    Tortured,
-}
+/// The profiles `--profile` takes, for its help and its check.
+const PROFILES: &str = "news, synonym, phrase, tortured, or a chain such as phrase,news";
 
 /// Arguments of `unspin spin`.
 #[derive(clap::Args, Debug, Clone)]
 pub struct SpinArgs {
     /// Input files (UTF-8 text); standard input when none is given or for "-".
     pub files: Vec<PathBuf>,
-    /// Spinner profile.
-    #[arg(long, value_enum, default_value_t = SpinProfile::News)]
-    pub profile: SpinProfile,
+    /// Spinner profile: `news` (the real news spinner: per-type WordNet
+    /// replacements, sense-order rule), `synonym` (random WordNet synonyms
+    /// for a share of content words), `phrase` (an autoblog phrase
+    /// thesaurus: spans of 1-4 words, "N of the M" reorders, capitals,
+    /// attached punctuation and digits touched), `tortured` (a paper mill's
+    /// paraphraser: terms of the tortured-phrase list), or a chain of the
+    /// first three applied in order, such as `phrase,news`.
+    #[arg(long, value_name = "PROFILE", default_value = "news")]
+    pub profile: String,
     /// synonym: probability that an eligible word is replaced (default 0.15).
     /// news: share of dictionary word types the spinner replaces (default 0.80).
+    /// phrase: probability that a span the thesaurus knows is rewritten (default 0.9).
     /// tortured: probability that a term occurrence is replaced (default 1.0).
+    /// In a chain, every stage takes it.
     #[arg(long, value_parser = crate::args::unit_f64)]
     pub rate: Option<f64>,
     /// Seed of every random choice; the same seed gives the same output.
@@ -59,8 +59,9 @@ pub struct SpinArgs {
     /// into the original and the spun text) to this JSONL file.
     #[arg(long, value_name = "PATH.jsonl")]
     pub alignment: Option<PathBuf>,
-    /// tortured: the half of the list to draw from ("a", "b" or "all"; the
-    /// halves are defined in docs/BENCHMARKS.md, "Tortured phrases").
+    /// The half of the spinner's table to use: "a" (the half models learn
+    /// from), "b" (the held-out half benchmarks spin with) or "all" (see
+    /// docs/BENCHMARKS.md, "Held-out dictionaries").
     #[arg(long, value_name = "HALF", default_value = "all")]
     pub half: String,
     /// Print spintax `{original|spun}` instead of the spun text.
@@ -98,15 +99,6 @@ fn open_input(path: Option<&Path>) -> anyhow::Result<(Box<dyn Read>, String, Str
     }
 }
 
-fn profile_of(args: &SpinArgs) -> anyhow::Result<Profile> {
-    let name = match args.profile {
-        SpinProfile::News => "news",
-        SpinProfile::Synonym => "synonym",
-        SpinProfile::Tortured => unreachable!("the tortured profile has no WordNet spinner"),
-    };
-    Ok(Profile::from_name(name, args.rate)?)
-}
-
 /// Writes `changes` to the alignment file, if any, with their offsets
 /// shifted by `orig_at` (original) and `spun_at` (spun text).
 fn write_alignment(
@@ -141,22 +133,21 @@ fn write_alignment(
 
 /// Runs `unspin spin`.
 pub fn run(args: &SpinArgs, wn: &WordNet) -> anyhow::Result<()> {
-    let spinner = if args.profile == SpinProfile::Tortured {
-        let halves = match args.half.as_str() {
-            "all" => vec![Half::A, Half::B],
-            h => vec![Half::from_name(h)?],
-        };
+    let half = Half::parse_set(&args.half).map_err(|e| crate::Usage(e.to_string()))?;
+    let spinner = if args.profile == "tortured" {
         let rate = args.rate.unwrap_or(1.0);
         let pm = unspin::models::embedded_phrases()?;
         Sim::Phrases(PhraseSpinner::new(
             pm.pairs()
-                .filter(|p| halves.contains(&p.2))
+                .filter(|p| half.is_none_or(|h| p.2 == h))
                 .map(|(t, o, _)| (t, o)),
             rate,
             args.seed,
         ))
     } else {
-        Sim::Words(Spinner::new(wn, profile_of(args)?, args.seed))
+        let chain = Chain::from_names(wn, &args.profile, args.rate, args.seed, half)
+            .map_err(|e| crate::Usage(format!("--profile: {e} (profiles: {PROFILES})")))?;
+        Sim::Words(chain)
     };
     let inputs: Vec<Option<&Path>> = if args.files.is_empty() {
         vec![None]

@@ -59,7 +59,7 @@ fn check_alignment(original: &str, spun: &str, records: &[Value]) {
 fn spin_is_deterministic_for_a_seed() {
     let dir = tempfile::tempdir().unwrap();
     let f = write(dir.path(), "orig.txt", ORIGINAL);
-    for profile in ["news", "synonym"] {
+    for profile in ["news", "synonym", "phrase", "phrase,news"] {
         let run = |seed: &str| {
             ok_stdout(
                 &unspin()
@@ -93,7 +93,7 @@ fn spin_is_deterministic_for_a_seed() {
 fn spin_alignment_offsets_slice_both_texts() {
     let dir = tempfile::tempdir().unwrap();
     let f = write(dir.path(), "orig.txt", ORIGINAL);
-    for profile in ["news", "synonym"] {
+    for profile in ["news", "synonym", "phrase", "phrase,news"] {
         for seed in ["1", "2", "3"] {
             let align = dir.path().join(format!("{profile}-{seed}.jsonl"));
             let spun = ok_stdout(
@@ -108,11 +108,61 @@ fn spin_alignment_offsets_slice_both_texts() {
             assert!(!records.is_empty(), "{profile} seed {seed}: no changes");
             for r in &records {
                 assert_eq!(r["doc"], f.display().to_string());
-                assert_eq!(r["profile"], profile);
+                // A chain's change names the stages that made it.
+                let p = r["profile"].as_str().unwrap();
+                assert!(
+                    p.split(',')
+                        .all(|stage| profile.split(',').any(|q| q == stage)),
+                    "{profile}: {p}"
+                );
                 assert!(r["relation"].as_str().is_some_and(|s| !s.is_empty()));
             }
             check_alignment(ORIGINAL, &spun, &records);
         }
+    }
+}
+
+#[test]
+fn spin_halves_split_the_table_and_bad_profiles_are_usage_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = write(dir.path(), "orig.txt", ORIGINAL);
+    let changed = |half: &str| -> Vec<String> {
+        let align = dir.path().join(format!("{half}.jsonl"));
+        ok_stdout(
+            &unspin()
+                .args([
+                    "spin",
+                    "--profile",
+                    "synonym",
+                    "--rate",
+                    "0.6",
+                    "--half",
+                    half,
+                ])
+                .arg("--alignment")
+                .arg(&align)
+                .arg(&f)
+                .output()
+                .unwrap(),
+        );
+        jsonl(&align)
+            .iter()
+            .map(|r| r["original"].as_str().unwrap().to_lowercase())
+            .collect()
+    };
+    let (all, a, b) = (changed("all"), changed("a"), changed("b"));
+    assert!(!a.is_empty() && !b.is_empty(), "{a:?} {b:?}");
+    assert_eq!(a.len() + b.len(), all.len());
+    assert!(a.iter().all(|w| !b.contains(w)), "a word in both halves");
+    for bad in [
+        &["--profile", "phrase,bogus"][..],
+        &["--profile", ""][..],
+        &["--half", "c"][..],
+    ] {
+        let out = unspin().arg("spin").args(bad).arg(&f).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{bad:?}");
+        let err = String::from_utf8(out.stderr).unwrap();
+        assert_eq!(err.lines().count(), 1, "{err}");
     }
 }
 

@@ -101,6 +101,22 @@ impl Lexicon {
         keep_original: &dyn Fn(&str) -> bool,
         prior: &dyn Fn(&str) -> f32,
     ) -> Self {
+        Self::build_from_half(wn, params, keep_original, prior, None)
+    }
+
+    /// [`Lexicon::build`] from one half of the news spinner's table
+    /// ([`crate::halves`]): the news channel (its relations, the sense-order
+    /// rule, which words it replaces, its phrase rewrites) is learned from
+    /// the originals of `half` only (`None`: all). The generic synonym
+    /// channel is WordNet's synonymy, not a spinner's table, and stays whole.
+    pub fn build_from_half(
+        wn: &crate::wordnet::WordNet,
+        params: ChannelParams,
+        keep_original: &dyn Fn(&str) -> bool,
+        prior: &dyn Fn(&str) -> f32,
+        half: Option<crate::halves::Half>,
+    ) -> Self {
+        use crate::halves::in_half;
         let mut lex = Lexicon {
             words: Vec::new(),
             cand_off: Vec::new(),
@@ -124,7 +140,7 @@ impl Lexicon {
             let wid = lex.intern(w);
             // Inflected forms are never changed even when WordNet lists them
             // ("employed", "concluded"): they stay originals with certainty.
-            if NEVER_CHANGED.contains(&w) || wn.is_inflected_form(w, 3) {
+            if NEVER_CHANGED.contains(&w) || wn.is_inflected_form(w, 3) || !in_half(w, half) {
                 continue;
             }
             lex.replace[wid as usize] = params.replace_prob;
@@ -154,7 +170,7 @@ impl Lexicon {
                 });
             }
         }
-        for &(orig, spun) in PHRASE_REWRITES {
+        for &(orig, spun) in PHRASE_REWRITES.iter().filter(|(o, _)| in_half(o, half)) {
             let o: Vec<&str> = orig.split(' ').collect();
             let s: Vec<&str> = spun.split(' ').collect();
             if o.len() == 1 && s.len() == 1 {
@@ -186,6 +202,7 @@ impl Lexicon {
                 && wn.is_lemma(w)
                 && !NEVER_CHANGED.contains(&w)
                 && !wn.is_inflected_form(w, 3)
+                && in_half(w, half)
                 && crate::spinner::rule_output(wn, w).is_some()
             {
                 lex.replace[sid] = params.replace_prob;

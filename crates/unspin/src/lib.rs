@@ -13,6 +13,7 @@ pub mod detect;
 pub mod engine;
 pub mod eval;
 pub mod fingerprint;
+pub mod halves;
 pub mod hash;
 pub mod input;
 pub mod jsonl;

@@ -132,6 +132,21 @@ fn is_number_part(part: &str) -> bool {
             .is_some_and(|stem| TENS.iter().any(|t| t.strip_suffix('y') == Some(stem)))
 }
 
+/// A number below one hundred written out: 7 -> "seven", 42 -> "forty-two".
+pub fn spell_below_100(n: u32) -> Option<String> {
+    match n {
+        0..=19 => Some(SMALL[n as usize].to_string()),
+        20..=99 => {
+            let tens = TENS[(n / 10 - 2) as usize];
+            Some(match n % 10 {
+                0 => tens.to_string(),
+                u => format!("{tens}-{}", SMALL[u as usize]),
+            })
+        }
+        _ => None,
+    }
+}
+
 /// Whether `w` is a number in any spelling: digits, a roman numeral, or a
 /// number word (case is ignored).
 pub fn is_number(w: &str) -> bool {

@@ -14,6 +14,7 @@
 //! The front end parses the model flags and hands over [`Models`]: how to
 //! build the [`Engine`], and which files it reads.
 
+mod heldout;
 mod markdown;
 
 use std::path::{Path, PathBuf};
@@ -98,6 +99,10 @@ pub struct BenchArgs {
     /// Run only the tortured-phrase benchmark
     #[arg(long, conflicts_with = "clean_only")]
     pub tortured_only: bool,
+    /// Run only the held-out dictionary benchmark (every profile spun with
+    /// the half of its table no model learned from)
+    #[arg(long, conflicts_with_all = ["clean_only", "tortured_only"])]
+    pub heldout_only: bool,
     /// Least score (nats) of an unlisted tortured phrase (default: the library's)
     #[arg(long, value_name = "NATS", hide = true)]
     pub phrase_min_score: Option<f32>,
@@ -238,6 +243,8 @@ struct BenchReport {
     clean_domains: Option<crate::clean::CleanReport>,
     /// Tortured phrases in held-out scientific text (absent when its corpus is missing).
     tortured: Option<crate::tortured::TorturedReport>,
+    /// Every profile spun with the held-out half of its table.
+    heldout: Option<heldout::HeldoutReport>,
 }
 
 /// Runs `unspin bench`: the report goes to standard output, progress to
@@ -331,6 +338,23 @@ pub fn run(args: &BenchArgs, models: &Models) -> anyhow::Result<()> {
         spinner: None,
     });
 
+    let heldout = if args.clean_only {
+        None
+    } else {
+        log("held-out dictionary benchmark");
+        let r = heldout::run(&pool, &docs, (models.plain_engine)()?, wn, args.seed, &log)?;
+        log("held-out dictionary benchmark done");
+        Some(r)
+    };
+    if args.heldout_only {
+        match args.format {
+            BenchFormat::Markdown => {
+                print!("{}", heldout::markdown(heldout.as_ref().expect("run")))
+            }
+            BenchFormat::Json => println!("{}", serde_json::to_string_pretty(&heldout)?),
+        }
+        return Ok(());
+    }
     let clean_domains = if args.clean_corpus.exists() {
         let (_, clean_docs) = read_corpus(&args.clean_corpus, usize::MAX)?;
         let clean_docs: Vec<crate::clean::CleanDoc> = clean_docs
@@ -535,6 +559,7 @@ pub fn run(args: &BenchArgs, models: &Models) -> anyhow::Result<()> {
         targets,
         clean_domains,
         tortured,
+        heldout,
     };
     match args.format {
         BenchFormat::Markdown => {
@@ -546,6 +571,9 @@ pub fn run(args: &BenchArgs, models: &Models) -> anyhow::Result<()> {
             }
             if let Some(t) = &report.tortured {
                 print!("{}", crate::tortured::markdown(t));
+            }
+            if let Some(h) = &report.heldout {
+                print!("{}", heldout::markdown(h));
             }
         }
         BenchFormat::Json => println!("{}", serde_json::to_string_pretty(&report)?),
@@ -716,6 +744,7 @@ mod tests {
             clean_only: false,
             science_corpus: PathBuf::from("/nonexistent/science-test.jsonl"),
             tortured_only: false,
+            heldout_only: false,
             phrase_min_score: None,
             phrase_listed_prior: None,
             phrase_apply_unlisted: false,

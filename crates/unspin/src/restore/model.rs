@@ -44,6 +44,22 @@ impl Model {
         }
     }
 
+    /// The same model over another lexicon (a benchmark's held-out one),
+    /// keeping WordNet and the phrase model.
+    pub fn with_lexicon(self, lexicon: Lexicon) -> Self {
+        let Model {
+            lm,
+            wordnet,
+            phrases,
+            ..
+        } = self;
+        Model {
+            wordnet,
+            phrases,
+            ..Model::new(lm, lexicon)
+        }
+    }
+
     /// Adds WordNet, which [`Restorer::restore_best`] uses to look for
     /// synonym-spun words the lexicon does not know (see [`crate::sweep`]).
     pub fn with_wordnet(mut self, wordnet: WordNet) -> Self {

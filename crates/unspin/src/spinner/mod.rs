@@ -1,6 +1,6 @@
 //! Spinner simulators: make spun text with a known alignment to its original.
 //!
-//! Two profiles:
+//! Three profiles, and chains of them ([`Chain`]):
 //!
 //! * [`Profile::News`] follows what was measured on the real news spinner
 //!   (`shared/spinner.md`): whitespace tokens looked up as they stand; tokens
@@ -14,10 +14,19 @@
 //! * [`Profile::Synonym`] is a generic spinner: a fraction of content words
 //!   (inflected forms and capitalized words included) become a random WordNet
 //!   synonym, re-inflected and with the capitalization kept.
+//! * [`Profile::Phrase`] is an autoblog phrase thesaurus ([`phrase`]): spans of
+//!   1-4 words become spans of 1-4 words, two-noun compounds are reordered,
+//!   capitalized and punctuation-attached words and digits are touched too.
+//!
+//! Every profile's table can be cut to one half of its originals
+//! ([`Spinner::with_half`], [`crate::halves`]): models learn from half A, and
+//! the benchmark spins with half B, a spinner no model has seen.
 //!
 //! Both are deterministic for a seed and keep every byte outside the changed
 //! spans. [`spintax`] reads and writes `{original|spun}` markup.
 
+pub mod chain;
+pub mod phrase;
 pub mod rule;
 pub mod spintax;
 
@@ -29,9 +38,12 @@ use std::sync::OnceLock;
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
+use crate::halves::{in_half, Half};
 pub use crate::hash::{mix64, seeded_hash, SplitMix64};
 pub use crate::rules::{NEVER_CHANGED, PHRASE_REWRITES, SYNONYM_STOPWORDS};
 use crate::wordnet::{LemmaId, Pos, WordNet};
+pub use chain::{compose, Chain};
+pub use phrase::{PhraseConfig, Thesaurus};
 pub use rule::{chain_output, relations, rule_output, rule_trace, Relation, RuleSource, RuleTrace};
 pub use spintax::{
     expand_spintax, parse_spintax, to_spintax, to_spintax_alternatives, SpintaxChoice,
@@ -91,14 +103,16 @@ impl Default for SynonymConfig {
 pub enum Profile {
     News(NewsConfig),
     Synonym(SynonymConfig),
+    Phrase(PhraseConfig),
 }
 
 impl Profile {
-    /// The profile called `name` (`"news"` or `"synonym"`), replacing a
-    /// `rate` share when given: for `synonym` the probability that an
-    /// eligible word is replaced; for `news` the share of dictionary word
-    /// types replaced, split between rule, chain and off-rule types in
-    /// their default proportions.
+    /// The profile called `name` (`"news"`, `"synonym"` or `"phrase"`),
+    /// replacing a `rate` share when given: for `synonym` the probability
+    /// that an eligible word is replaced; for `phrase` the probability that a
+    /// span the thesaurus knows is rewritten; for `news` the share of
+    /// dictionary word types replaced, split between rule, chain and
+    /// off-rule types in their default proportions.
     pub fn from_name(name: &str, rate: Option<f64>) -> Result<Profile, crate::Error> {
         if let Some(r) = rate {
             if !(0.0..=1.0).contains(&r) {
@@ -122,17 +136,25 @@ impl Profile {
             "synonym" => Ok(Profile::Synonym(SynonymConfig {
                 rate: rate.unwrap_or(SynonymConfig::default().rate),
             })),
+            "phrase" => {
+                let mut cfg = PhraseConfig::default();
+                if let Some(r) = rate {
+                    cfg.rate = r;
+                }
+                Ok(Profile::Phrase(cfg))
+            }
             other => Err(crate::Error::Input(format!(
-                "unknown spinner profile '{other}': use \"news\" or \"synonym\""
+                "unknown spinner profile '{other}': use \"news\", \"synonym\" or \"phrase\""
             ))),
         }
     }
 
-    /// `"news"` or `"synonym"`.
+    /// `"news"`, `"synonym"` or `"phrase"`.
     pub fn name(&self) -> &'static str {
         match self {
             Profile::News(_) => "news",
             Profile::Synonym(_) => "synonym",
+            Profile::Phrase(_) => "phrase",
         }
     }
 }
@@ -148,7 +170,8 @@ pub struct AlignedChange {
     pub spun: String,
     /// A [`Relation`] name, or `"spintax"`.
     pub relation: String,
-    /// `"news"`, `"synonym"` or `"spintax"`.
+    /// `"news"`, `"synonym"`, `"phrase"` or `"spintax"`; for a change made
+    /// by several stages of a [`Chain`], their names joined by `,`.
     pub profile: String,
 }
 
@@ -213,7 +236,9 @@ pub struct Spinner<'a> {
     wn: &'a WordNet,
     profile: Profile,
     seed: u64,
+    half: Option<Half>,
     ranking: OnceLock<Ranking>,
+    thesaurus: OnceLock<std::sync::Arc<Thesaurus>>,
 }
 
 /// Byte ranges of the whitespace-separated tokens of `text`.
@@ -244,8 +269,37 @@ impl<'a> Spinner<'a> {
             wn,
             profile,
             seed,
+            half: None,
             ranking: OnceLock::new(),
+            thesaurus: OnceLock::new(),
         }
+    }
+
+    /// The same spinner with its table cut to the originals of `half`
+    /// (`None`: the whole table). Words whose original is in the other half
+    /// are left alone.
+    pub fn with_half(mut self, half: Option<Half>) -> Self {
+        self.half = half;
+        self
+    }
+
+    /// The half of its table the spinner uses (`None`: all of it).
+    pub fn half(&self) -> Option<Half> {
+        self.half
+    }
+
+    /// The same spinner with a thesaurus built already (spinners of many
+    /// seeds can share one).
+    pub fn with_thesaurus(self, thesaurus: std::sync::Arc<Thesaurus>) -> Self {
+        let _ = self.thesaurus.set(thesaurus);
+        self
+    }
+
+    /// The `phrase` profile's thesaurus (built from WordNet on first use,
+    /// about a third of a second).
+    pub fn thesaurus(&self) -> &Thesaurus {
+        self.thesaurus
+            .get_or_init(|| std::sync::Arc::new(Thesaurus::build(self.wn)))
     }
 
     /// The `news` profile with default settings.
@@ -271,6 +325,9 @@ impl<'a> Spinner<'a> {
         match &self.profile {
             Profile::News(cfg) => self.spin_news(text, cfg),
             Profile::Synonym(cfg) => self.spin_synonym(text, cfg),
+            Profile::Phrase(cfg) => {
+                phrase::spin(self.wn, self.thesaurus(), text, cfg, self.seed, self.half)
+            }
         }
     }
 
@@ -295,12 +352,15 @@ impl<'a> Spinner<'a> {
     pub fn news_replacement(&self, token: &str) -> Option<(String, Relation)> {
         let cfg = match &self.profile {
             Profile::News(c) => c,
-            Profile::Synonym(_) => return None,
+            Profile::Synonym(_) | Profile::Phrase(_) => return None,
         };
         self.news_choice(token, cfg)
     }
 
     fn news_choice(&self, token: &str, cfg: &NewsConfig) -> Option<(String, Relation)> {
+        if !in_half(token, self.half) {
+            return None;
+        }
         if cfg.phrase_rewrites {
             if let Some((_, to)) = PHRASE_REWRITES.iter().find(|(from, _)| *from == token) {
                 return Some((to.to_string(), Relation::Phrase));
@@ -388,7 +448,11 @@ impl<'a> Spinner<'a> {
         while i < toks.len() {
             let (s, e) = toks[i];
             let tok = &text[s..e];
-            if cfg.phrase_rewrites && tok == "is" && i + 1 < toks.len() {
+            if cfg.phrase_rewrites
+                && tok == "is"
+                && i + 1 < toks.len()
+                && in_half("is a", self.half)
+            {
                 let (s2, e2) = toks[i + 1];
                 if &text[s2..e2] == "a" {
                     let spun = format!("is simply{}a", &text[e..s2]);
@@ -431,7 +495,9 @@ impl<'a> Spinner<'a> {
             // One draw per eligible word keeps the stream stable.
             let roll = rng.next_f64();
             let pick = rng.next_u64();
-            if roll >= cfg.rate {
+            // The half is checked after the draws, so the two halves of a
+            // table split one spinner's changes between them.
+            if roll >= cfg.rate || !in_half(&lower, self.half) {
                 continue;
             }
             let cands = self.synonym_candidates(&lower);

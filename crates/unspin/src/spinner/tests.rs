@@ -9,6 +9,7 @@ use std::sync::OnceLock;
 use proptest::prelude::*;
 
 use super::*;
+use crate::halves::Half;
 use crate::wordnet::tests::embedded;
 
 // A miniature dictionary in Princeton format. Offsets are arbitrary keys; the
@@ -661,6 +662,154 @@ fn spintax_parse_nesting_escapes_errors() {
     );
 }
 
+// ----- phrase thesaurus -----
+
+/// One thesaurus for every test (building it takes a third of a second).
+fn thesaurus() -> std::sync::Arc<Thesaurus> {
+    static TH: OnceLock<std::sync::Arc<Thesaurus>> = OnceLock::new();
+    TH.get_or_init(|| std::sync::Arc::new(Thesaurus::build(wn())))
+        .clone()
+}
+
+fn phrase_spinner(rate: f64, seed: u64) -> Spinner<'static> {
+    Spinner::new(
+        wn(),
+        Profile::from_name("phrase", Some(rate)).unwrap(),
+        seed,
+    )
+    .with_thesaurus(thesaurus())
+}
+
+#[test]
+fn phrase_thesaurus_has_spans_and_words() {
+    let sp = phrase_spinner(1.0, 1);
+    let th = sp.thesaurus();
+    let (spans, words) = th.len();
+    assert!(
+        spans > 10_000 && words > 10_000,
+        "{spans} spans, {words} words"
+    );
+    // A phrase verb becomes one word, and function words are never keys.
+    assert!(th
+        .span("take part")
+        .is_some_and(|o| o.iter().any(|w| w == "participate")));
+    assert!(th.word("the").is_none() && th.word("of").is_none());
+    assert!(th.word("two").is_none(), "number words are never keys");
+}
+
+#[test]
+fn phrase_reorders_noun_compounds_and_touches_capitals_and_punctuation() {
+    let text = "Market share rose. The market share of the firm grew, and Rates, too.";
+    let out = phrase_spinner(1.0, 3).spin(text);
+    check_alignment(text, &out);
+    let rels: Vec<&str> = out.changes.iter().map(|c| c.relation.as_str()).collect();
+    assert!(
+        out.changes
+            .iter()
+            .any(|c| c.original == "market share" && c.spun == "share of the market"),
+        "{:?}",
+        changed_words(&out)
+    );
+    assert!(
+        out.changes
+            .iter()
+            .any(|c| c.original == "Market share" && c.spun == "Share of the market"),
+        "{:?}",
+        changed_words(&out)
+    );
+    assert!(rels.contains(&"reorder"), "{rels:?}");
+    // "Rates," keeps its comma and its capital.
+    let rates = out.changes.iter().find(|c| c.original == "Rates");
+    if let Some(c) = rates {
+        assert!(c.spun.chars().next().unwrap().is_uppercase(), "{c:?}");
+    }
+}
+
+#[test]
+fn phrase_spells_small_digit_runs_only() {
+    let sp = Spinner::new(
+        wn(),
+        Profile::Phrase(PhraseConfig {
+            rate: 0.0,
+            digit_rate: 1.0,
+        }),
+        1,
+    );
+    let text = "It rose 2% in 10 days; 3.5 and 10,000 and 1990 stay.";
+    let out = sp.spin(text);
+    check_alignment(text, &out);
+    assert_eq!(
+        out.text,
+        "It rose two% in ten days; 3.5 and 10,000 and 1990 stay."
+    );
+    assert!(out.changes.iter().all(|c| c.relation == "number"));
+}
+
+#[test]
+fn phrase_changes_about_a_third_of_the_words() {
+    let text = "The government said on Monday that the new rules would help small companies \
+                raise money from investors, and officials expect the market share of local \
+                firms to grow over the next five years as demand for their products increases. ";
+    let text = text.repeat(30);
+    let out = phrase_spinner(PhraseConfig::default().rate, 5).spin(&text);
+    check_alignment(&text, &out);
+    let words = text.split_whitespace().count() as f64;
+    let changed: usize = out
+        .changes
+        .iter()
+        .map(|c| c.original.split_whitespace().count())
+        .sum();
+    let share = changed as f64 / words;
+    assert!((0.2..0.5).contains(&share), "{share}");
+}
+
+// ----- halves and chains -----
+
+#[test]
+fn halves_split_one_spinners_changes() {
+    let text = "he said the new rules would be published on monday as planned and the old \
+                rules would stay in force for a while because the court has to decide ";
+    let text = text.repeat(3);
+    for full in [Spinner::news(wn(), 4), Spinner::synonym(wn(), 0.5, 4)] {
+        let profile = full.profile().clone();
+        let all = full.spin(&text);
+        let a = Spinner::new(wn(), profile.clone(), 4)
+            .with_half(Some(Half::A))
+            .spin(&text);
+        let b = Spinner::new(wn(), profile, 4)
+            .with_half(Some(Half::B))
+            .spin(&text);
+        check_alignment(&text, &a);
+        check_alignment(&text, &b);
+        assert!(!a.changes.is_empty() && !b.changes.is_empty());
+        assert_eq!(a.changes.len() + b.changes.len(), all.changes.len());
+        for c in &a.changes {
+            let key = c.original.to_lowercase();
+            let key = if key == "is" { "is a".to_string() } else { key };
+            assert_eq!(crate::halves::half_of(&key), Half::A, "{c:?}");
+        }
+    }
+    let b = phrase_spinner(1.0, 2).with_half(Some(Half::B)).spin(&text);
+    check_alignment(&text, &b);
+}
+
+#[test]
+fn chain_composes_alignments() {
+    let text = "The market share of the new firm rose on Monday, and he said the rules \
+                would help small companies take part in the trade as planned. ";
+    let text = text.repeat(4);
+    for seed in 0..20 {
+        let chain = Chain::from_names(wn(), "phrase,news", None, seed, None).unwrap();
+        assert_eq!(chain.name(), "phrase,news");
+        let out = chain.spin(&text);
+        check_alignment(&text, &out);
+        let two = chain.stages()[1].spin(&chain.stages()[0].spin(&text).text);
+        assert_eq!(out.text, two.text);
+        assert!(out.changes.iter().any(|c| c.profile == "news"));
+    }
+    assert!(Chain::from_names(wn(), "phrase,bogus", None, 0, None).is_err());
+}
+
 // ----- byte preservation -----
 
 fn word_strategy() -> impl Strategy<Value = String> {
@@ -702,6 +851,16 @@ fn word_strategy() -> impl Strategy<Value = String> {
             "“new”",
             "{x|y}",
             "\\",
+            "market",
+            "share",
+            "Rate,",
+            "take",
+            "part",
+            "2%",
+            "10",
+            "3.5",
+            "rules",
+            "company",
         ])
         .prop_map(|s| s.to_string()),
         "[a-zA-Z,.;:!?'\"()\\-]{1,8}",
@@ -736,7 +895,7 @@ proptest! {
     #[test]
     fn prop_bytes_outside_changes_preserved(text in text_strategy(), seed in 0u64..1000) {
         let wn = wn();
-        for sp in [Spinner::news(wn, seed), Spinner::synonym(wn, 0.5, seed)] {
+        for sp in [Spinner::news(wn, seed), Spinner::synonym(wn, 0.5, seed), phrase_spinner(0.8, seed)] {
             let out = sp.spin(&text);
             check_alignment(&text, &out);
             // Spintax round trip.
@@ -744,5 +903,7 @@ proptest! {
             prop_assert_eq!(expand_spintax(&sx, SpintaxChoice::First).unwrap().text, text.clone());
             prop_assert_eq!(expand_spintax(&sx, SpintaxChoice::Last).unwrap().text, out.text.clone());
         }
+        let chain = Chain::new(vec![phrase_spinner(0.8, seed), Spinner::news(wn, seed + 1)]);
+        check_alignment(&text, &chain.spin(&text));
     }
 }

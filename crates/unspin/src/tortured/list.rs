@@ -20,44 +20,7 @@ pub struct PhrasePair {
     pub original: String,
 }
 
-/// Which half of the list a pair belongs to (see the module docs).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Half {
-    /// The half models learn from.
-    A,
-    /// The half held out of every model: the benchmark's "unlisted" phrases.
-    B,
-}
-
-impl Half {
-    /// `"a"` or `"b"`.
-    pub fn name(self) -> &'static str {
-        match self {
-            Half::A => "a",
-            Half::B => "b",
-        }
-    }
-
-    /// The half called `"a"` or `"b"`.
-    pub fn from_name(s: &str) -> Result<Half, Error> {
-        match s {
-            "a" | "A" => Ok(Half::A),
-            "b" | "B" => Ok(Half::B),
-            other => Err(Error::Input(format!(
-                "unknown list half '{other}': use \"a\" or \"b\""
-            ))),
-        }
-    }
-}
-
-/// The half of the list that the pair with this cleaned original belongs to.
-pub fn half_of(original: &str) -> Half {
-    if crate::hash::fnv1a64(original) & 1 == 0 {
-        Half::A
-    } else {
-        Half::B
-    }
-}
+pub use crate::halves::{half_of, Half};
 
 /// Longest phrase kept, in words (longer entries are sentences, not terms).
 pub const MAX_PHRASE_WORDS: usize = 6;
