@@ -10,7 +10,7 @@ use unspin::wordnet::WordNet;
 
 /// Builds `out` from a WordNet model file and a language model file, the
 /// news channel from the originals of `half` ("a", "b" or "all").
-pub fn run(wordnet: &Path, lm: &Path, out: &Path, half: &str) -> Result<()> {
+pub fn run(wordnet: &Path, lm: &Path, out: &Path, half: &str, unseen_replace: f32) -> Result<()> {
     let half = unspin::halves::Half::parse_set(half)?;
     let t = Instant::now();
     let wn = WordNet::load(wordnet).with_context(|| format!("loading {}", wordnet.display()))?;
@@ -20,7 +20,14 @@ pub fn run(wordnet: &Path, lm: &Path, out: &Path, half: &str) -> Result<()> {
         lm.id(w)
             .map_or(-99.0, |id| lm.log10_unigram(id) * std::f32::consts::LN_10)
     };
-    let lex = Lexicon::build_from_half(&wn, ChannelParams::default(), &known, &prior, half);
+    let lex = Lexicon::build_from_half(
+        &wn,
+        ChannelParams::default(),
+        &known,
+        &prior,
+        half,
+        unseen_replace,
+    );
     let (words, pairs) = lex.stats();
     let bytes = lex.to_bytes();
     crate::write_file(out, &bytes)?;

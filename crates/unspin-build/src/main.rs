@@ -48,6 +48,10 @@ enum Command {
         /// (what `unspin bench` builds for its held-out rows) or "all".
         #[arg(long, value_name = "HALF", default_value = "all")]
         half: String,
+        /// With --half: probability that a WordNet-style spinner replaces an
+        /// original outside the half (0: never proposed as an original).
+        #[arg(long, value_name = "P", default_value_t = 0.0)]
+        unseen_replace: f32,
     },
     /// Fits the detector's calibration (logistic regression) on the training split.
     Calibrate(Box<calibrate_cmd::CalibrateArgs>),
@@ -132,7 +136,8 @@ fn main() -> Result<()> {
             lm,
             out,
             half,
-        } => lexicon_cmd::run(wordnet, lm, out, half),
+            unseen_replace,
+        } => lexicon_cmd::run(wordnet, lm, out, half, *unseen_replace),
         Command::Calibrate(a) => calibrate_cmd::run(a),
         Command::LmTrain(a) => lmtrain_cmd::run_train(a),
         Command::LmMix(a) => lmtrain_cmd::run_mix(a),

@@ -77,7 +77,7 @@ pub fn run(a: &PhrasesArgs) -> Result<()> {
     let (listed, cands, terms) = model.stats();
     let in_half = pairs
         .iter()
-        .filter(|p| tortured::half_of(&p.original) == learn_from)
+        .filter(|p| unspin::halves::in_half(&p.original, Some(learn_from)))
         .count();
     println!(
         "wrote {} ({} bytes): {} pairs ({in_half} in half {}), {listed} listed phrases, \

@@ -139,7 +139,7 @@ pub fn run(args: &SpinArgs, wn: &WordNet) -> anyhow::Result<()> {
         let pm = unspin::models::embedded_phrases()?;
         Sim::Phrases(PhraseSpinner::new(
             pm.pairs()
-                .filter(|p| half.is_none_or(|h| p.2 == h))
+                .filter(|p| unspin::halves::in_half(p.1, half))
                 .map(|(t, o, _)| (t, o)),
             rate,
             args.seed,

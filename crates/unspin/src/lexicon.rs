@@ -50,6 +50,11 @@ impl Default for ChannelParams {
     }
 }
 
+/// Share of an unseen original's replacements that its WordNet relations
+/// explain, split evenly among them: what the news channel's relations
+/// explain together (rule, chain and related shares, `shared/spinner.md`).
+pub const UNSEEN_RELATED_SHARE: f32 = 0.85;
+
 /// One possible original of a spun word.
 #[derive(Clone, Copy, Debug, Serialize, Deserialize)]
 pub struct Candidate {
@@ -101,7 +106,7 @@ impl Lexicon {
         keep_original: &dyn Fn(&str) -> bool,
         prior: &dyn Fn(&str) -> f32,
     ) -> Self {
-        Self::build_from_half(wn, params, keep_original, prior, None)
+        Self::build_from_half(wn, params, keep_original, prior, None, 0.0)
     }
 
     /// [`Lexicon::build`] from one half of the news spinner's table
@@ -109,12 +114,19 @@ impl Lexicon {
     /// rule, which words it replaces, its phrase rewrites) is learned from
     /// the originals of `half` only (`None`: all). The generic synonym
     /// channel is WordNet's synonymy, not a spinner's table, and stays whole.
+    ///
+    /// An original outside `half` is one whose table entry the model never
+    /// saw. With `unseen_replace` above zero, a WordNet-style spinner is
+    /// still assumed to replace it with that probability, by any of its
+    /// WordNet relations with equal shares ([`UNSEEN_RELATED_SHARE`] in
+    /// all): the model knows the family of spinners, not this one's choices.
     pub fn build_from_half(
         wn: &crate::wordnet::WordNet,
         params: ChannelParams,
         keep_original: &dyn Fn(&str) -> bool,
         prior: &dyn Fn(&str) -> f32,
         half: Option<crate::halves::Half>,
+        unseen_replace: f32,
     ) -> Self {
         use crate::halves::in_half;
         let mut lex = Lexicon {
@@ -140,7 +152,31 @@ impl Lexicon {
             let wid = lex.intern(w);
             // Inflected forms are never changed even when WordNet lists them
             // ("employed", "concluded"): they stay originals with certainty.
-            if NEVER_CHANGED.contains(&w) || wn.is_inflected_form(w, 3) || !in_half(w, half) {
+            if NEVER_CHANGED.contains(&w) || wn.is_inflected_form(w, 3) {
+                continue;
+            }
+            if !in_half(w, half) {
+                if unseen_replace > 0.0 {
+                    lex.replace[wid as usize] = unseen_replace;
+                    let rels: Vec<(Relation, String)> = crate::spinner::relations(wn, w)
+                        .into_iter()
+                        .filter(|(r, s)| *r != Relation::Chain && is_spun_form(s) && s != w)
+                        .collect();
+                    let n = rels.len().max(1) as f32;
+                    for (rel, s) in rels {
+                        let sid = lex.intern(&s);
+                        let relation = if rel == Relation::Rule {
+                            Relation::Synonym
+                        } else {
+                            rel
+                        };
+                        by_spun.entry(sid).or_default().push(Candidate {
+                            original: wid,
+                            ln_prob: (UNSEEN_RELATED_SHARE / n).ln(),
+                            relation,
+                        });
+                    }
+                }
                 continue;
             }
             lex.replace[wid as usize] = params.replace_prob;

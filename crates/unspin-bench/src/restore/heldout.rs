@@ -6,6 +6,9 @@
 //! half B (the target: a spinner nobody has seen) and with half A (the
 //! first-half numbers, printed beside). The clean text is restored with the
 //! same model. Digits changed by restore are counted on every row.
+//!
+//! Settings are chosen with `--heldout-dev`: the model learns from A1 and
+//! the spinners use A2, so half B is never looked at while tuning.
 
 use std::time::Instant;
 
@@ -20,6 +23,20 @@ use unspin::wordnet::WordNet;
 use unspin::Engine;
 
 use super::{ratio_of, score_outputs, Doc};
+
+/// Probability that an unseen original was replaced (see
+/// [`Lexicon::build_from_half`]); chosen on the dev split (A1 -> A2), see
+/// docs/BENCHMARKS.md, "Held-out dictionaries".
+pub(super) const UNSEEN_REPLACE: f32 = 0.2;
+
+/// Which halves a run uses: the model learns from `learn`, the target rows
+/// spin with `test`.
+#[derive(Clone, Copy)]
+pub(super) struct Split {
+    pub learn: Half,
+    pub test: Half,
+    pub unseen_replace: f32,
+}
 
 /// The profiles measured, with the rate each is spun at (`None`: its default).
 const PROFILES: [(&str, Option<f64>); 4] = [
@@ -36,14 +53,17 @@ const TARGETS: [(&str, f64); 3] = [("news", 0.20), ("phrase", 0.5), ("phrase,new
 #[derive(Serialize)]
 pub struct HeldoutRow {
     pub profile: String,
-    /// `"b"` (held out) or `"a"` (the half the model learned from).
+    /// The half spun with: the held-out one (`"b"`, or `"a2"` when tuning)
+    /// or the one the model learned from.
     pub half: &'static str,
+    /// Whether `half` is the held-out one.
+    pub held_out: bool,
     pub seed: u64,
     pub input_words: usize,
     /// Words inside the spinner's changed spans, over the original's words.
     pub spun_word_share: f64,
     pub restore_seconds: f64,
-    /// Applied changes whose input span holds a digit.
+    /// Applied changes of a digit that the spinner did not write.
     pub digits_changed: usize,
     pub eval: EvalReport,
 }
@@ -70,6 +90,7 @@ pub(super) fn run(
     engine: Engine,
     wn: &WordNet,
     seed: u64,
+    split: Split,
     log: &dyn Fn(&str),
 ) -> anyhow::Result<HeldoutReport> {
     let t = Instant::now();
@@ -81,13 +102,22 @@ pub(super) fn run(
             lm.id(w)
                 .map_or(-99.0, |id| lm.log10_unigram(id) * std::f32::consts::LN_10)
         };
-        Lexicon::build_from_half(wn, ChannelParams::default(), &known, &prior, Some(Half::A))
+        Lexicon::build_from_half(
+            wn,
+            ChannelParams::default(),
+            &known,
+            &prior,
+            Some(split.learn),
+            split.unseen_replace,
+        )
     };
     let lexicon_build_seconds = t.elapsed().as_secs_f64();
     let (words, pairs) = lexicon.stats();
     let model_name = format!(
-        "embedded language model and phrase model; lexicon rebuilt from half A of the news table \
-         ({words} words, {pairs} pairs, {lexicon_build_seconds:.1} s)"
+        "embedded language model and phrase model; lexicon rebuilt from half {} of the news table, \
+         unseen originals replaced with probability {} ({words} words, {pairs} pairs, {lexicon_build_seconds:.1} s)",
+        split.learn.name().to_uppercase(),
+        split.unseen_replace
     );
     let engine = Engine::new(model.with_lexicon(lexicon), calibration);
     log(&format!("held-out lexicon built: {model_name}"));
@@ -96,7 +126,7 @@ pub(super) fn run(
 
     let mut rows = Vec::new();
     for (k, (profile, rate)) in PROFILES.iter().enumerate() {
-        for half in [Half::B, Half::A] {
+        for half in [split.test, split.learn] {
             let row_seed = seed + 10 + k as u64;
             let chain = Chain::from_names(wn, profile, *rate, row_seed, Some(half))?;
             let chain = Chain::new(
@@ -129,6 +159,7 @@ pub(super) fn run(
             rows.push(HeldoutRow {
                 profile: profile.to_string(),
                 half: half.name(),
+                held_out: half == split.test,
                 seed: row_seed,
                 input_words: row.input_words,
                 spun_word_share: spun_words as f64 / original_words.max(1) as f64,
@@ -176,11 +207,22 @@ fn restore_row(
         .map(|text| engine.restore(text, opts))
         .collect::<Result<Vec<_>, _>>()?;
     let seconds = t.elapsed().as_secs_f64();
+    // A digit the spinner did not write is one restore must keep.
     let digits_changed = restored
         .iter()
-        .flat_map(|r| &r.changes)
-        .filter(|c| c.applied && unspin::numbers::has_digit(&c.spun))
-        .count();
+        .zip(spun)
+        .map(|(r, s)| {
+            let written = |c: &unspin::restore::Change| {
+                s.iter()
+                    .flat_map(|s| &s.changes)
+                    .any(|w| c.start < w.spun_end && w.spun_start < c.end)
+            };
+            r.changes
+                .iter()
+                .filter(|c| c.applied && unspin::numbers::has_digit(&c.spun) && !written(c))
+                .count()
+        })
+        .sum();
     let outputs: Vec<String> = restored.into_iter().map(|r| r.text).collect();
     let eval = score_outputs(pool, docs, spun, &inputs, &outputs);
     Ok(Restored {
@@ -198,16 +240,16 @@ fn cell(x: Option<f64>) -> String {
 /// The Markdown table of the held-out rows.
 pub(super) fn markdown(r: &HeldoutReport) -> String {
     let mut s = String::new();
-    s.push_str("\n### Held-out dictionaries (model from half A; target rows spun with half B)\n\n");
+    s.push_str("\n### Held-out dictionaries (the model learns from one half of each table; target rows spin with the other)\n\n");
     s.push_str(&format!("Model: {}.\n\n", r.model));
-    s.push_str("| profile | table half | words | words spun | WER spun | WER restored | ratio | target | precision | recall | digits changed |\n");
+    s.push_str("| profile | table half | words | words spun | WER spun | WER restored | ratio | target | precision | recall | clean digits changed |\n");
     s.push_str("|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n");
     for row in &r.rows {
         let m: Metrics = row.eval.metrics();
         let ratio = ratio_of(&m);
         let target = TARGETS
             .iter()
-            .find(|(p, _)| *p == row.profile && row.half == "b")
+            .find(|(p, _)| *p == row.profile && row.held_out)
             .map(|(_, t)| {
                 let met = ratio.is_some_and(|v| v <= *t);
                 format!("<= {t:.2} {}", if met { "met" } else { "missed" })
@@ -216,11 +258,11 @@ pub(super) fn markdown(r: &HeldoutReport) -> String {
         s.push_str(&format!(
             "| {} | {} | {} | {:.1}% | {} | {} | {} | {} | {} | {} | {} |\n",
             row.profile,
-            if row.half == "b" {
-                "B (held out)"
-            } else {
-                "A (learned)"
-            },
+            format!(
+                "{} ({})",
+                row.half.to_uppercase(),
+                if row.held_out { "held out" } else { "learned" }
+            ),
             row.input_words,
             100.0 * row.spun_word_share,
             cell(m.wer_input),

@@ -25,6 +25,7 @@ use clap::{Args, ValueEnum};
 use rayon::prelude::*;
 use serde::Serialize;
 use unspin::eval::{evaluate, AlignmentRecord, EvalReport};
+use unspin::halves::Half;
 use unspin::restore::Options;
 use unspin::spinner::{seeded_hash, NewsConfig, Spinner};
 use unspin::{Engine, Quality};
@@ -103,6 +104,14 @@ pub struct BenchArgs {
     /// the half of its table no model learned from)
     #[arg(long, conflicts_with_all = ["clean_only", "tortured_only"])]
     pub heldout_only: bool,
+    /// Tuning run of the held-out benchmark: the model learns from A1 and
+    /// the spinners use A2, both inside half A (half B is never read)
+    #[arg(long, hide = true)]
+    pub heldout_dev: bool,
+    /// Probability that an original the model never saw was replaced
+    /// (default: the benchmark's, chosen with --heldout-dev)
+    #[arg(long, value_name = "P", hide = true)]
+    pub unseen_replace: Option<f32>,
     /// Least score (nats) of an unlisted tortured phrase (default: the library's)
     #[arg(long, value_name = "NATS", hide = true)]
     pub phrase_min_score: Option<f32>,
@@ -342,7 +351,18 @@ pub fn run(args: &BenchArgs, models: &Models) -> anyhow::Result<()> {
         None
     } else {
         log("held-out dictionary benchmark");
-        let r = heldout::run(&pool, &docs, (models.plain_engine)()?, wn, args.seed, &log)?;
+        let (learn, test) = if args.heldout_dev {
+            (Half::A1, Half::A2)
+        } else {
+            (Half::A, Half::B)
+        };
+        let split = heldout::Split {
+            learn,
+            test,
+            unseen_replace: args.unseen_replace.unwrap_or(heldout::UNSEEN_REPLACE),
+        };
+        let engine = (models.plain_engine)()?;
+        let r = heldout::run(&pool, &docs, engine, wn, args.seed, split, &log)?;
         log("held-out dictionary benchmark done");
         Some(r)
     };
@@ -745,6 +765,8 @@ mod tests {
             science_corpus: PathBuf::from("/nonexistent/science-test.jsonl"),
             tortured_only: false,
             heldout_only: false,
+            heldout_dev: false,
+            unseen_replace: None,
             phrase_min_score: None,
             phrase_listed_prior: None,
             phrase_apply_unlisted: false,

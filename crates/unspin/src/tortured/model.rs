@@ -312,7 +312,7 @@ pub fn build<'a>(
 ) -> PhraseModel {
     let learning: Vec<&PhrasePair> = pairs
         .iter()
-        .filter(|p| super::list::half_of(&p.original) == learn_from)
+        .filter(|p| crate::halves::in_half(&p.original, Some(learn_from)))
         .collect();
 
     // Terms.
