@@ -80,6 +80,12 @@ pub enum Condition {
     News(f64),
     /// The synonym profile replacing a `rate` share of content words.
     Synonym(f64),
+    /// The phrase thesaurus with half B of its table (a spinner no model
+    /// has seen), rewriting a `rate` share of the spans it knows.
+    Phrase(f64),
+    /// The phrase thesaurus, then the news spinner, both with half B of
+    /// their tables.
+    PhraseNews,
 }
 
 impl Condition {
@@ -90,14 +96,44 @@ impl Condition {
             Condition::News(r) if (r - 0.8).abs() < 1e-9 => "news".into(),
             Condition::News(r) => format!("news@{r}"),
             Condition::Synonym(r) => format!("synonym@{r}"),
+            Condition::Phrase(r) => format!("phrase@{r} (half b)"),
+            Condition::PhraseNews => "phrase,news (half b)".into(),
         }
     }
 
-    /// The simulator profile (`None` for clean), the way `unspin spin --rate` sets it.
-    pub fn profile(&self) -> Option<unspin::spinner::Profile> {
-        use unspin::spinner::{NewsConfig, Profile, SynonymConfig};
+    /// The simulator (`None` for clean), the way `unspin spin --rate` and
+    /// `--half` set it.
+    pub fn spinner<'w>(
+        &self,
+        wn: &'w unspin::wordnet::WordNet,
+        seed: u64,
+    ) -> Option<unspin::spinner::Chain<'w>> {
+        use unspin::halves::Half;
+        use unspin::spinner::{Chain, Spinner};
         match *self {
-            Condition::Clean => None,
+            Condition::PhraseNews => Some(
+                Chain::from_names(wn, "phrase,news", None, seed, Some(Half::B))
+                    .expect("known profiles"),
+            ),
+            Condition::Phrase(_) => {
+                let p = self.profile()?;
+                Some(Chain::new(vec![
+                    Spinner::new(wn, p, seed).with_half(Some(Half::B))
+                ]))
+            }
+            _ => Some(Chain::new(vec![Spinner::new(wn, self.profile()?, seed)])),
+        }
+    }
+
+    /// The simulator profile (`None` for clean and chains), the way `unspin spin --rate` sets it.
+    pub fn profile(&self) -> Option<unspin::spinner::Profile> {
+        use unspin::spinner::{NewsConfig, PhraseConfig, Profile, SynonymConfig};
+        match *self {
+            Condition::Clean | Condition::PhraseNews => None,
+            Condition::Phrase(r) => Some(Profile::Phrase(PhraseConfig {
+                rate: r,
+                ..PhraseConfig::default()
+            })),
             Condition::News(r) => {
                 let mut cfg = NewsConfig::default();
                 let replaced = 1.0 - cfg.skip_share;
@@ -147,7 +183,7 @@ impl Sample {
 /// Spins `text` (a whole piece) with `spinner`, or only the words
 /// `[from, to)` of it when `passage` is given, and labels it.
 pub fn spun_sample(
-    spinner: &unspin::spinner::Spinner,
+    spinner: &unspin::spinner::Chain,
     condition: Condition,
     text: &str,
     length: usize,
@@ -211,7 +247,8 @@ pub struct DatasetSpec {
 
 impl DatasetSpec {
     /// The benchmark's documents: every piece of each length clean and spun
-    /// by news and synonym at 5%, 15% and 30% (seeds 1-4), plus spun passages.
+    /// by news and synonym at 5%, 15% and 30%, the half-B phrase thesaurus
+    /// and the half-B phrase,news chain (seeds 1-4), plus spun passages.
     pub fn benchmark(lengths: Vec<usize>, max_pieces: usize) -> Self {
         Self {
             lengths,
@@ -221,6 +258,8 @@ impl DatasetSpec {
                 Condition::Synonym(0.05),
                 Condition::Synonym(0.15),
                 Condition::Synonym(0.3),
+                Condition::Phrase(0.9),
+                Condition::PhraseNews,
             ],
             seeds: vec![1, 2, 3, 4],
             all_conditions: true,
@@ -236,14 +275,13 @@ pub fn build_samples(
     docs: &[CorpusDoc],
     spec: &DatasetSpec,
 ) -> Vec<Sample> {
-    use unspin::spinner::Spinner;
-    let spinners: Vec<Vec<Spinner>> = spec
+    let spinners: Vec<Vec<unspin::spinner::Chain>> = spec
         .conditions
         .iter()
         .map(|c| {
             spec.seeds
                 .iter()
-                .map(|&s| Spinner::new(wn, c.profile().expect("a spinning condition"), s))
+                .map(|&s| c.spinner(wn, s).expect("a spinning condition"))
                 .collect()
         })
         .collect();
@@ -302,7 +340,7 @@ pub fn build_samples(
                     .filter(|&i| match spec.conditions[i] {
                         Condition::News(r) => r >= 0.8 - 1e-9,
                         Condition::Synonym(r) => r >= 0.3 - 1e-9,
-                        Condition::Clean => false,
+                        Condition::Clean | Condition::Phrase(_) | Condition::PhraseNews => false,
                     })
                     .collect();
                 if !strong.is_empty() {

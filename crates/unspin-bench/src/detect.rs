@@ -210,8 +210,9 @@ pub fn run(a: &DetectBenchArgs, engine: &Engine) -> anyhow::Result<()> {
     let mut md = String::new();
     md.push_str(&format!(
         "Held-out corpus `{}`: {} documents, every domain ({}); pieces of {} words cut from running text; \
-         each piece clean and spun by the news profile (default rate) and the synonym profile at 5%, 15% and 30% \
-         (seeds 1-4 in turn), plus one spun 200-word passage inside each 1,000-word piece. Threshold {:.4} \
+         each piece clean and spun by the news profile (default rate), the synonym profile at 5%, 15% and 30%, \
+         the phrase thesaurus and the phrase,news chain with half B of their tables (spinners the calibration \
+         never saw; seeds 1-4 in turn), plus one spun 200-word passage inside each 1,000-word piece. Threshold {:.4} \
          (calibrated on the training split: at most 0.2% of clean training documents of 200+ words flagged).\n\n",
         a.corpus.display(),
         docs.len(),
