@@ -264,11 +264,20 @@ pub(crate) fn bucket_bits_for(groups: u64) -> u32 {
     bits
 }
 
+/// Page cache of an index opened for reading: queries revisit the same
+/// blocks, so it may hold much of the index.
+const READER_CACHE_BYTES: usize = 256 << 20;
+
 /// Writer settings.
 #[derive(Clone, Debug)]
 pub struct WriterOptions {
-    /// Postings buffered before a commit writes them as a segment.
+    /// Postings buffered before a commit writes them as a segment (16
+    /// bytes each, and as much again while the batch is sorted).
     pub batch_postings: usize,
+    /// Page cache of the database while writing. Adding reads little back
+    /// (id lookups, merge inputs once), so a small cache costs no speed, and
+    /// a large one fills up and grows the process with the index.
+    pub cache_bytes: usize,
     /// A fingerprint with more postings than this keeps only its count.
     pub max_stored_postings: u64,
     /// Segments of one size tier that trigger a merge.
@@ -278,7 +287,8 @@ pub struct WriterOptions {
 impl Default for WriterOptions {
     fn default() -> Self {
         Self {
-            batch_postings: 8_000_000,
+            batch_postings: 2_000_000,
+            cache_bytes: 32 << 20,
             max_stored_postings: unspin::trace::DEFAULT_MAX_POSTINGS as u64,
             merge_factor: 8,
         }
@@ -291,7 +301,7 @@ pub struct Index;
 fn builder() -> Builder {
     let mut b = Builder::new();
     b.set_concurrency_mode(ConcurrencyMode::SingleWriter);
-    b.set_cache_size(256 << 20);
+    b.set_cache_size(READER_CACHE_BYTES);
     b
 }
 
@@ -473,6 +483,7 @@ impl Index {
         // every page checksum, so a damaged file is refused, not written to.
         let db = contain(path, "opening the index", || {
             let mut b = builder();
+            b.set_cache_size(options.cache_bytes);
             b.set_check_integrity_on_open(existed);
             b.create(path).map_err(|e| open_error(path, e))
         })?;

@@ -490,7 +490,16 @@ impl Writer {
         // Key ranges on output bucket boundaries, merged by the worker
         // threads a few at a time while this thread writes the finished
         // ones in key order (in-order inserts keep the B-tree pages full).
-        let ranges = if bucket_bits >= 6 { 64u64 } else { 1 };
+        // Each range's blocks are held until written: at least 64 ranges,
+        // and more for a large merge, so that none holds more than
+        // MERGE_RANGE_GROUPS groups and memory stays flat as the index grows.
+        let ranges = if bucket_bits >= 6 {
+            (groups / MERGE_RANGE_GROUPS)
+                .next_power_of_two()
+                .clamp(64, 1u64 << bucket_bits)
+        } else {
+            1
+        };
         let bucket_span = 1u64 << (KEY_BITS - bucket_bits);
         let buckets = 1u64 << bucket_bits;
         let bounds: Vec<(u64, u64)> = (0..ranges)
@@ -591,6 +600,10 @@ impl Writer {
         Ok(())
     }
 }
+
+/// Most fingerprint groups one merge range holds in memory (about 1,000
+/// blocks).
+const MERGE_RANGE_GROUPS: u64 = 1 << 16;
 
 /// Blocks of a segment: (bucket, encoded block), in bucket order.
 type Blocks = Vec<(u64, Vec<u8>)>;
