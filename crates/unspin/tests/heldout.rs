@@ -13,7 +13,10 @@ fn half_a_lexicon(unseen_replace: f32) -> Lexicon {
     let wn = common::wordnet();
     let lm = unspin::models::embedded_lm().unwrap();
     let known = |w: &str| lm.id(w).is_some();
-    let prior = |w: &str| lm.id(w).map_or(-99.0, |id| lm.log10_unigram(id) * 2.3026);
+    let prior = |w: &str| {
+        lm.id(w)
+            .map_or(-99.0, |id| lm.log10_unigram(id) * std::f32::consts::LN_10)
+    };
     Lexicon::build_from_half(
         wn,
         ChannelParams::default(),

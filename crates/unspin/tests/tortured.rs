@@ -66,6 +66,7 @@ fn the_embedded_list_holds_both_halves() {
     let (a, b) = pm.pairs().fold((0, 0), |(a, b), (_, _, h)| match h {
         Half::A => (a + 1, b),
         Half::B => (a, b + 1),
+        Half::A1 | Half::A2 => panic!("a stored pair is in half A or half B"),
     });
     assert!(a > 3000 && b > 3000, "halves {a} and {b}");
     for (_, o, h) in pm.pairs() {

@@ -256,13 +256,10 @@ pub(super) fn markdown(r: &HeldoutReport) -> String {
             })
             .unwrap_or_else(|| "-".into());
         s.push_str(&format!(
-            "| {} | {} | {} | {:.1}% | {} | {} | {} | {} | {} | {} | {} |\n",
+            "| {} | {} ({}) | {} | {:.1}% | {} | {} | {} | {} | {} | {} | {} |\n",
             row.profile,
-            format!(
-                "{} ({})",
-                row.half.to_uppercase(),
-                if row.held_out { "held out" } else { "learned" }
-            ),
+            row.half.to_uppercase(),
+            if row.held_out { "held out" } else { "learned" },
             row.input_words,
             100.0 * row.spun_word_share,
             cell(m.wer_input),

@@ -98,7 +98,7 @@ pub fn compose(original: &str, first: &Spun, second: &Spun) -> Spun {
     // Groups of overlapping intervals (touching ones stay apart).
     let mut groups: Vec<(usize, usize, Vec<usize>, Vec<usize>)> = Vec::new();
     for (s, e, a, b) in iv {
-        if !groups.last().is_some_and(|g| s < g.1) {
+        if groups.last().is_none_or(|g| s >= g.1) {
             groups.push((s, e, Vec::new(), Vec::new()));
         }
         let g = groups.last_mut().expect("a group was pushed");
