@@ -145,8 +145,19 @@ pub fn run(args: &SpinArgs, wn: &WordNet) -> anyhow::Result<()> {
             args.seed,
         ))
     } else {
+        // Worded like clap's own errors for the flags it checks.
+        if let Some(bad) = args
+            .profile
+            .split(',')
+            .find(|p| !["news", "synonym", "phrase"].contains(&p.trim()))
+        {
+            return Err(crate::Usage(format!(
+                "invalid value '{bad}' for '--profile <PROFILE>': use {PROFILES}"
+            ))
+            .into());
+        }
         let chain = Chain::from_names(wn, &args.profile, args.rate, args.seed, half)
-            .map_err(|e| crate::Usage(format!("--profile: {e} (profiles: {PROFILES})")))?;
+            .map_err(|e| crate::Usage(format!("--profile: {e}")))?;
         Sim::Words(chain)
     };
     let inputs: Vec<Option<&Path>> = if args.files.is_empty() {
