@@ -109,7 +109,7 @@ def detect(
     """Tells whether `text` was machine-spun, and where."""
 
 def spin(text: str, profile: str = "news", rate: Optional[float] = None, seed: int = 0) -> Spun:
-    """Spins `text` with the news-spinner simulator or a synonym spinner."""
+    """Spins `text` with the news-spinner simulator, a synonym spinner or a phrase thesaurus."""
 
 class AddSummary(TypedDict):
     added: int

@@ -314,7 +314,8 @@ fn detect<'py>(
 }
 
 /// Spins `text` with the simulator of the real news spinner
-/// (`profile="news"`) or a generic synonym spinner (`profile="synonym"`).
+/// (`profile="news"`), a generic synonym spinner (`profile="synonym"`) or
+/// an autoblog phrase thesaurus (`profile="phrase"`).
 ///
 /// Returns `{"text": spun text, "changes": [...], "profile", "seed"}` where
 /// each change (like a line of `unspin spin --alignment`) has `orig_start`,
@@ -324,7 +325,8 @@ fn detect<'py>(
 ///
 /// `rate` (0 to 1): for `synonym` the probability that an eligible word is
 /// replaced (default 0.15); for `news` the share of dictionary word types
-/// the spinner replaces (default 0.80). `seed` fixes every random choice:
+/// the spinner replaces (default 0.80); for `phrase` the probability that a
+/// span its thesaurus knows is rewritten (default 0.9). `seed` fixes every random choice:
 /// the same seed gives the same output.
 ///
 /// Raises `TypeError` for a non-`str` text, `ValueError` for an unknown

@@ -133,8 +133,9 @@ class DetectTest(unittest.TestCase):
 class SpinTest(unittest.TestCase):
     def test_alignment_matches_both_texts(self):
         text = "Zoë said — the new rules would be published on Monday, before the vote."
-        for profile in ("news", "synonym"):
-            s = unspin.spin(text, profile=profile, rate=0.9 if profile == "synonym" else None, seed=2)
+        rates = {"news": None, "synonym": 0.9, "phrase": 1.0}
+        for profile, rate in rates.items():
+            s = unspin.spin(text, profile=profile, rate=rate, seed=2)
             self.assertTrue(s["changes"], profile)
             self.assertEqual(s["profile"], profile)
             rebuilt, at = [], 0
