@@ -4,7 +4,7 @@ use std::path::Path;
 use std::time::Instant;
 
 use anyhow::{Context, Result};
-use unspin::lexicon::{ChannelParams, Lexicon};
+use unspin::lexicon::Lexicon;
 use unspin::lm::LanguageModel;
 use unspin::wordnet::WordNet;
 
@@ -15,19 +15,7 @@ pub fn run(wordnet: &Path, lm: &Path, out: &Path, half: &str, unseen_replace: f3
     let t = Instant::now();
     let wn = WordNet::load(wordnet).with_context(|| format!("loading {}", wordnet.display()))?;
     let lm = LanguageModel::load_path(lm).with_context(|| format!("loading {}", lm.display()))?;
-    let known = |w: &str| lm.id(w).is_some();
-    let prior = |w: &str| {
-        lm.id(w)
-            .map_or(-99.0, |id| lm.log10_unigram(id) * std::f32::consts::LN_10)
-    };
-    let lex = Lexicon::build_from_half(
-        &wn,
-        ChannelParams::default(),
-        &known,
-        &prior,
-        half,
-        unseen_replace,
-    );
+    let lex = Lexicon::build_for_lm(&wn, &lm, half, unseen_replace);
     let (words, pairs) = lex.stats();
     let bytes = lex.to_bytes();
     crate::write_file(out, &bytes)?;

@@ -109,6 +109,23 @@ impl Lexicon {
         Self::build_from_half(wn, params, keep_original, prior, None, 0.0)
     }
 
+    /// [`Lexicon::build_from_half`] with the originals `lm` knows, ranked by
+    /// its unigram probability: what `unspin-build lexicon` writes.
+    pub fn build_for_lm(
+        wn: &crate::wordnet::WordNet,
+        lm: &crate::lm::LanguageModel,
+        half: Option<crate::halves::Half>,
+        unseen_replace: f32,
+    ) -> Self {
+        let known = |w: &str| lm.id(w).is_some();
+        let prior = |w: &str| {
+            lm.id(w)
+                .map_or(-99.0, |id| lm.log10_unigram(id) * std::f32::consts::LN_10)
+        };
+        let params = ChannelParams::default();
+        Self::build_from_half(wn, params, &known, &prior, half, unseen_replace)
+    }
+
     /// [`Lexicon::build`] from one half of the news spinner's table
     /// ([`crate::halves`]): the news channel (its relations, the sense-order
     /// rule, which words it replaces, its phrase rewrites) is learned from

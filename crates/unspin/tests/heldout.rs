@@ -5,26 +5,13 @@
 mod common;
 
 use unspin::halves::{in_half, Half};
-use unspin::lexicon::{ChannelParams, Lexicon};
+use unspin::lexicon::Lexicon;
 use unspin::restore::{Model, Options, Restorer};
 use unspin::spinner::Spinner;
 
 fn half_a_lexicon(unseen_replace: f32) -> Lexicon {
-    let wn = common::wordnet();
     let lm = unspin::models::embedded_lm().unwrap();
-    let known = |w: &str| lm.id(w).is_some();
-    let prior = |w: &str| {
-        lm.id(w)
-            .map_or(-99.0, |id| lm.log10_unigram(id) * std::f32::consts::LN_10)
-    };
-    Lexicon::build_from_half(
-        wn,
-        ChannelParams::default(),
-        &known,
-        &prior,
-        Some(Half::A),
-        unseen_replace,
-    )
+    Lexicon::build_for_lm(common::wordnet(), &lm, Some(Half::A), unseen_replace)
 }
 
 #[test]

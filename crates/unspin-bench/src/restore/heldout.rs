@@ -16,7 +16,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 use unspin::eval::{EvalReport, Metrics};
 use unspin::halves::Half;
-use unspin::lexicon::{ChannelParams, Lexicon};
+use unspin::lexicon::Lexicon;
 use unspin::restore::Options;
 use unspin::spinner::{Chain, Spinner, Thesaurus};
 use unspin::wordnet::WordNet;
@@ -95,22 +95,7 @@ pub(super) fn run(
 ) -> anyhow::Result<HeldoutReport> {
     let t = Instant::now();
     let (model, calibration) = engine.into_parts();
-    let lexicon = {
-        let lm = &model.lm;
-        let known = |w: &str| lm.id(w).is_some();
-        let prior = |w: &str| {
-            lm.id(w)
-                .map_or(-99.0, |id| lm.log10_unigram(id) * std::f32::consts::LN_10)
-        };
-        Lexicon::build_from_half(
-            wn,
-            ChannelParams::default(),
-            &known,
-            &prior,
-            Some(split.learn),
-            split.unseen_replace,
-        )
-    };
+    let lexicon = Lexicon::build_for_lm(wn, &model.lm, Some(split.learn), split.unseen_replace);
     let lexicon_build_seconds = t.elapsed().as_secs_f64();
     let (words, pairs) = lexicon.stats();
     let model_name = format!(

@@ -108,23 +108,23 @@ pub fn compose(original: &str, first: &Spun, second: &Spun) -> Spun {
     }
     // Middle offsets to original and to final offsets, valid outside the
     // other stage's spans (group bounds always are).
-    let to_original = |pos: usize| -> usize {
-        let shift: isize = first
-            .changes
-            .iter()
-            .take_while(|c| c.spun_end <= pos)
-            .map(|c| (c.orig_end - c.orig_start) as isize - (c.spun_end - c.spun_start) as isize)
-            .sum();
-        (pos as isize + shift) as usize
+    let to_original = |pos: usize| {
+        shift(
+            pos,
+            first
+                .changes
+                .iter()
+                .map(|c| (c.spun_start..c.spun_end, c.orig_end - c.orig_start)),
+        )
     };
-    let to_final = |pos: usize| -> usize {
-        let shift: isize = second
-            .changes
-            .iter()
-            .take_while(|c| c.orig_end <= pos)
-            .map(|c| (c.spun_end - c.spun_start) as isize - (c.orig_end - c.orig_start) as isize)
-            .sum();
-        (pos as isize + shift) as usize
+    let to_final = |pos: usize| {
+        shift(
+            pos,
+            second
+                .changes
+                .iter()
+                .map(|c| (c.orig_start..c.orig_end, c.spun_end - c.spun_start)),
+        )
     };
     let mut changes = Vec::with_capacity(groups.len());
     for (ms, me, from_first, from_second) in groups {
@@ -161,4 +161,14 @@ pub fn compose(original: &str, first: &Spun, second: &Spun) -> Spun {
         text: second.text.clone(),
         changes,
     }
+}
+
+/// `pos` moved past every change that ends at or before it: each is a span
+/// of the text `pos` is in, and the length it has on the other side.
+fn shift(pos: usize, changes: impl Iterator<Item = (std::ops::Range<usize>, usize)>) -> usize {
+    let mut at = pos as isize;
+    for (span, other_len) in changes.take_while(|(span, _)| span.end <= pos) {
+        at += other_len as isize - span.len() as isize;
+    }
+    at as usize
 }
