@@ -74,6 +74,11 @@ pub struct DetectArgs {
     /// Run the full restorer on the spun sections for better likely originals (slower).
     #[arg(long)]
     pub restore: bool,
+    /// A spinner learned by `unspin learn` (a .spinner file): the spun words
+    /// and likely originals follow it (implies --restore; the document
+    /// probability stays the calibrated one).
+    #[arg(long, value_name = "FILE")]
+    pub spinner: Option<PathBuf>,
     /// Evidence words reported per input.
     #[arg(long, default_value_t = 10, value_name = "N")]
     pub evidence: usize,
@@ -402,6 +407,13 @@ fn run_inner(args: &DetectArgs, state: &mut State) -> anyhow::Result<()> {
         words: !listing,
         restore: args.restore && !listing,
         quality: quality.quality,
+        // Loaded (and checked) either way; listing modes need no word scores.
+        spinner: match &args.spinner {
+            Some(p) => Some(crate::cmd_learn::load_profile(p)?)
+                .filter(|_| !listing)
+                .map(|profile| engine.spinner_channel(&profile)),
+            None => None,
+        },
     };
     let word_threshold = engine.word_threshold(&opts);
     let threshold = opts

@@ -33,6 +33,8 @@ curl -s URL | unspin restore --format diff  show what changed\n  \
 unspin restore --format json a.txt | jq '.changes[] | {spun, original, confidence}'\n  \
 unspin restore --jsonl corpus.jsonl --jobs 2 > restored.jsonl\n  \
 unspin restore --out-dir restored/ docs/*.txt\n  \
+unspin restore --spinner site.spinner page.txt  with a spinner learned by `unspin learn`\n  \
+unspin restore --learn --out-dir restored/ pages/*.txt  learn from the pages, then restore them\n  \
 unspin restore --quality best article.txt  neural rescoring (bash scripts/install-neural-model.sh first)\n\n\
 Exit codes: 0 success; 1 error (bad input, unreadable file, corrupt model); 2 usage error.")]
 pub struct RestoreArgs {
@@ -60,6 +62,13 @@ pub struct RestoreArgs {
     /// Never show a progress bar.
     #[arg(long)]
     pub no_progress: bool,
+    /// Restore with a spinner learned by `unspin learn` (a .spinner file).
+    #[arg(long, value_name = "FILE")]
+    pub spinner: Option<PathBuf>,
+    /// Learn the spinner from the inputs themselves first, then restore them
+    /// with it (two passes over the inputs; standard input is held in memory).
+    #[arg(long, conflicts_with = "spinner")]
+    pub learn: bool,
     /// Weight of the language model against the channel model (advanced).
     #[arg(long, default_value_t = Options::default().lm_weight, hide_short_help = true)]
     pub lm_weight: f32,
@@ -97,7 +106,37 @@ pub fn run(args: &RestoreArgs) -> anyhow::Result<u8> {
     let engine = args.quality.engine(&args.model, || {
         Ok(unspin::detect::Calibration::uncalibrated())
     })?;
+    // Holds standard input's copy until the restore is done.
+    let mut _stdin_copy = None;
+    let mut learned_inputs = None;
+    let spinner = if let Some(path) = &args.spinner {
+        Some(engine.spinner_channel(&crate::cmd_learn::load_profile(path)?))
+    } else if args.learn {
+        // Standard input can be read once: it is kept in a temporary file
+        // for the second pass.
+        let mut inputs = inputs_of(args);
+        if inputs.iter().any(|p| p.as_os_str() == "-") {
+            if inputs.len() > 1 {
+                return Err(crate::Usage(
+                    "--learn reads standard input only as the one input".into(),
+                )
+                .into());
+            }
+            let mut tmp =
+                tempfile::NamedTempFile::new().context("a temporary file for standard input")?;
+            std::io::copy(&mut std::io::stdin().lock(), &mut tmp).context("<stdin>")?;
+            inputs = vec![tmp.path().to_path_buf()];
+            _stdin_copy = Some(tmp);
+        }
+        let profile =
+            crate::cmd_learn::learn_inputs(&engine, &inputs, args.jsonl, args.no_progress)?;
+        learned_inputs = Some(inputs);
+        Some(engine.spinner_channel(&profile))
+    } else {
+        None
+    };
     let opts = Options {
+        spinner,
         quality: args.quality.quality,
         min_confidence: args.min_confidence,
         lm_weight: args.lm_weight,
@@ -110,11 +149,7 @@ pub fn run(args: &RestoreArgs) -> anyhow::Result<u8> {
         max_candidates: args.max_candidates,
         ..Options::default()
     };
-    let inputs: Vec<PathBuf> = if args.files.is_empty() {
-        vec![PathBuf::from("-")]
-    } else {
-        args.files.clone()
-    };
+    let inputs = learned_inputs.unwrap_or_else(|| inputs_of(args));
     if inputs.iter().filter(|p| p.as_os_str() == "-").count() > 1 {
         bail!("standard input ('-') can be named only once");
     }
@@ -161,6 +196,15 @@ pub fn run(args: &RestoreArgs) -> anyhow::Result<u8> {
         return Ok(crate::EXIT_OK);
     }
     restore_many(&engine, &opts, &inputs, args)
+}
+
+/// The inputs named, or standard input.
+fn inputs_of(args: &RestoreArgs) -> Vec<PathBuf> {
+    if args.files.is_empty() {
+        vec![PathBuf::from("-")]
+    } else {
+        args.files.clone()
+    }
 }
 
 fn open(path: &Path) -> anyhow::Result<(Box<dyn Read + Send>, String)> {

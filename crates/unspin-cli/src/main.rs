@@ -9,6 +9,7 @@ mod cmd_bench;
 mod cmd_detect;
 mod cmd_eval;
 mod cmd_index;
+mod cmd_learn;
 mod cmd_restore;
 mod cmd_serve;
 mod cmd_spin;
@@ -49,6 +50,8 @@ struct Cli {
 enum Command {
     /// Restore the likely original wording of spun text.
     Restore(cmd_restore::RestoreArgs),
+    /// Learn a spinner's table from its output alone (no originals needed).
+    Learn(cmd_learn::LearnArgs),
     /// Tell whether texts are machine-spun, and where (exit 0 spun found, 1 none, 2 error).
     Detect(cmd_detect::DetectArgs),
     /// Measure the detector on the held-out corpus (ROC AUC, false positives, calibration, speed).
@@ -94,6 +97,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Restore(a) => cmd_restore::run(&a),
         Command::Detect(a) => cmd_detect::run(&a),
+        Command::Learn(a) => cmd_learn::run(&a),
         Command::DetectBench(a) => cmd_bench::run_detect(&a),
         Command::Spin(a) => unspin::models::embedded_wordnet()
             .map_err(anyhow::Error::from)

@@ -247,6 +247,7 @@ impl Engine {
             words: true,
             restore: params.restore.unwrap_or(false),
             quality: params.quality.unwrap_or_default(),
+            spinner: None,
         };
         let det = self
             .core

@@ -173,6 +173,15 @@ impl Engine {
         }
     }
 
+    /// A learned spinner profile bound to this engine's lexicon, for
+    /// [`Options::spinner`] and [`DetectOptions::spinner`].
+    pub fn spinner_channel(
+        &self,
+        profile: &crate::learn::SpinnerProfile,
+    ) -> Arc<crate::learn::LearnedChannel> {
+        Arc::new(profile.bind(&self.model.lexicon, crate::learn::DEFAULT_PRIOR_WEIGHT))
+    }
+
     /// Detects spinning in `text`. With `opts.refine` (implied by
     /// [`Quality::Best`]) the spun sections' word scores and likely
     /// originals come from the full restorer; the document probability is
@@ -196,6 +205,7 @@ impl Engine {
         if opts.refine() && det.spun {
             let mut r = self.restorer(Options {
                 cancel: cancel.clone(),
+                spinner: opts.spinner.clone(),
                 ..Options::default()
             });
             match &scorer {

@@ -17,6 +17,7 @@ pub mod halves;
 pub mod hash;
 pub mod input;
 pub mod jsonl;
+pub mod learn;
 pub mod lexicon;
 pub mod lm;
 pub mod models;

@@ -79,55 +79,96 @@ pub struct HeldoutReport {
     pub clean_words: usize,
     pub clean_changed: usize,
     pub clean_digits_changed: usize,
+    /// Spinners learned from their held-out output ([`super::learn`]).
+    pub learned: Vec<super::learn::LearnRow>,
 }
 
-/// Runs the held-out rows over `docs` with a model whose lexicon learned
-/// from half A of the news table (the language model and the phrase model
-/// are the engine's).
+/// The held-out model: `engine`'s language model and phrase model with a
+/// lexicon rebuilt from `split.learn` (the news table's half); returns it
+/// with a description and the lexicon's build time.
+pub(super) fn heldout_engine(engine: Engine, wn: &WordNet, split: Split) -> (Engine, String, f64) {
+    let t = Instant::now();
+    let (model, calibration) = engine.into_parts();
+    let lexicon = Lexicon::build_for_lm(wn, &model.lm, Some(split.learn), split.unseen_replace);
+    let seconds = t.elapsed().as_secs_f64();
+    let (words, pairs) = lexicon.stats();
+    let name = format!(
+        "embedded language model and phrase model; lexicon rebuilt from half {} of the news table, \
+         unseen originals replaced with probability {} ({words} words, {pairs} pairs, {seconds:.1} s)",
+        split.learn.name().to_uppercase(),
+        split.unseen_replace
+    );
+    (
+        Engine::new(model.with_lexicon(lexicon), calibration),
+        name,
+        seconds,
+    )
+}
+
+/// The spinner of `profile` (a chain like "phrase,news" too) cut to `half`
+/// of its table, sharing one phrase thesaurus.
+pub(super) fn spin_chain<'w>(
+    wn: &'w WordNet,
+    thesaurus: &std::sync::Arc<Thesaurus>,
+    profile: &str,
+    rate: Option<f64>,
+    seed: u64,
+    half: Half,
+) -> anyhow::Result<Chain<'w>> {
+    let chain = Chain::from_names(wn, profile, rate, seed, Some(half))?;
+    Ok(Chain::new(
+        chain
+            .stages()
+            .iter()
+            .map(|s| {
+                Spinner::new(wn, s.profile().clone(), s.seed())
+                    .with_half(Some(half))
+                    .with_thesaurus(thesaurus.clone())
+            })
+            .collect(),
+    ))
+}
+
+impl HeldoutReport {
+    /// A report with no rows yet (the learned-spinner rows alone).
+    pub(super) fn empty(model: String, lexicon_build_seconds: f64) -> Self {
+        HeldoutReport {
+            model,
+            lexicon_build_seconds,
+            rows: Vec::new(),
+            clean_words: 0,
+            clean_changed: 0,
+            clean_digits_changed: 0,
+            learned: Vec::new(),
+        }
+    }
+}
+
+/// Runs the held-out rows over `docs` with the held-out model
+/// ([`heldout_engine`]).
+#[allow(clippy::too_many_arguments)]
 pub(super) fn run(
     pool: &rayon::ThreadPool,
     docs: &[Doc],
-    engine: Engine,
+    engine: &Engine,
+    model_name: String,
+    lexicon_build_seconds: f64,
     wn: &WordNet,
+    thesaurus: &std::sync::Arc<Thesaurus>,
     seed: u64,
     split: Split,
     log: &dyn Fn(&str),
 ) -> anyhow::Result<HeldoutReport> {
-    let t = Instant::now();
-    let (model, calibration) = engine.into_parts();
-    let lexicon = Lexicon::build_for_lm(wn, &model.lm, Some(split.learn), split.unseen_replace);
-    let lexicon_build_seconds = t.elapsed().as_secs_f64();
-    let (words, pairs) = lexicon.stats();
-    let model_name = format!(
-        "embedded language model and phrase model; lexicon rebuilt from half {} of the news table, \
-         unseen originals replaced with probability {} ({words} words, {pairs} pairs, {lexicon_build_seconds:.1} s)",
-        split.learn.name().to_uppercase(),
-        split.unseen_replace
-    );
-    let engine = Engine::new(model.with_lexicon(lexicon), calibration);
-    log(&format!("held-out lexicon built: {model_name}"));
-    let thesaurus = std::sync::Arc::new(Thesaurus::build(wn));
     let opts = Options::default();
 
     let mut rows = Vec::new();
     for (k, (profile, rate)) in PROFILES.iter().enumerate() {
         for half in [split.test, split.learn] {
             let row_seed = seed + 10 + k as u64;
-            let chain = Chain::from_names(wn, profile, *rate, row_seed, Some(half))?;
-            let chain = Chain::new(
-                chain
-                    .stages()
-                    .iter()
-                    .map(|s| {
-                        Spinner::new(wn, s.profile().clone(), s.seed())
-                            .with_half(Some(half))
-                            .with_thesaurus(thesaurus.clone())
-                    })
-                    .collect(),
-            );
+            let chain = spin_chain(wn, thesaurus, profile, *rate, row_seed, half)?;
             let spun: Vec<Option<unspin::spinner::Spun>> =
                 pool.install(|| docs.par_iter().map(|d| Some(chain.spin(&d.text))).collect());
-            let row = restore_row(pool, docs, &spun, &engine, &opts)?;
+            let row = restore_row(pool, docs, &spun, engine, &opts)?;
             let original_words: usize = docs.iter().map(|d| d.words).sum();
             let spun_words: usize = spun
                 .iter()
@@ -155,7 +196,7 @@ pub(super) fn run(
         }
     }
     let clean: Vec<Option<unspin::spinner::Spun>> = vec![None; docs.len()];
-    let c = restore_row(pool, docs, &clean, &engine, &opts)?;
+    let c = restore_row(pool, docs, &clean, engine, &opts)?;
     let clean_changed = c.eval.metrics().clean_changed_rate.unwrap_or(0.0);
     Ok(HeldoutReport {
         model: model_name,
@@ -164,6 +205,7 @@ pub(super) fn run(
         clean_words: c.input_words,
         clean_changed: (clean_changed * c.input_words as f64).round() as usize,
         clean_digits_changed: c.digits_changed,
+        learned: Vec::new(),
     })
 }
 
@@ -263,5 +305,6 @@ pub(super) fn markdown(r: &HeldoutReport) -> String {
         100.0 * r.clean_changed as f64 / r.clean_words.max(1) as f64,
         r.clean_digits_changed
     ));
+    s.push_str(&super::learn::markdown(&r.learned));
     s
 }

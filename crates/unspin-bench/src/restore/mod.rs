@@ -15,6 +15,7 @@
 //! build the [`Engine`], and which files it reads.
 
 mod heldout;
+mod learn;
 mod markdown;
 
 use std::path::{Path, PathBuf};
@@ -104,6 +105,10 @@ pub struct BenchArgs {
     /// the half of its table no model learned from)
     #[arg(long, conflicts_with_all = ["clean_only", "tortured_only"])]
     pub heldout_only: bool,
+    /// Run only the learned-spinner rows of the held-out benchmark
+    /// (`unspin learn` on each profile's held-out output)
+    #[arg(long, conflicts_with_all = ["clean_only", "tortured_only", "heldout_only"])]
+    pub learn_only: bool,
     /// Tuning run of the held-out benchmark: the model learns from A1 and
     /// the spinners use A2, both inside half A (half B is never read)
     #[arg(long, hide = true)]
@@ -361,12 +366,34 @@ pub fn run(args: &BenchArgs, models: &Models) -> anyhow::Result<()> {
             test,
             unseen_replace: args.unseen_replace.unwrap_or(heldout::UNSEEN_REPLACE),
         };
-        let engine = (models.plain_engine)()?;
-        let r = heldout::run(&pool, &docs, engine, wn, args.seed, split, &log)?;
+        let (engine, name, build_seconds) =
+            heldout::heldout_engine((models.plain_engine)()?, wn, split);
+        log(&format!("held-out lexicon built: {name}"));
+        let thesaurus = std::sync::Arc::new(unspin::spinner::Thesaurus::build(wn));
+        let mut r = if args.learn_only {
+            heldout::HeldoutReport::empty(name, build_seconds)
+        } else {
+            heldout::run(
+                &pool,
+                &docs,
+                &engine,
+                name,
+                build_seconds,
+                wn,
+                &thesaurus,
+                args.seed,
+                split,
+                &log,
+            )?
+        };
+        log("learned-spinner benchmark");
+        r.learned = learn::run(
+            &pool, &docs, &engine, wn, &thesaurus, args.seed, split, &log,
+        )?;
         log("held-out dictionary benchmark done");
         Some(r)
     };
-    if args.heldout_only {
+    if args.heldout_only || args.learn_only {
         match args.format {
             BenchFormat::Markdown => {
                 print!("{}", heldout::markdown(heldout.as_ref().expect("run")))
@@ -765,6 +792,7 @@ mod tests {
             science_corpus: PathBuf::from("/nonexistent/science-test.jsonl"),
             tortured_only: false,
             heldout_only: false,
+            learn_only: false,
             heldout_dev: false,
             unseen_replace: None,
             phrase_min_score: None,

@@ -171,12 +171,16 @@ pub struct DetectOptions {
     pub restore: bool,
     /// [`Quality::Best`] refines with the context scorer too (implies `restore`).
     pub quality: crate::rescore::Quality,
+    /// A learned spinner ([`crate::learn`]) for the refining restorer
+    /// (implies `restore`): the spun words and their likely originals
+    /// follow it; the document probability stays the calibrated fast pass's.
+    pub spinner: Option<std::sync::Arc<crate::learn::LearnedChannel>>,
 }
 
 impl DetectOptions {
     /// Whether [`crate::Engine::detect`] runs the restorer on spun sections.
     pub fn refine(&self) -> bool {
-        self.restore || self.quality == crate::rescore::Quality::Best
+        self.restore || self.quality == crate::rescore::Quality::Best || self.spinner.is_some()
     }
 }
 
@@ -189,6 +193,7 @@ impl Default for DetectOptions {
             words: true,
             restore: false,
             quality: crate::rescore::Quality::Default,
+            spinner: None,
         }
     }
 }

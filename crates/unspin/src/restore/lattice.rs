@@ -204,6 +204,10 @@ impl<'m> Restorer<'m> {
             lex.replace_prob(sid)
         };
         let mut keep_ln = (1.0 - replaced).max(1e-6).ln();
+        let learned = self.opts.spinner.clone().filter(|c| c.fits(lex.stats().0));
+        if let Some(ch) = &learned {
+            keep_ln = ch.ln_prob(sid, sid, keep_ln);
+        }
         if let Some(&n) = self.s.cache.get(&sid) {
             keep_ln += self.opts.cache_weight * (1.0 + n).ln();
         }
@@ -221,6 +225,9 @@ impl<'m> Restorer<'m> {
             } else {
                 f32::NEG_INFINITY
             };
+            if let Some(ch) = &learned {
+                ln = ch.ln_prob(c.original, sid, ln);
+            }
             if let Some(&n) = cache.get(&c.original) {
                 ln += cache_weight * (1.0 + n).ln();
             }

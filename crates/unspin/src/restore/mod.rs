@@ -269,6 +269,37 @@ impl<'m> Restorer<'m> {
         }
     }
 
+    /// The E-step of [`crate::learn`]: adds, for every word slot of `text`,
+    /// the probability of each reading (kept, or each original) to `counts`,
+    /// as (original, written) pairs. Returns the words of `text`.
+    pub(crate) fn expected_counts(
+        &mut self,
+        text: &str,
+        counts: &mut crate::learn::Counts,
+    ) -> usize {
+        let mut words = 0;
+        for (_, piece) in crate::input::split_text(text) {
+            let tokens = tokenize(piece);
+            words += tokens.iter().filter(|t| t.kind == TokenKind::Word).count();
+            self.s.unary.clear();
+            self.build(piece, &tokens);
+            let a = self.analyse(piece);
+            let mut section_idx = 0;
+            for i in 0..self.s.slots.len() {
+                let SlotKind::Word { spun } = self.s.slots[i].kind else {
+                    continue;
+                };
+                let (probs, _, _) = self.slot_probs(&a, i, &mut section_idx);
+                let cands = self.model.lexicon.candidates(spun);
+                for (k, p) in probs.into_iter().enumerate() {
+                    let original = if k == 0 { spun } else { cands[k - 1].original };
+                    counts.add(original, spun, p);
+                }
+            }
+        }
+        words
+    }
+
     /// What the last [`Restorer::restore_best`] asked the scorer and decided,
     /// slot by slot (for analysis and tuning).
     pub fn rescored(&self) -> &[Rescored] {

@@ -79,6 +79,10 @@ pub struct Options {
     pub sweep: SweepOptions,
     /// Tortured phrases (needs a model with a phrase model).
     pub phrases: crate::tortured::PhraseOptions,
+    /// A spinner learned from its own output ([`crate::learn`]), bound to
+    /// the model's lexicon: where it has counts, its channel replaces the
+    /// lexicon's. None by default.
+    pub spinner: Option<std::sync::Arc<crate::learn::LearnedChannel>>,
     /// Stops the work (see [`crate::cancel`]): [`crate::Engine::restore`],
     /// [`super::Restorer::restore_checked`] and the best mode return
     /// [`crate::Error::Cancelled`] once it is cancelled. Never, by default.
@@ -129,6 +133,7 @@ impl Default for Options {
             rescore_passes: 1,
             sweep: SweepOptions::default(),
             phrases: crate::tortured::PhraseOptions::default(),
+            spinner: None,
             cancel: crate::Cancel::never(),
         }
     }

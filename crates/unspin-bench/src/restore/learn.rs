@@ -1,0 +1,254 @@
+//! Learning a spinner from its output (`unspin learn`), measured on the
+//! held-out halves of the spinners' tables.
+//!
+//! For each profile, the documents are spun with the held-out half; the
+//! first [`LEARN_WORDS`] words of spun output are learned from (no
+//! originals), and the next [`LEARN_WORDS`] are restored with and without
+//! the learned profile. The learned table is scored against the spinner's
+//! own alignments of the learning text; the learned profile is also run on
+//! clean text, and learned again from a mixture with 20% clean pages.
+
+use std::collections::{HashMap, HashSet};
+use std::time::Instant;
+
+use rayon::prelude::*;
+use serde::Serialize;
+use unspin::eval::Metrics;
+use unspin::learn::{
+    learn, LearnOptions, SpinnerProfile, DEFAULT_PRIOR_WEIGHT, MIN_ASSERTED_COUNT,
+};
+use unspin::restore::Options;
+use unspin::spinner::Spun;
+use unspin::Engine;
+
+use super::heldout::{spin_chain, Split};
+use super::{ratio_of, score_outputs, Doc};
+use unspin::spinner::Thesaurus;
+
+/// Words learned from, and words restored after, per profile.
+pub(super) const LEARN_WORDS: usize = 50_000;
+
+/// A spinner pair must occur this often in the learning text to count
+/// toward the table's recall (the issue's target).
+const MIN_PAIR_OCCURRENCES: usize = 3;
+
+const PROFILES: [&str; 3] = ["news", "phrase", "phrase,news"];
+
+/// One profile: learn, then restore the next words.
+#[derive(Serialize)]
+pub struct LearnRow {
+    pub profile: String,
+    pub half: &'static str,
+    pub learn_words: usize,
+    pub learn_seconds: f64,
+    /// Spinner pairs (written -> original, single words) seen at least
+    /// [`MIN_PAIR_OCCURRENCES`] times in the learning text.
+    pub true_pairs: usize,
+    /// Pairs the learned profile asserts.
+    pub learned_pairs: usize,
+    /// Share of `true_pairs` the profile asserts.
+    pub pair_recall: f64,
+    /// Share of asserted pairs the spinner made in the learning text.
+    pub pair_precision: f64,
+    /// The same, learned from 80% of the pages mixed with 20% clean ones.
+    pub mixed_pair_precision: f64,
+    pub test_words: usize,
+    /// WER ratio of the next words without and with the learned profile.
+    pub ratio_without: Option<f64>,
+    pub ratio_with: Option<f64>,
+    pub precision_with: Option<f64>,
+    pub recall_with: Option<f64>,
+    /// Clean words of the test documents changed under the learned profile.
+    pub clean_changed_rate: Option<f64>,
+}
+
+/// Runs the rows. `engine` carries the held-out model (its lexicon learned
+/// from `split.learn`).
+pub(super) fn run(
+    pool: &rayon::ThreadPool,
+    docs: &[Doc],
+    engine: &Engine,
+    wn: &unspin::wordnet::WordNet,
+    thesaurus: &std::sync::Arc<Thesaurus>,
+    seed: u64,
+    split: Split,
+    log: &dyn Fn(&str),
+) -> anyhow::Result<Vec<LearnRow>> {
+    let (learn_docs, rest) = take_words(docs, LEARN_WORDS);
+    let (test_docs, _) = take_words(rest, LEARN_WORDS);
+    let mut rows = Vec::new();
+    for (k, profile) in PROFILES.iter().enumerate() {
+        let row_seed = seed + 20 + k as u64;
+        let chain = spin_chain(wn, thesaurus, profile, None, row_seed, split.test)?;
+        let spin = |d: &[Doc]| -> Vec<Spun> {
+            pool.install(|| d.par_iter().map(|d| chain.spin(&d.text)).collect())
+        };
+        let learn_spun = spin(learn_docs);
+        let test_spun = spin(test_docs);
+
+        let t = Instant::now();
+        let texts: Vec<&str> = learn_spun.iter().map(|s| s.text.as_str()).collect();
+        let learned = learn_on(pool, engine, &texts)?;
+        let learn_seconds = t.elapsed().as_secs_f64();
+
+        // 20% of the pages clean: every fifth document is its original.
+        let mixed: Vec<&str> = learn_spun
+            .iter()
+            .zip(learn_docs)
+            .enumerate()
+            .map(|(i, (s, d))| {
+                if i % 5 == 4 {
+                    d.text.as_str()
+                } else {
+                    s.text.as_str()
+                }
+            })
+            .collect();
+        let mixed_learned = learn_on(pool, engine, &mixed)?;
+
+        let truth = spinner_pairs(&learn_spun);
+        let frequent: HashSet<&(String, String)> = truth
+            .iter()
+            .filter(|(_, &n)| n >= MIN_PAIR_OCCURRENCES)
+            .map(|(p, _)| p)
+            .collect();
+        let score = |p: &SpinnerProfile| {
+            let asserted: HashSet<(String, String)> =
+                p.best_pairs(MIN_ASSERTED_COUNT).into_iter().collect();
+            let right = asserted.iter().filter(|p| truth.contains_key(*p)).count();
+            let found = frequent.iter().filter(|p| asserted.contains(**p)).count();
+            (
+                asserted.len(),
+                found as f64 / frequent.len().max(1) as f64,
+                right as f64 / asserted.len().max(1) as f64,
+            )
+        };
+        let (learned_pairs, pair_recall, pair_precision) = score(&learned);
+        let (_, _, mixed_pair_precision) = score(&mixed_learned);
+
+        let mut with = Options::default();
+        with.spinner = Some(std::sync::Arc::new(
+            learned.bind(&engine.model().lexicon, DEFAULT_PRIOR_WEIGHT),
+        ));
+        let restore_all = |texts: &[&str], opts: &Options| -> anyhow::Result<Vec<String>> {
+            pool.install(|| {
+                texts
+                    .par_iter()
+                    .map(|t| Ok(engine.restore(t, opts)?.text))
+                    .collect()
+            })
+        };
+        let spun_opt: Vec<Option<Spun>> = test_spun.into_iter().map(Some).collect();
+        let inputs: Vec<&str> = spun_opt.iter().flatten().map(|s| s.text.as_str()).collect();
+        let metrics = |opts: &Options| -> anyhow::Result<Metrics> {
+            let out = restore_all(&inputs, opts)?;
+            Ok(score_outputs(pool, test_docs, &spun_opt, &inputs, &out).metrics())
+        };
+        let without_m = metrics(&Options::default())?;
+        let with_m = metrics(&with)?;
+        let clean_inputs: Vec<&str> = test_docs.iter().map(|d| d.text.as_str()).collect();
+        let clean_out = restore_all(&clean_inputs, &with)?;
+        let none: Vec<Option<Spun>> = vec![None; test_docs.len()];
+        let clean_m = score_outputs(pool, test_docs, &none, &clean_inputs, &clean_out).metrics();
+
+        let row = LearnRow {
+            profile: profile.to_string(),
+            half: split.test.name(),
+            learn_words: words_of(learn_docs),
+            learn_seconds,
+            true_pairs: frequent.len(),
+            learned_pairs,
+            pair_recall,
+            pair_precision,
+            mixed_pair_precision,
+            test_words: words_of(test_docs),
+            ratio_without: ratio_of(&without_m),
+            ratio_with: ratio_of(&with_m),
+            precision_with: with_m.precision,
+            recall_with: with_m.recall,
+            clean_changed_rate: clean_m.clean_changed_rate,
+        };
+        log(&format!(
+            "learn {profile}, half {}: pairs recall {:.3} precision {:.3} (mixed {:.3}); ratio {} -> {}; clean changed {}",
+            row.half,
+            row.pair_recall,
+            row.pair_precision,
+            row.mixed_pair_precision,
+            fmt(row.ratio_without),
+            fmt(row.ratio_with),
+            row.clean_changed_rate.map_or("-".into(), |r| format!("{:.4}%", 100.0 * r)),
+        ));
+        rows.push(row);
+    }
+    Ok(rows)
+}
+
+fn learn_on(
+    pool: &rayon::ThreadPool,
+    engine: &Engine,
+    texts: &[&str],
+) -> anyhow::Result<SpinnerProfile> {
+    Ok(pool.install(|| learn(engine, &texts, &LearnOptions::default(), &mut |_| {}))?)
+}
+
+fn fmt(x: Option<f64>) -> String {
+    x.map_or("-".into(), |v| format!("{v:.3}"))
+}
+
+fn words_of(docs: &[Doc]) -> usize {
+    docs.iter().map(|d| d.words).sum()
+}
+
+/// The first documents holding `want` words, and the rest.
+fn take_words(docs: &[Doc], want: usize) -> (&[Doc], &[Doc]) {
+    let mut words = 0;
+    let mut n = 0;
+    while n < docs.len() && words < want {
+        words += docs[n].words;
+        n += 1;
+    }
+    docs.split_at(n)
+}
+
+/// The spinner's single-word replacements (written -> original, lowercase)
+/// with their occurrences.
+fn spinner_pairs(spun: &[Spun]) -> HashMap<(String, String), usize> {
+    let mut m = HashMap::new();
+    for c in spun.iter().flat_map(|s| &s.changes) {
+        if c.original.contains(char::is_whitespace) || c.spun.contains(char::is_whitespace) {
+            continue;
+        }
+        *m.entry((c.spun.to_lowercase(), c.original.to_lowercase()))
+            .or_default() += 1;
+    }
+    m
+}
+
+/// The Markdown table of the rows.
+pub(super) fn markdown(rows: &[LearnRow]) -> String {
+    let mut s = String::from(
+        "\n### Learned spinners (`unspin learn` on held-out spinner output, no originals)\n\n\
+         | profile | table half | learned from | pairs (>= 3 times) | pairs asserted | pair recall | pair precision | precision, 20% clean pages | restored words | ratio without | ratio with | clean changed |\n\
+         |---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n",
+    );
+    for r in rows {
+        s.push_str(&format!(
+            "| {} | {} | {} words, {:.1} s | {} | {} | {:.1}% | {:.1}% | {:.1}% | {} | {} | {} | {} |\n",
+            r.profile,
+            r.half.to_uppercase(),
+            r.learn_words,
+            r.learn_seconds,
+            r.true_pairs,
+            r.learned_pairs,
+            100.0 * r.pair_recall,
+            100.0 * r.pair_precision,
+            100.0 * r.mixed_pair_precision,
+            r.test_words,
+            fmt(r.ratio_without),
+            fmt(r.ratio_with),
+            r.clean_changed_rate
+                .map_or("-".into(), |v| format!("{:.3}%", 100.0 * v)),
+        ));
+    }
+    s
+}

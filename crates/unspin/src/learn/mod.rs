@@ -1,0 +1,139 @@
+//! Learning a spinner from its own output (`unspin learn`).
+//!
+//! A spinner maps each word type the same way every time, so its table can
+//! be estimated from spun pages alone, with no originals: the original of a
+//! written word is the one that fits every place where it occurs. This is
+//! EM over the restorer's candidates:
+//!
+//! - E-step: every document is restored with the current channel and each
+//!   word slot adds the probability of each reading (kept, or each original,
+//!   weighted by its section's spun probability) to corpus-wide expected
+//!   counts of (original, written) pairs;
+//! - M-step: the counts become the channel, smoothed toward the model's
+//!   own ([`LearnedChannel::ln_prob`]): the same estimate the document-level
+//!   EM of [`crate::restore`] makes within one text, now over every page.
+//!
+//! The result is a [`SpinnerProfile`] (the `.spinner` file), which every
+//! front end binds to its model and passes in [`crate::restore::Options::spinner`].
+
+mod profile;
+
+pub(crate) use profile::Counts;
+pub use profile::{LearnedChannel, SpinnerProfile, TableRow, MIN_ASSERTED_COUNT};
+
+use rayon::prelude::*;
+
+use crate::restore::Options;
+use crate::Engine;
+
+/// Settings of [`learn`].
+#[derive(Clone, Debug)]
+pub struct LearnOptions {
+    /// EM passes over the documents (the first uses the model's own channel).
+    pub passes: usize,
+    /// Weight of the model's channel against the learned counts (in
+    /// occurrences): an original seen fewer times than this keeps mostly
+    /// the model's estimate.
+    pub prior_weight: f32,
+    /// Restore options of the E-step (their `spinner` is replaced each pass).
+    pub restore: Options,
+}
+
+impl Default for LearnOptions {
+    fn default() -> Self {
+        Self {
+            passes: 3,
+            prior_weight: DEFAULT_PRIOR_WEIGHT,
+            restore: Options::default(),
+        }
+    }
+}
+
+/// Default of [`LearnOptions::prior_weight`], also used when a profile is
+/// loaded for restoring.
+pub const DEFAULT_PRIOR_WEIGHT: f32 = 2.0;
+
+/// Documents to learn from: read once per EM pass, a batch at a time, so
+/// that a corpus larger than memory can be learned from.
+pub trait Pages: Sync {
+    /// Calls `f` with every document, a batch at a time, in the same order
+    /// on every call.
+    fn batches(
+        &self,
+        f: &mut dyn FnMut(&[&str]) -> Result<(), crate::Error>,
+    ) -> Result<(), crate::Error>;
+}
+
+impl Pages for &[&str] {
+    fn batches(
+        &self,
+        f: &mut dyn FnMut(&[&str]) -> Result<(), crate::Error>,
+    ) -> Result<(), crate::Error> {
+        // Batches keep the progress reports coming on a long list.
+        self.chunks(256).try_for_each(|b| f(b))
+    }
+}
+
+/// How far [`learn`] is: the pass (from 0) and the documents and words
+/// done in it.
+#[derive(Clone, Copy, Debug)]
+pub struct Progress {
+    pub pass: usize,
+    pub documents: usize,
+    pub words: usize,
+}
+
+/// Learns the spinner behind `pages` (its output, with no originals).
+/// `progress` is called after every batch; the work runs on the current
+/// rayon pool and stops with [`crate::Error::Cancelled`] once
+/// `opts.restore.cancel` is cancelled.
+pub fn learn(
+    engine: &Engine,
+    pages: &dyn Pages,
+    opts: &LearnOptions,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<SpinnerProfile, crate::Error> {
+    let lexicon = &engine.model().lexicon;
+    let mut profile: Option<SpinnerProfile> = None;
+    for pass in 0..opts.passes.max(1) {
+        let mut ropts = opts.restore.clone();
+        ropts.spinner = profile
+            .as_ref()
+            .map(|p| std::sync::Arc::new(p.bind(lexicon, opts.prior_weight)));
+        let mut counts = Counts::default();
+        let (mut documents, mut words) = (0, 0);
+        pages.batches(&mut |batch| {
+            let (c, w) = batch
+                .par_iter()
+                .map(|d| {
+                    ropts.cancel.check()?;
+                    let mut c = Counts::default();
+                    let w = engine.restorer(ropts.clone()).expected_counts(d, &mut c);
+                    Ok((c, w))
+                })
+                .try_reduce(
+                    || (Counts::default(), 0),
+                    |(mut a, wa), (b, wb)| {
+                        a.merge(b);
+                        Ok((a, wa + wb))
+                    },
+                )?;
+            counts.merge(c);
+            documents += batch.len();
+            words += w;
+            progress(Progress {
+                pass,
+                documents,
+                words,
+            });
+            Ok(())
+        })?;
+        profile = Some(SpinnerProfile::from_counts(
+            &counts,
+            lexicon,
+            words as u64,
+            documents as u64,
+        ));
+    }
+    Ok(profile.unwrap_or_default())
+}
