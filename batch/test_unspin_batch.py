@@ -108,6 +108,24 @@ class BatchJob(unittest.TestCase):
         probs = [json.loads(line)["prob"] for line in data.splitlines()]
         self.assertGreater(sum(p >= 0.5 for p in probs), len(probs) // 2, "most spun documents should score as spun")
 
+    def test_spinner_profile_reaches_the_workers(self):
+        # A profile learned from the corpus, given as a relative path from
+        # another folder: the workers get its bytes, not the path.
+        profile = self.out("site.spinner")
+        learned = run([UNSPIN, "learn", "--out", profile, self.a, "--jsonl"])
+        self.assertEqual(learned.returncode, 0, learned.stderr)
+        expected = run([UNSPIN, "restore", "--jsonl", "-", "--format", "json", "--spinner", profile], input=self.whole)
+        self.assertEqual(expected.returncode, 0, expected.stderr)
+        plain = run([UNSPIN, "restore", "--jsonl", "-", "--format", "json"], input=self.whole)
+        self.assertNotEqual(expected.stdout, plain.stdout, "the profile should change some restorations")
+        r = job(self.out("learned"), "--partition-mb", "0.002", self.a, self.b, ["restore", "--format", "json", "--spinner", profile])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        _, data = parts(self.out("learned"))
+        self.assertEqual(data, expected.stdout)
+        missing = job(self.out("nospinner"), self.a, ["restore", "--spinner", self.out("missing.spinner")])
+        self.assertEqual(missing.returncode, 1)
+        self.assertIn("missing.spinner", missing.stderr.decode())
+
     def test_bad_line_is_one_line_error(self):
         bad = self.out("bad.jsonl")
         with open(self.a, encoding="utf-8") as f:

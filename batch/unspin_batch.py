@@ -16,7 +16,9 @@ A cluster:      unspin_batch.py --scheduler tcp://head:8786 --unspin /opt/unspin
 
 Every worker needs the `unspin` binary at the given path (the embedded model
 travels inside it) and must be able to read the input and write --out (a
-shared file system). Exit status: 0 done, 1 error (one line on stderr).
+shared file system). A learned spinner (`-- restore --spinner site.spinner`)
+is read here and shipped to the workers with each partition, so it need not
+be on their file systems. Exit status: 0 done, 1 error (one line on stderr).
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 
 # The exit statuses that mean success, per subcommand: `detect` answers like
@@ -40,9 +43,11 @@ class BatchError(Exception):
     """A failure to report in one line."""
 
 
-def run_partition(block, unspin, command, args, where, part_path):
+def run_partition(block, unspin, command, args, where, part_path, spinner=None):
     """Pipes one partition (whole lines of JSON) through `unspin COMMAND --jsonl -`
-    and writes what it prints to `part_path`. Runs on a worker.
+    and writes what it prints to `part_path`. Runs on a worker. `spinner`: the
+    bytes of a learned spinner profile, written to a temporary file here and
+    passed as `--spinner`.
 
     The file appears only when complete (written aside, then renamed), so a
     folder never holds a half-written part.
@@ -50,13 +55,20 @@ def run_partition(block, unspin, command, args, where, part_path):
     out = b""
     # `unspin --jsonl` skips blank lines and refuses an input of nothing else.
     if block.strip():
-        proc = subprocess.run(
-            [unspin, command, "--jsonl", "-", *args],
-            input=block,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            check=False,
-        )
+        with tempfile.TemporaryDirectory() as tmp:
+            extra = []
+            if spinner is not None:
+                path = os.path.join(tmp, "profile.spinner")
+                with open(path, "wb") as f:
+                    f.write(spinner)
+                extra = ["--spinner", path]
+            proc = subprocess.run(
+                [unspin, command, "--jsonl", "-", *extra, *args],
+                input=block,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                check=False,
+            )
         if proc.returncode not in OK_STATUS[command]:
             message = proc.stderr.decode("utf-8", "replace").strip().splitlines()
             detail = message[-1].removeprefix("unspin: error: ") if message else f"exit status {proc.returncode}"
@@ -120,11 +132,33 @@ def parse_args(argv):
     a.command, a.args = rest[0], rest[1:]
     if "--jsonl" in a.args:
         p.error("--jsonl is added by the job; leave it out")
+    a.args, a.spinner = take_spinner(a.args, p)
     if a.partition_mb <= 0:
         p.error("--partition-mb must be positive")
     if a.local_workers is not None and a.local_workers < 1:
         p.error("--local-workers must be at least 1")
     return a
+
+
+def take_spinner(args, parser):
+    """Takes `--spinner FILE` (or `--spinner=FILE`) out of the subcommand's
+    flags: the job ships the file's bytes to the workers. Returns the other
+    flags and the file's path (or None)."""
+    rest, path = [], None
+    i = 0
+    while i < len(args):
+        if args[i] == "--spinner":
+            if i + 1 >= len(args):
+                parser.error("--spinner needs a FILE")
+            path = args[i + 1]
+            i += 2
+            continue
+        if args[i].startswith("--spinner="):
+            path = args[i].split("=", 1)[1]
+        else:
+            rest.append(args[i])
+        i += 1
+    return rest, path
 
 
 def main(argv):
@@ -149,6 +183,13 @@ def run(a):
         raise BatchError(f"{e}; install the job's dependencies with `bash scripts/install-batch-deps.sh`") from None
 
     inputs = expand_inputs(a.inputs)
+    spinner = None
+    if a.spinner is not None:
+        try:
+            with open(a.spinner, "rb") as f:
+                spinner = f.read()
+        except OSError as e:
+            raise BatchError(f"{a.spinner}: {e.strerror}") from None
     # On a cluster the binary must be on the workers, not necessarily here; a
     # worker without it fails its partition with that message.
     if not a.scheduler and not (os.path.isfile(a.unspin) and os.access(a.unspin, os.X_OK)):
@@ -192,6 +233,7 @@ def run(a):
                 a.args,
                 f"{where[i][0]}, block {where[i][1]} of {a.partition_mb:g} MB",
                 os.path.join(out_dir, f"part-{i:0{width}d}.jsonl"),
+                spinner,
             )
             for i, block in enumerate(flat)
         ]
@@ -211,7 +253,7 @@ def run(a):
             cluster.close()
     seconds = time.monotonic() - t0
     summary = {
-        "command": [a.command, *a.args],
+        "command": [a.command, *a.args, *(["--spinner", a.spinner] if a.spinner else [])],
         "inputs": inputs,
         "partitions": count,
         "lines_in": sum(c[0] for c in counts),

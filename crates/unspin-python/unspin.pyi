@@ -96,7 +96,32 @@ class Spun(TypedDict):
     profile: str
     seed: int
 
-def restore(text: str, min_confidence: Optional[float] = None) -> Restoration:
+class SpinnerRow(TypedDict):
+    written: str
+    count: float
+    originals: List[Tuple[str, float]]
+
+class Spinner:
+    """A spinner learned from its own output (`unspin learn`)."""
+
+    @staticmethod
+    def load(path: Union[str, "PathLike[str]"]) -> "Spinner":
+        """Reads a `.spinner` file."""
+    def save(self, path: Union[str, "PathLike[str]"]) -> None:
+        """Writes the profile (the format `unspin learn` writes)."""
+    def table(self, min_count: float = 1.0) -> List[SpinnerRow]:
+        """The learned table, best first."""
+    @property
+    def words(self) -> int: ...
+
+def learn(texts: List[str]) -> Spinner:
+    """Learns the spinner behind `texts`, pages of its output (no originals needed)."""
+
+def restore(
+    text: str,
+    min_confidence: Optional[float] = None,
+    spinner: Union[Spinner, str, "PathLike[str]", None] = None,
+) -> Restoration:
     """Restores the original wording of spun `text`."""
 
 def detect(
@@ -105,6 +130,7 @@ def detect(
     evidence: int = 10,
     words: bool = True,
     restore: bool = False,
+    spinner: Union[Spinner, str, "PathLike[str]", None] = None,
 ) -> Detection:
     """Tells whether `text` was machine-spun, and where."""
 

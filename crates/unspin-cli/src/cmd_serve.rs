@@ -59,6 +59,10 @@ pub struct ServeArgs {
     /// Trace index for POST /v1/trace (built with `unspin index add`; it may grow while served).
     #[arg(long, value_name = "INDEX")]
     pub index: Option<std::path::PathBuf>,
+    /// A spinner learned by `unspin learn`, under a name requests use
+    /// (`"spinner": "NAME"`); repeatable. `/healthz` lists them.
+    #[arg(long, value_name = "NAME=FILE")]
+    pub spinner: Vec<String>,
     /// Calibration file from `unspin-build calibrate` (default: the embedded one).
     #[arg(long, value_name = "FILE", env = "UNSPIN_CALIBRATION")]
     pub calibration: Option<std::path::PathBuf>,
@@ -111,6 +115,14 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<u8> {
     let core = unspin::Engine::new(model, calibration)
         .with_scorer_loader(unspin_neural::scorer_loader(None));
     let mut engine = unspin_server::Engine::new(Arc::new(core));
+    for spec in &args.spinner {
+        let (name, path) = spec
+            .split_once('=')
+            .filter(|(n, p)| !n.is_empty() && !p.is_empty())
+            .ok_or_else(|| crate::Usage(format!("--spinner '{spec}': expected NAME=FILE")))?;
+        let profile = crate::cmd_learn::load_profile(std::path::Path::new(path))?;
+        engine = engine.with_spinner(name, &profile);
+    }
     if let Some(path) = &args.index {
         engine = engine.with_tracer(unspin_server::engine::Tracer::open(path)?);
     }

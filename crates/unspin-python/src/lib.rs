@@ -223,23 +223,30 @@ fn tidy_floats(v: &mut Value) {
 /// with their probabilities) and `words`.
 ///
 /// `min_confidence` (0 to 1): apply only changes at least this confident;
-/// the others are listed with `applied: False`.
+/// the others are listed with `applied: False`. `spinner`: a learned
+/// spinner (a `Spinner`, or the path of a `.spinner` file from `unspin
+/// learn`) whose table the restore follows.
 ///
 /// The embedded model loads on the first call (about a second) and is
 /// shared by later calls and threads; the GIL is released while it works.
 /// Raises `TypeError` when `text` is not a `str`, `ValueError` for text with
 /// NUL bytes or an out-of-range option.
 #[pyfunction]
-#[pyo3(signature = (text, min_confidence=None))]
+#[pyo3(signature = (text, min_confidence=None, spinner=None))]
 fn restore<'py>(
     py: Python<'py>,
     text: &str,
     min_confidence: Option<f64>,
+    spinner: Option<&Bound<'py, PyAny>>,
 ) -> PyResult<Bound<'py, PyAny>> {
     check_unit("min_confidence", min_confidence)?;
+    let channel = spinner_arg(py, spinner)?;
     let value = run_released(py, || {
         check_text(text)?;
-        let mut opts = Options::default();
+        let mut opts = Options {
+            spinner: channel,
+            ..Options::default()
+        };
         if let Some(m) = min_confidence {
             opts.min_confidence = m as f32;
         }
@@ -270,12 +277,15 @@ fn restore<'py>(
 /// the calibrated threshold). `evidence`: how many evidence words to report.
 /// `words=False` skips the per-word scores (faster; document and section
 /// probabilities only). `restore=True` runs the full restorer on spun
-/// sections for better likely originals (slower).
+/// sections for better likely originals (slower). `spinner` (a `Spinner`
+/// or a `.spinner` path) makes the spun words and likely originals follow
+/// a learned spinner (implies `restore`; the document probability is the
+/// same).
 ///
 /// Raises `TypeError` when `text` is not a `str`, `ValueError` for text with
 /// NUL bytes or an out-of-range option.
 #[pyfunction]
-#[pyo3(signature = (text, threshold=None, evidence=10, words=true, restore=false))]
+#[pyo3(signature = (text, threshold=None, evidence=10, words=true, restore=false, spinner=None))]
 fn detect<'py>(
     py: Python<'py>,
     text: &str,
@@ -283,7 +293,9 @@ fn detect<'py>(
     evidence: usize,
     words: bool,
     restore: bool,
+    spinner: Option<&Bound<'py, PyAny>>,
 ) -> PyResult<Bound<'py, PyAny>> {
+    let channel = spinner_arg(py, spinner)?;
     check_unit("threshold", threshold)?;
     if evidence > 1000 {
         return Err(PyValueError::new_err("evidence must be at most 1000"));
@@ -297,6 +309,7 @@ fn detect<'py>(
             word_floor: 0.05,
             words,
             restore: restore && words,
+            spinner: channel.filter(|_| words),
             ..DetectOptions::default()
         };
         let word_threshold = engine.word_threshold(&opts);
@@ -381,6 +394,124 @@ fn spin<'py>(
         Ok(v)
     })?;
     to_py(py, value)
+}
+
+/// A spinner learned from its own output (`unspin learn`): its table of
+/// written words and likely originals.
+///
+/// `Spinner.load(path)` reads a `.spinner` file; `unspin.learn(texts)`
+/// learns one. Pass it to `restore(..., spinner=...)` or `detect`.
+#[pyclass(module = "unspin", name = "Spinner", frozen)]
+struct PySpinner {
+    profile: unspin::learn::SpinnerProfile,
+    channel: std::sync::Arc<unspin::learn::LearnedChannel>,
+}
+
+impl PySpinner {
+    fn new(profile: unspin::learn::SpinnerProfile) -> Result<Self, Failure> {
+        let engine = engine().map_err(Failure::Internal)?;
+        let channel = engine.spinner_channel(&profile);
+        Ok(Self { profile, channel })
+    }
+}
+
+#[pymethods]
+impl PySpinner {
+    /// Reads a `.spinner` file. Raises `OSError` when it cannot be read and
+    /// `ValueError` when it is not a valid profile.
+    #[staticmethod]
+    fn load(py: Python<'_>, path: PathBuf) -> PyResult<Self> {
+        run_released(py, || load_spinner(&path))
+    }
+
+    /// Writes the profile to `path` (the format `unspin learn` writes).
+    fn save(&self, py: Python<'_>, path: PathBuf) -> PyResult<()> {
+        let bytes = self.profile.to_bytes();
+        run_released(py, || {
+            std::fs::write(&path, bytes)
+                .map_err(|e| Failure::Os(format!("{}: {e}", path.display())))
+        })
+    }
+
+    /// The learned table, best first: `[{"written", "count", "originals": [[word, count], ...]}]`,
+    /// leaving out pairs seen fewer than `min_count` times.
+    #[pyo3(signature = (min_count=1.0))]
+    fn table<'py>(&self, py: Python<'py>, min_count: f32) -> PyResult<Bound<'py, PyAny>> {
+        let v = serde_json::to_value(self.profile.table(min_count))
+            .map_err(|e| PyRuntimeError::new_err(e.to_string()))?;
+        to_py(py, v)
+    }
+
+    /// Words learned from.
+    #[getter]
+    fn words(&self) -> u64 {
+        self.profile.words
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "unspin.Spinner(<{} words, {} replacements>)",
+            self.profile.words,
+            self.profile
+                .best_pairs(unspin::learn::MIN_ASSERTED_COUNT)
+                .len()
+        )
+    }
+}
+
+fn load_spinner(path: &std::path::Path) -> Result<PySpinner, Failure> {
+    let bytes = std::fs::read(path).map_err(|e| Failure::Os(format!("{}: {e}", path.display())))?;
+    let profile = unspin::learn::SpinnerProfile::from_bytes(&bytes)
+        .map_err(|e| Failure::Input(format!("{}: {e}", path.display())))?;
+    PySpinner::new(profile)
+}
+
+/// The `spinner` argument: a `Spinner`, a path, or None.
+fn spinner_arg(
+    py: Python<'_>,
+    spinner: Option<&Bound<'_, PyAny>>,
+) -> PyResult<Option<std::sync::Arc<unspin::learn::LearnedChannel>>> {
+    let Some(obj) = spinner else { return Ok(None) };
+    if obj.is_none() {
+        return Ok(None);
+    }
+    if let Ok(s) = obj.downcast::<PySpinner>() {
+        return Ok(Some(s.get().channel.clone()));
+    }
+    let path: PathBuf = obj.extract().map_err(|_| {
+        PyTypeError::new_err("spinner must be an unspin.Spinner or the path of a .spinner file")
+    })?;
+    Ok(Some(run_released(py, || load_spinner(&path))?.channel))
+}
+
+/// Learns the spinner behind `texts` (a list of its output pages, no
+/// originals needed) and returns it as a `Spinner`. The pages should come
+/// from one source; more pages learn a better table.
+///
+/// Raises `TypeError` when `texts` is not a list of `str`, `ValueError`
+/// for text with NUL bytes or when the texts hold no words.
+#[pyfunction]
+fn learn(py: Python<'_>, texts: Vec<String>) -> PyResult<PySpinner> {
+    run_released(py, || {
+        for t in &texts {
+            check_text(t)?;
+        }
+        let engine = engine().map_err(Failure::Internal)?;
+        let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+        let profile = unspin::learn::learn(
+            engine,
+            &refs.as_slice(),
+            &unspin::learn::LearnOptions::default(),
+            &mut |_| {},
+        )
+        .map_err(|e| Failure::Internal(e.to_string()))?;
+        if profile.words == 0 {
+            return Err(Failure::Input(
+                "the texts hold no words to learn from".into(),
+            ));
+        }
+        PySpinner::new(profile)
+    })
 }
 
 /// The fingerprinter of new indexes (the one `unspin index add` uses).
@@ -556,7 +687,8 @@ impl PyIndex {
 /// unspin: detect machine-spun English text and restore its original wording.
 ///
 /// `restore(text)`, `detect(text)` and `spin(text)` return plain dicts with
-/// the field names of the command line's and the HTTP API's JSON output.
+/// the field names of the command line's and the HTTP API's JSON output;
+/// `learn(texts)` returns a `Spinner` learned from a source's pages.
 #[pymodule]
 #[pyo3(name = "unspin")]
 fn unspin_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
@@ -564,6 +696,8 @@ fn unspin_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(restore, m)?)?;
     m.add_function(wrap_pyfunction!(detect, m)?)?;
     m.add_function(wrap_pyfunction!(spin, m)?)?;
+    m.add_function(wrap_pyfunction!(learn, m)?)?;
     m.add_class::<PyIndex>()?;
+    m.add_class::<PySpinner>()?;
     Ok(())
 }

@@ -170,6 +170,56 @@ class SpinTest(unittest.TestCase):
         self.assertLess(after, before * 0.25)
 
 
+class LearnTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        # Pages of one news spinner (seed 3 fixes its table), no originals.
+        pages = [unspin.spin(CLEAN, profile="news", seed=3)["text"] for _ in range(4)]
+        pages += [unspin.spin(HARBOUR, profile="news", seed=3)["text"] for _ in range(4)]
+        cls.pages = pages
+        cls.spinner = unspin.learn(pages)
+
+    def test_learned_table_holds_the_spinners_pairs(self):
+        table = self.spinner.table()
+        self.assertGreater(len(table), 5)
+        self.assertGreater(self.spinner.words, 400)
+        counts = [row["count"] for row in table]
+        self.assertEqual(counts, sorted(counts, reverse=True))
+        # The spinner writes "helium" for "he" every time.
+        spun = unspin.spin(CLEAN, profile="news", seed=3)
+        pairs = {(c["spun"].lower(), c["original"].lower()) for c in spun["changes"]}
+        learned = {(row["written"], row["originals"][0][0]) for row in table}
+        self.assertGreater(len(pairs & learned), 5, (pairs, learned))
+        self.assertIn("unspin.Spinner(", repr(self.spinner))
+
+    def test_restore_and_detect_take_a_spinner_or_its_file(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            path = os.path.join(tmp, "site.spinner")
+            self.spinner.save(path)
+            loaded = unspin.Spinner.load(path)
+            self.assertEqual(loaded.table(), self.spinner.table())
+            by_object = unspin.restore(self.pages[0], spinner=self.spinner)
+            by_path = unspin.restore(self.pages[0], spinner=path)
+            self.assertEqual(by_object, by_path)
+            det = unspin.detect(self.pages[0], spinner=loaded)
+            self.assertTrue(det["spun"])
+            with open(path, "r+b") as f:
+                f.seek(-1, os.SEEK_END)
+                last = f.read(1)
+                f.seek(-1, os.SEEK_END)
+                f.write(bytes([last[0] ^ 0x40]))
+            with self.assertRaises(ValueError):
+                unspin.Spinner.load(path)
+            with self.assertRaises(ValueError):
+                unspin.restore("text", spinner=path)
+            with self.assertRaises(OSError):
+                unspin.Spinner.load(os.path.join(tmp, "missing.spinner"))
+        with self.assertRaises(TypeError):
+            unspin.restore("text", spinner=3)
+        with self.assertRaises(ValueError):
+            unspin.learn(["", "  "])
+
+
 # A second original for the trace index, also written for this test.
 HARBOUR = (
     "Fishing boats stayed in the harbour for a third day on Friday as strong winds and high "

@@ -221,6 +221,7 @@ async fn healthz(State(app): State<Arc<App>>) -> Response {
         "status": "ok",
         "version": env!("CARGO_PKG_VERSION"),
         "model": app.engine.model().lm.stats().to_string(),
+        "spinners": app.engine.spinner_names(),
     });
     json_bytes(StatusCode::OK, v.to_string().into_bytes())
 }

@@ -19,6 +19,8 @@ pub struct RestoreParams {
     pub min_confidence: Option<f32>,
     /// `"default"` or `"best"` (neural rescoring; needs the neural model installed).
     pub quality: Option<Quality>,
+    /// Name of a learned spinner the server loaded (`unspin serve --spinner NAME=FILE`).
+    pub spinner: Option<String>,
 }
 
 /// Options of a detect request.
@@ -34,6 +36,9 @@ pub struct DetectParams {
     /// `"best"` refines the likely originals and word scores with neural
     /// rescoring (implies `restore`); the document probability is the same.
     pub quality: Option<Quality>,
+    /// Name of a learned spinner the server loaded: the spun words and
+    /// likely originals follow it (implies `restore`).
+    pub spinner: Option<String>,
 }
 
 /// Options of a trace request.
@@ -116,13 +121,53 @@ impl Tracer {
 pub struct Engine {
     core: Arc<unspin::Engine>,
     tracer: Option<Tracer>,
+    /// Learned spinners by name, bound to the core's lexicon.
+    spinners: std::collections::BTreeMap<String, Arc<unspin::learn::LearnedChannel>>,
 }
 
 impl Engine {
     /// The server's engine over the library's (which holds the model, the
     /// detector and the neural model of `quality: "best"`).
     pub fn new(core: Arc<unspin::Engine>) -> Self {
-        Self { core, tracer: None }
+        Self {
+            core,
+            tracer: None,
+            spinners: Default::default(),
+        }
+    }
+
+    /// The engine with a learned spinner that requests may name.
+    pub fn with_spinner(mut self, name: &str, profile: &unspin::learn::SpinnerProfile) -> Self {
+        let channel = self.core.spinner_channel(profile);
+        self.spinners.insert(name.to_string(), channel);
+        self
+    }
+
+    /// The names of the learned spinners, in order.
+    pub fn spinner_names(&self) -> Vec<&str> {
+        self.spinners.keys().map(String::as_str).collect()
+    }
+
+    /// The learned spinner a request names (400 `unknown_spinner` if none has that name).
+    fn spinner(
+        &self,
+        name: Option<&str>,
+    ) -> Result<Option<Arc<unspin::learn::LearnedChannel>>, ApiError> {
+        let Some(name) = name else { return Ok(None) };
+        match self.spinners.get(name) {
+            Some(c) => Ok(Some(c.clone())),
+            None => Err(ApiError::bad_request(
+                "unknown_spinner",
+                format!(
+                    "no spinner named '{name}' is loaded (loaded: {})",
+                    if self.spinners.is_empty() {
+                        "none".to_string()
+                    } else {
+                        self.spinner_names().join(", ")
+                    }
+                ),
+            )),
+        }
     }
 
     /// The library's engine.
@@ -219,6 +264,7 @@ impl Engine {
         let mut opts = Options {
             quality: params.quality.unwrap_or_default(),
             cancel: cancel.clone(),
+            spinner: self.spinner(params.spinner.as_deref())?,
             ..Options::default()
         };
         if let Some(m) = params.min_confidence {
@@ -247,7 +293,7 @@ impl Engine {
             words: true,
             restore: params.restore.unwrap_or(false),
             quality: params.quality.unwrap_or_default(),
-            spinner: None,
+            spinner: self.spinner(params.spinner.as_deref())?,
         };
         let det = self
             .core
