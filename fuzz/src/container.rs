@@ -43,6 +43,11 @@ pub(crate) const READERS: &[Reader] = &[
         version: 1,
         read: |b| PhraseModel::from_bytes(b).is_ok(),
     },
+    Reader {
+        kind: *b"SPIN",
+        version: 1,
+        read: |b| unspin::learn::SpinnerProfile::from_bytes(b).is_ok(),
+    },
 ];
 
 /// Arbitrary bytes to every model file reader (they must return an error,

@@ -114,6 +114,18 @@ fn learns_shows_merges_and_restores_with_a_profile() {
         .collect();
     assert!(counts.windows(2).all(|w| w[0] >= w[1]));
 
+    // The profile does not depend on the number of threads.
+    let one_thread = dir.path().join("one-thread.spinner");
+    ok_stdout(
+        &unspin()
+            .args(["learn", "--jobs", "1", "--out"])
+            .arg(&one_thread)
+            .arg(&pages)
+            .output()
+            .unwrap(),
+    );
+    assert!(std::fs::read(&one_thread).unwrap() == std::fs::read(&profile).unwrap());
+
     // An existing profile is kept unless the pages are merged into it.
     let again = unspin()
         .args(["learn", "--out"])

@@ -56,6 +56,8 @@ pub struct LearnRow {
     /// WER ratio of the next words without and with the learned profile.
     pub ratio_without: Option<f64>,
     pub ratio_with: Option<f64>,
+    /// WER ratio of the next words learned from themselves (`restore --learn`).
+    pub ratio_in_place: Option<f64>,
     pub precision_with: Option<f64>,
     pub recall_with: Option<f64>,
     /// Clean words of the test documents changed under the learned profile.
@@ -146,6 +148,11 @@ pub(super) fn run(
         };
         let without_m = metrics(&Options::default())?;
         let with_m = metrics(&with)?;
+        let in_place = learn_on(pool, engine, &inputs)?;
+        let in_place_m = metrics(&Options {
+            spinner: Some(engine.spinner_channel(&in_place)),
+            ..Options::default()
+        })?;
         let clean_inputs: Vec<&str> = test_docs.iter().map(|d| d.text.as_str()).collect();
         let clean_out = restore_all(&clean_inputs, &with)?;
         let none: Vec<Option<Spun>> = vec![None; test_docs.len()];
@@ -164,18 +171,20 @@ pub(super) fn run(
             test_words: words_of(test_docs),
             ratio_without: ratio_of(&without_m),
             ratio_with: ratio_of(&with_m),
+            ratio_in_place: ratio_of(&in_place_m),
             precision_with: with_m.precision,
             recall_with: with_m.recall,
             clean_changed_rate: clean_m.clean_changed_rate,
         };
         log(&format!(
-            "learn {profile}, half {}: pairs recall {:.3} precision {:.3} (mixed {:.3}); ratio {} -> {}; clean changed {}",
+            "learn {profile}, half {}: pairs recall {:.3} precision {:.3} (mixed {:.3}); ratio {} -> {} (in place {}); clean changed {}",
             row.half,
             row.pair_recall,
             row.pair_precision,
             row.mixed_pair_precision,
             fmt(row.ratio_without),
             fmt(row.ratio_with),
+            fmt(row.ratio_in_place),
             row.clean_changed_rate.map_or("-".into(), |r| format!("{:.4}%", 100.0 * r)),
         ));
         rows.push(row);
@@ -228,12 +237,12 @@ fn spinner_pairs(spun: &[Spun]) -> HashMap<(String, String), usize> {
 pub(super) fn markdown(rows: &[LearnRow]) -> String {
     let mut s = String::from(
         "\n### Learned spinners (`unspin learn` on held-out spinner output, no originals)\n\n\
-         | profile | table half | learned from | pairs (>= 3 times) | pairs asserted | pair recall | pair precision | precision, 20% clean pages | restored words | ratio without | ratio with | clean changed |\n\
-         |---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n",
+         | profile | table half | learned from | pairs (>= 3 times) | pairs asserted | pair recall | pair precision | precision, 20% clean pages | restored words | ratio without | ratio with | ratio, learned in place | clean changed |\n\
+         |---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n",
     );
     for r in rows {
         s.push_str(&format!(
-            "| {} | {} | {} words, {:.1} s | {} | {} | {:.1}% | {:.1}% | {:.1}% | {} | {} | {} | {} |\n",
+            "| {} | {} | {} words, {:.1} s | {} | {} | {:.1}% | {:.1}% | {:.1}% | {} | {} | {} | {} | {} |\n",
             r.profile,
             r.half.to_uppercase(),
             r.learn_words,
@@ -246,6 +255,7 @@ pub(super) fn markdown(rows: &[LearnRow]) -> String {
             r.test_words,
             fmt(r.ratio_without),
             fmt(r.ratio_with),
+            fmt(r.ratio_in_place),
             r.clean_changed_rate
                 .map_or("-".into(), |v| format!("{:.3}%", 100.0 * v)),
         ));

@@ -103,7 +103,9 @@ pub fn learn(
         let mut counts = Counts::default();
         let (mut documents, mut words) = (0, 0);
         pages.batches(&mut |batch| {
-            let (c, w) = batch
+            // Summed in document order, so that the profile does not
+            // depend on the number of threads.
+            let per_doc: Vec<(Counts, usize)> = batch
                 .par_iter()
                 .map(|d| {
                     ropts.cancel.check()?;
@@ -111,16 +113,12 @@ pub fn learn(
                     let w = engine.restorer(ropts.clone()).expected_counts(d, &mut c);
                     Ok((c, w))
                 })
-                .try_reduce(
-                    || (Counts::default(), 0),
-                    |(mut a, wa), (b, wb)| {
-                        a.merge(b);
-                        Ok((a, wa + wb))
-                    },
-                )?;
-            counts.merge(c);
+                .collect::<Result<_, crate::Error>>()?;
+            for (c, w) in per_doc {
+                counts.merge(c);
+                words += w;
+            }
             documents += batch.len();
-            words += w;
             progress(Progress {
                 pass,
                 documents,
