@@ -157,3 +157,52 @@ fn profiles_round_trip_merge_and_refuse_corruption() {
         "best first"
     );
 }
+
+#[test]
+fn a_fluent_synonym_spinner_is_learned_type_by_type() {
+    // The phrase thesaurus picks right-sense synonyms: token by token the
+    // restorer keeps them; over all occurrences of a type the evidence adds up.
+    let Setup { engine, wn } = setup();
+    let spinner = Spinner::new(
+        &wn,
+        unspin::spinner::Profile::Phrase(Default::default()),
+        11,
+    )
+    .with_half(Some(Half::B));
+    let docs = documents(80, 9);
+    let spun: Vec<_> = docs.iter().map(|d| spinner.spin(d)).collect();
+    let texts: Vec<&str> = spun.iter().map(|s| s.text.as_str()).collect();
+    let profile = learn(
+        &engine,
+        &texts.as_slice(),
+        &LearnOptions::default(),
+        &mut |_| {},
+    )
+    .unwrap();
+    let truth: HashSet<(String, String)> = spun
+        .iter()
+        .flat_map(|s| &s.changes)
+        .map(|c| (c.spun.to_lowercase(), c.original.to_lowercase()))
+        .collect();
+    let asserted = profile.best_pairs(unspin::learn::MIN_ASSERTED_COUNT);
+    let right = asserted.iter().filter(|p| truth.contains(*p)).count();
+    assert!(right >= 3, "{right} right of {asserted:?}");
+    assert!(right * 2 > asserted.len(), "{right} right of {asserted:?}");
+
+    // The same pages unspun: what is learned from clean text is little.
+    let clean: Vec<&str> = docs.iter().map(String::as_str).collect();
+    let from_clean = learn(
+        &engine,
+        &clean.as_slice(),
+        &LearnOptions::default(),
+        &mut |_| {},
+    )
+    .unwrap();
+    let pairs = from_clean.best_pairs(unspin::learn::MIN_ASSERTED_COUNT);
+    assert!(
+        pairs.len() * 2 <= asserted.len(),
+        "{} vs {}: {pairs:?}",
+        pairs.len(),
+        asserted.len()
+    );
+}

@@ -81,6 +81,8 @@ pub struct HeldoutReport {
     pub clean_digits_changed: usize,
     /// Spinners learned from their held-out output ([`super::learn`]).
     pub learned: Vec<super::learn::LearnRow>,
+    /// A profile learned from clean pages.
+    pub learned_clean: Option<super::learn::CleanLearned>,
 }
 
 /// The held-out model: `engine`'s language model and phrase model with a
@@ -140,6 +142,7 @@ impl HeldoutReport {
             clean_changed: 0,
             clean_digits_changed: 0,
             learned: Vec::new(),
+            learned_clean: None,
         }
     }
 }
@@ -206,6 +209,7 @@ pub(super) fn run(
         clean_changed: (clean_changed * c.input_words as f64).round() as usize,
         clean_digits_changed: c.digits_changed,
         learned: Vec::new(),
+        learned_clean: None,
     })
 }
 
@@ -305,6 +309,9 @@ pub(super) fn markdown(r: &HeldoutReport) -> String {
         100.0 * r.clean_changed as f64 / r.clean_words.max(1) as f64,
         r.clean_digits_changed
     ));
-    s.push_str(&super::learn::markdown(&r.learned));
+    s.push_str(&super::learn::markdown(
+        &r.learned,
+        r.learned_clean.as_ref(),
+    ));
     s
 }

@@ -64,6 +64,57 @@ pub struct LearnRow {
     pub clean_changed_rate: Option<f64>,
 }
 
+/// A profile learned from clean pages (a user who runs `restore --learn`
+/// on text nobody spun).
+#[derive(Serialize)]
+pub struct CleanLearned {
+    pub learn_words: usize,
+    /// Pairs it asserts (none would be right).
+    pub learned_pairs: usize,
+    /// Words of the next clean pages changed when restored with it.
+    pub test_words: usize,
+    pub changed_rate: Option<f64>,
+    /// The same pages learned from themselves (`restore --learn`).
+    pub changed_rate_in_place: Option<f64>,
+}
+
+/// Learns from the clean learning pages and restores the next clean pages.
+pub(super) fn run_clean(
+    pool: &rayon::ThreadPool,
+    docs: &[Doc],
+    engine: &Engine,
+) -> anyhow::Result<CleanLearned> {
+    let (learn_docs, rest) = take_words(docs, LEARN_WORDS);
+    let (test_docs, _) = take_words(rest, LEARN_WORDS);
+    let texts: Vec<&str> = learn_docs.iter().map(|d| d.text.as_str()).collect();
+    let tests: Vec<&str> = test_docs.iter().map(|d| d.text.as_str()).collect();
+    let none: Vec<Option<Spun>> = vec![None; test_docs.len()];
+    let changed = |p: &SpinnerProfile| -> anyhow::Result<Option<f64>> {
+        let opts = Options {
+            spinner: Some(engine.spinner_channel(p)),
+            ..Options::default()
+        };
+        let out: Vec<String> = pool.install(|| {
+            tests
+                .par_iter()
+                .map(|t| Ok(engine.restore(t, &opts)?.text))
+                .collect::<anyhow::Result<_>>()
+        })?;
+        Ok(score_outputs(pool, test_docs, &none, &tests, &out)
+            .metrics()
+            .clean_changed_rate)
+    };
+    let learned = learn_on(pool, engine, &texts)?;
+    let in_place = learn_on(pool, engine, &tests)?;
+    Ok(CleanLearned {
+        learn_words: words_of(learn_docs),
+        learned_pairs: learned.best_pairs(MIN_ASSERTED_COUNT).len(),
+        test_words: words_of(test_docs),
+        changed_rate: changed(&learned)?,
+        changed_rate_in_place: changed(&in_place)?,
+    })
+}
+
 /// Runs the rows. `engine` carries the held-out model (its lexicon learned
 /// from `split.learn`).
 pub(super) fn run(
@@ -234,7 +285,7 @@ fn spinner_pairs(spun: &[Spun]) -> HashMap<(String, String), usize> {
 }
 
 /// The Markdown table of the rows.
-pub(super) fn markdown(rows: &[LearnRow]) -> String {
+pub(super) fn markdown(rows: &[LearnRow], clean: Option<&CleanLearned>) -> String {
     let mut s = String::from(
         "\n### Learned spinners (`unspin learn` on held-out spinner output, no originals)\n\n\
          | profile | table half | learned from | pairs (>= 3 times) | pairs asserted | pair recall | pair precision | precision, 20% clean pages | restored words | ratio without | ratio with | ratio, learned in place | clean changed |\n\
@@ -258,6 +309,17 @@ pub(super) fn markdown(rows: &[LearnRow]) -> String {
             fmt(r.ratio_in_place),
             r.clean_changed_rate
                 .map_or("-".into(), |v| format!("{:.3}%", 100.0 * v)),
+        ));
+    }
+    if let Some(c) = clean {
+        let pct = |x: Option<f64>| x.map_or("-".into(), |v| format!("{:.3}%", 100.0 * v));
+        s.push_str(&format!(
+            "\nLearned from {} words of clean pages: {} pairs asserted; the next {} clean words restored with that profile: {} changed; learned from themselves (`restore --learn`): {} changed.\n",
+            c.learn_words,
+            c.learned_pairs,
+            c.test_words,
+            pct(c.changed_rate),
+            pct(c.changed_rate_in_place),
         ));
     }
     s

@@ -390,6 +390,7 @@ pub fn run(args: &BenchArgs, models: &Models) -> anyhow::Result<()> {
         r.learned = learn::run(
             &pool, &docs, &engine, wn, &thesaurus, args.seed, split, &log,
         )?;
+        r.learned_clean = Some(learn::run_clean(&pool, &docs, &engine)?);
         log("held-out dictionary benchmark done");
         Some(r)
     };

@@ -17,6 +17,7 @@
 //! front end binds to its model and passes in [`crate::restore::Options::spinner`].
 
 mod profile;
+mod types;
 
 pub(crate) use profile::Counts;
 pub use profile::{LearnedChannel, SpinnerProfile, TableRow, MIN_ASSERTED_COUNT};
@@ -37,6 +38,16 @@ pub struct LearnOptions {
     pub prior_weight: f32,
     /// Restore options of the E-step (their `spinner` is replaced each pass).
     pub restore: Options,
+    /// Log prior odds that a written word type was replaced, by its best
+    /// candidate, in the type-level pass (see `types.rs`).
+    pub type_prior_odds: f32,
+    /// Occurrences a written word type needs before the type-level pass
+    /// decides on it.
+    pub type_min_occurrences: u32,
+    /// The rate at which the type-level pass assumes a spinner replaces an
+    /// original it has an entry for: each occurrence of a candidate
+    /// original as itself speaks against it.
+    pub type_replace_rate: f32,
 }
 
 impl Default for LearnOptions {
@@ -45,6 +56,9 @@ impl Default for LearnOptions {
             passes: 3,
             prior_weight: DEFAULT_PRIOR_WEIGHT,
             restore: Options::default(),
+            type_prior_odds: -4.0,
+            type_min_occurrences: 2,
+            type_replace_rate: 0.8,
         }
     }
 }
@@ -133,5 +147,24 @@ pub fn learn(
             documents as u64,
         ));
     }
-    Ok(profile.unwrap_or_default())
+    let mut profile = profile.unwrap_or_default();
+    // The type-level pass: one more read of the pages.
+    let model = engine.model();
+    let mut evidence = types::TypeEvidence::default();
+    // Sequential, in page order: a context seen before adds nothing.
+    pages.batches(&mut |batch| {
+        for d in batch {
+            opts.restore.cancel.check()?;
+            evidence.add_text(model, d);
+        }
+        Ok(())
+    })?;
+    let decisions = evidence.decisions(
+        opts.type_prior_odds,
+        opts.restore.lm_weight,
+        opts.type_min_occurrences,
+        opts.type_replace_rate,
+    );
+    profile.set_type_decisions(lexicon, &decisions);
+    Ok(profile)
 }

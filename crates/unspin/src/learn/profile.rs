@@ -90,6 +90,35 @@ impl SpinnerProfile {
             .collect()
     }
 
+    /// Takes the type-level decisions (written, original, occurrences,
+    /// posterior): the written type came from the original in that share of
+    /// its occurrences, and was kept in the rest.
+    pub(super) fn set_type_decisions(
+        &mut self,
+        lexicon: &Lexicon,
+        decisions: &[(u32, u32, u32, f32)],
+    ) {
+        let mut all: FxHashMap<(String, String), f32> =
+            self.pairs.drain(..).map(|(o, w, c)| ((o, w), c)).collect();
+        // Written types the EM passes already explain keep their reading.
+        let mut explained: FxHashMap<String, f32> = FxHashMap::default();
+        for ((o, w), c) in &all {
+            if o != w {
+                *explained.entry(w.clone()).or_default() += c;
+            }
+        }
+        for &(written, original, n, post) in decisions {
+            let (w, o) = (lexicon.word(written), lexicon.word(original));
+            if explained.get(w).is_some_and(|&c| c >= 1.0) {
+                continue;
+            }
+            let replaced = all.entry((o.to_string(), w.to_string())).or_default();
+            *replaced = replaced.max(n as f32 * post);
+            all.insert((w.to_string(), w.to_string()), n as f32 * (1.0 - post));
+        }
+        self.pairs = sorted(all);
+    }
+
     /// Serializes into the `SPIN` container.
     pub fn to_bytes(&self) -> Vec<u8> {
         let raw = bincode::serialize(self).expect("profile serializes");

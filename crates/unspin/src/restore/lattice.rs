@@ -301,15 +301,29 @@ impl<'m> Restorer<'m> {
             self.s.syn.push_fixed(&[keep_id]);
             return u32::MAX;
         }
+        let learned = self
+            .opts
+            .spinner
+            .clone()
+            .filter(|c| c.fits(m.lexicon.stats().0));
+        let keep_ln = (1.0 - r).ln();
         self.s.syn.begin_slot();
-        self.s.syn.push_alt(&[keep_id], (1.0 - r).ln());
+        self.s.syn.push_alt(
+            &[keep_id],
+            learned
+                .as_ref()
+                .map_or(keep_ln, |ch| ch.ln_prob(sid, sid, keep_ln)),
+        );
         // Five synonyms keep nearly all the gain of eight (measured on a dev
         // slice) at two thirds of the decoding cost.
         for c in cands.iter().take(self.opts.max_candidates.min(5)) {
             let ln = if m.is_numeral(c.original) {
                 f32::NEG_INFINITY
             } else {
-                r.ln() + c.ln_prob
+                let base = r.ln() + c.ln_prob;
+                learned
+                    .as_ref()
+                    .map_or(base, |ch| ch.ln_prob(c.original, sid, base))
             };
             self.s.syn.push_alt(&[m.lm_id_of_lex(c.original)], ln);
         }

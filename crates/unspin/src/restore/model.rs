@@ -84,12 +84,12 @@ impl Model {
         self.wordnet.as_ref()
     }
 
-    pub(super) fn lm_id_of_lex(&self, id: u32) -> WordId {
+    pub(crate) fn lm_id_of_lex(&self, id: u32) -> WordId {
         self.lex_to_lm[id as usize]
     }
 
     /// Whether lexicon word `id` is a number in any spelling.
-    pub(super) fn is_numeral(&self, id: u32) -> bool {
+    pub(crate) fn is_numeral(&self, id: u32) -> bool {
         self.numeral[id as usize]
     }
 
