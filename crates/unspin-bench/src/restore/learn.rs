@@ -14,9 +14,7 @@ use std::time::Instant;
 use rayon::prelude::*;
 use serde::Serialize;
 use unspin::eval::Metrics;
-use unspin::learn::{
-    learn, LearnOptions, SpinnerProfile, DEFAULT_PRIOR_WEIGHT, MIN_ASSERTED_COUNT,
-};
+use unspin::learn::{learn, LearnOptions, SpinnerProfile, MIN_ASSERTED_COUNT};
 use unspin::restore::Options;
 use unspin::spinner::Spun;
 use unspin::Engine;
@@ -117,6 +115,7 @@ pub(super) fn run_clean(
 
 /// Runs the rows. `engine` carries the held-out model (its lexicon learned
 /// from `split.learn`).
+#[allow(clippy::too_many_arguments)]
 pub(super) fn run(
     pool: &rayon::ThreadPool,
     docs: &[Doc],
@@ -179,10 +178,10 @@ pub(super) fn run(
         let (learned_pairs, pair_recall, pair_precision) = score(&learned);
         let (_, _, mixed_pair_precision) = score(&mixed_learned);
 
-        let mut with = Options::default();
-        with.spinner = Some(std::sync::Arc::new(
-            learned.bind(&engine.model().lexicon, DEFAULT_PRIOR_WEIGHT),
-        ));
+        let with = Options {
+            spinner: Some(engine.spinner_channel(&learned)),
+            ..Options::default()
+        };
         let restore_all = |texts: &[&str], opts: &Options| -> anyhow::Result<Vec<String>> {
             pool.install(|| {
                 texts

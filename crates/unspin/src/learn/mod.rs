@@ -84,7 +84,7 @@ impl Pages for &[&str] {
         f: &mut dyn FnMut(&[&str]) -> Result<(), crate::Error>,
     ) -> Result<(), crate::Error> {
         // Batches keep the progress reports coming on a long list.
-        self.chunks(256).try_for_each(|b| f(b))
+        self.chunks(256).try_for_each(f)
     }
 }
 
