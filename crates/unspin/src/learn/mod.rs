@@ -13,6 +13,14 @@
 //!   own ([`LearnedChannel::ln_prob`]): the same estimate the document-level
 //!   EM of [`crate::restore`] makes within one text, now over every page.
 //!
+//! Then a type-level pass (`types.rs`) decides the written types the EM
+//! leaves unexplained: a fluent synonym spinner's swaps cost more prior
+//! than one context repays, but the evidence of every distinct context of a
+//! type adds up against a single prior.
+//!
+//! Settings were chosen on the dev split of the held-out benchmark (A1 ->
+//! A2; docs/BENCHMARKS.md, "Learned spinners").
+//!
 //! The result is a [`SpinnerProfile`] (the `.spinner` file), which every
 //! front end binds to its model and passes in [`crate::restore::Options::spinner`].
 
