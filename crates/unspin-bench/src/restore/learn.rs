@@ -50,6 +50,9 @@ pub struct LearnRow {
     pub pair_precision: f64,
     /// The same, learned from 80% of the pages mixed with 20% clean ones.
     pub mixed_pair_precision: f64,
+    /// The same, with 20% of the pages from another spinner (the synonym
+    /// profile at rate 0.15, same half).
+    pub other_pair_precision: f64,
     pub test_words: usize,
     /// WER ratio of the next words without and with the learned profile.
     pub ratio_without: Option<f64>,
@@ -157,6 +160,30 @@ pub(super) fn run(
             })
             .collect();
         let mixed_learned = learn_on(pool, engine, &mixed)?;
+        // 20% of the pages from another spinner.
+        let other = spin_chain(
+            wn,
+            thesaurus,
+            "synonym",
+            Some(0.15),
+            row_seed + 100,
+            split.test,
+        )?;
+        let other_spun: Vec<Spun> = pool.install(|| {
+            learn_docs
+                .par_iter()
+                .enumerate()
+                .map(|(i, d)| {
+                    if i % 5 == 4 {
+                        other.spin(&d.text)
+                    } else {
+                        learn_spun[i].clone()
+                    }
+                })
+                .collect()
+        });
+        let other_texts: Vec<&str> = other_spun.iter().map(|s| s.text.as_str()).collect();
+        let other_learned = learn_on(pool, engine, &other_texts)?;
 
         let truth = spinner_pairs(&learn_spun);
         let frequent: HashSet<&(String, String)> = truth
@@ -177,6 +204,7 @@ pub(super) fn run(
         };
         let (learned_pairs, pair_recall, pair_precision) = score(&learned);
         let (_, _, mixed_pair_precision) = score(&mixed_learned);
+        let (_, _, other_pair_precision) = score(&other_learned);
 
         let with = Options {
             spinner: Some(engine.spinner_channel(&learned)),
@@ -218,6 +246,7 @@ pub(super) fn run(
             pair_recall,
             pair_precision,
             mixed_pair_precision,
+            other_pair_precision,
             test_words: words_of(test_docs),
             ratio_without: ratio_of(&without_m),
             ratio_with: ratio_of(&with_m),
@@ -227,11 +256,12 @@ pub(super) fn run(
             clean_changed_rate: clean_m.clean_changed_rate,
         };
         log(&format!(
-            "learn {profile}, half {}: pairs recall {:.3} precision {:.3} (mixed {:.3}); ratio {} -> {} (in place {}); clean changed {}",
+            "learn {profile}, half {}: pairs recall {:.3} precision {:.3} (20% clean {:.3}, 20% another spinner {:.3}); ratio {} -> {} (in place {}); clean changed {}",
             row.half,
             row.pair_recall,
             row.pair_precision,
             row.mixed_pair_precision,
+            row.other_pair_precision,
             fmt(row.ratio_without),
             fmt(row.ratio_with),
             fmt(row.ratio_in_place),
@@ -287,12 +317,12 @@ fn spinner_pairs(spun: &[Spun]) -> HashMap<(String, String), usize> {
 pub(super) fn markdown(rows: &[LearnRow], clean: Option<&CleanLearned>) -> String {
     let mut s = String::from(
         "\n### Learned spinners (`unspin learn` on held-out spinner output, no originals)\n\n\
-         | profile | table half | learned from | pairs (>= 3 times) | pairs asserted | pair recall | pair precision | precision, 20% clean pages | restored words | ratio without | ratio with | ratio, learned in place | clean changed |\n\
-         |---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n",
+         | profile | table half | learned from | pairs (>= 3 times) | pairs asserted | pair recall | pair precision | precision, 20% clean pages | precision, 20% another spinner | restored words | ratio without | ratio with | ratio, learned in place | clean changed |\n\
+         |---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n",
     );
     for r in rows {
         s.push_str(&format!(
-            "| {} | {} | {} words, {:.1} s | {} | {} | {:.1}% | {:.1}% | {:.1}% | {} | {} | {} | {} | {} |\n",
+            "| {} | {} | {} words, {:.1} s | {} | {} | {:.1}% | {:.1}% | {:.1}% | {:.1}% | {} | {} | {} | {} | {} |\n",
             r.profile,
             r.half.to_uppercase(),
             r.learn_words,
@@ -302,6 +332,7 @@ pub(super) fn markdown(rows: &[LearnRow], clean: Option<&CleanLearned>) -> Strin
             100.0 * r.pair_recall,
             100.0 * r.pair_precision,
             100.0 * r.mixed_pair_precision,
+            100.0 * r.other_pair_precision,
             r.test_words,
             fmt(r.ratio_without),
             fmt(r.ratio_with),
