@@ -315,8 +315,14 @@ impl<'m> Restorer<'m> {
                 .map_or(keep_ln, |ch| ch.ln_prob(sid, sid, keep_ln)),
         );
         // Five synonyms keep nearly all the gain of eight (measured on a dev
-        // slice) at two thirds of the decoding cost.
-        for c in cands.iter().take(self.opts.max_candidates.min(5)) {
+        // slice) at two thirds of the decoding cost; a learned spinner may
+        // point past them (its type-level pass looks at eight).
+        let take = if learned.is_some() {
+            self.opts.max_candidates
+        } else {
+            self.opts.max_candidates.min(5)
+        };
+        for c in cands.iter().take(take) {
             let ln = if m.is_numeral(c.original) {
                 f32::NEG_INFINITY
             } else {
