@@ -6,10 +6,7 @@
 mod common;
 
 use std::collections::HashSet;
-use std::io::{Read, Write};
-use std::net::TcpStream;
 use std::path::Path;
-use std::time::Duration;
 
 use common::{
     assert_one_line_error, assert_usage_error, ok_stdout, run_with_stdin, serve, unspin, write,
@@ -223,22 +220,9 @@ fn learns_shows_merges_and_restores_with_a_profile() {
     child.wait().unwrap();
 }
 
-/// Sends one request and returns (status, body).
+/// Sends one JSON request and returns (status, body).
 fn http(addr: std::net::SocketAddr, method: &str, path: &str, body: &[u8]) -> (u16, Vec<u8>) {
-    let mut s = TcpStream::connect(addr).unwrap();
-    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
-    write!(
-        s,
-        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-        body.len()
-    )
-    .unwrap();
-    s.write_all(body).unwrap();
-    let mut buf = Vec::new();
-    s.read_to_end(&mut buf).unwrap();
-    let end = buf.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
-    let status = std::str::from_utf8(&buf[9..12]).unwrap().parse().unwrap();
-    (status, buf[end + 4..].to_vec())
+    common::http(addr, method, path, "application/json", body)
 }
 
 #[test]

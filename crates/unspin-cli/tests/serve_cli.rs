@@ -5,10 +5,9 @@
 
 mod common;
 
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpStream};
+use std::io::Read;
+use std::net::SocketAddr;
 use std::process::Command;
-use std::time::Duration;
 
 use common::{assert_one_line_error, assert_usage_error, examples_dir, serve, unspin_std, Served};
 use serde_json::Value;
@@ -19,20 +18,7 @@ fn sample_path() -> std::path::PathBuf {
 
 /// POSTs `body` and returns (status, body).
 fn post(addr: SocketAddr, path: &str, content_type: &str, body: &[u8]) -> (u16, Vec<u8>) {
-    let mut s = TcpStream::connect(addr).unwrap();
-    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
-    write!(
-        s,
-        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-        body.len()
-    )
-    .unwrap();
-    s.write_all(body).unwrap();
-    let mut buf = Vec::new();
-    s.read_to_end(&mut buf).unwrap();
-    let end = buf.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
-    let status = std::str::from_utf8(&buf[9..12]).unwrap().parse().unwrap();
-    (status, buf[end + 4..].to_vec())
+    common::http(addr, "POST", path, content_type, body)
 }
 
 #[test]

@@ -28,6 +28,21 @@ fn documents(n: u64, seed: u64) -> Vec<String> {
         .collect()
 }
 
+/// The pairs `profile` asserts, and how many of them `spun` made.
+fn right_pairs(
+    profile: &SpinnerProfile,
+    spun: &[unspin::spinner::Spun],
+) -> (usize, Vec<(String, String)>) {
+    let truth: HashSet<(String, String)> = spun
+        .iter()
+        .flat_map(|s| &s.changes)
+        .map(|c| (c.spun.to_lowercase(), c.original.to_lowercase()))
+        .collect();
+    let asserted = profile.best_pairs(unspin::learn::MIN_ASSERTED_COUNT);
+    let right = asserted.iter().filter(|p| truth.contains(*p)).count();
+    (right, asserted)
+}
+
 struct Setup {
     engine: Engine,
     wn: unspin::wordnet::WordNet,
@@ -77,13 +92,7 @@ fn a_held_out_spinner_is_learned_from_its_output_and_restores_better() {
     // Many of the pairs it asserts are the spinner's own (on 30 sentences
     // drawn again and again, wrong pairs recur too; the benchmark measures
     // precision on real text).
-    let truth: HashSet<(String, String)> = spun
-        .iter()
-        .flat_map(|s| &s.changes)
-        .map(|c| (c.spun.to_lowercase(), c.original.to_lowercase()))
-        .collect();
-    let asserted = profile.best_pairs(unspin::learn::MIN_ASSERTED_COUNT);
-    let right = asserted.iter().filter(|p| truth.contains(*p)).count();
+    let (right, asserted) = right_pairs(&profile, &spun);
     assert!(right >= 5, "{right} right of {asserted:?}");
     assert!(right * 3 > asserted.len(), "{right} right of {asserted:?}");
 
@@ -179,13 +188,7 @@ fn a_fluent_synonym_spinner_is_learned_type_by_type() {
         &mut |_| {},
     )
     .unwrap();
-    let truth: HashSet<(String, String)> = spun
-        .iter()
-        .flat_map(|s| &s.changes)
-        .map(|c| (c.spun.to_lowercase(), c.original.to_lowercase()))
-        .collect();
-    let asserted = profile.best_pairs(unspin::learn::MIN_ASSERTED_COUNT);
-    let right = asserted.iter().filter(|p| truth.contains(*p)).count();
+    let (right, asserted) = right_pairs(&profile, &spun);
     assert!(right >= 3, "{right} right of {asserted:?}");
     assert!(right * 2 > asserted.len(), "{right} right of {asserted:?}");
 
