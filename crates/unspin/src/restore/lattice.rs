@@ -204,7 +204,7 @@ impl<'m> Restorer<'m> {
             lex.replace_prob(sid)
         };
         let mut keep_ln = (1.0 - replaced).max(1e-6).ln();
-        let learned = self.opts.spinner.clone().filter(|c| c.fits(lex.stats().0));
+        let learned = self.learned_channel();
         if let Some(ch) = &learned {
             keep_ln = ch.ln_prob(sid, sid, keep_ln);
         }
@@ -234,6 +234,13 @@ impl<'m> Restorer<'m> {
             ln
         });
         true
+    }
+
+    /// The learned spinner of [`Options::spinner`], when it was bound to
+    /// this model's lexicon (one bound to another is ignored).
+    fn learned_channel(&self) -> Option<std::sync::Arc<crate::learn::LearnedChannel>> {
+        let words = self.model.lexicon.stats().0;
+        self.opts.spinner.clone().filter(|c| c.fits(words))
     }
 
     /// Pushes a slot for spun word `sid`: "keep" (read as `keep_id`) and the
@@ -301,11 +308,7 @@ impl<'m> Restorer<'m> {
             self.s.syn.push_fixed(&[keep_id]);
             return u32::MAX;
         }
-        let learned = self
-            .opts
-            .spinner
-            .clone()
-            .filter(|c| c.fits(m.lexicon.stats().0));
+        let learned = self.learned_channel();
         let keep_ln = (1.0 - r).ln();
         self.s.syn.begin_slot();
         self.s.syn.push_alt(
