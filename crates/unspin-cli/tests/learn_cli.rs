@@ -51,6 +51,28 @@ fn spin_pages(dir: &Path, pages: usize) -> HashSet<(String, String)> {
     pairs
 }
 
+/// Runs `unspin ARGS`, which must succeed; returns its stdout.
+fn ok_run(args: &[&dyn AsRef<std::ffi::OsStr>]) -> String {
+    ok_stdout(
+        &unspin()
+            .args(args.iter().map(|a| a.as_ref()))
+            .output()
+            .unwrap(),
+    )
+}
+
+/// `unspin learn --format json --show PROFILE`, parsed.
+fn show_json(profile: &Path) -> Value {
+    serde_json::from_str(&ok_run(&[
+        &"learn",
+        &"--format",
+        &"json",
+        &"--show",
+        &profile,
+    ]))
+    .unwrap()
+}
+
 #[test]
 fn learns_shows_merges_and_restores_with_a_profile() {
     let dir = tempfile::tempdir().unwrap();
@@ -69,13 +91,7 @@ fn learns_shows_merges_and_restores_with_a_profile() {
 
     // The table: written words with their best original, best first, and
     // several of them are the spinner's own pairs.
-    let shown = ok_stdout(
-        &unspin()
-            .args(["learn", "--show"])
-            .arg(&profile)
-            .output()
-            .unwrap(),
-    );
+    let shown = ok_run(&[&"learn", &"--show", &profile]);
     let header = shown.lines().next().unwrap();
     assert!(
         header.starts_with("# ") && header.contains("words"),
@@ -93,14 +109,7 @@ fn learns_shows_merges_and_restores_with_a_profile() {
         .collect();
     let right = learned.intersection(&truth).count();
     assert!(right >= 5, "{right} of {learned:?} in {truth:?}");
-    let json: Value = serde_json::from_str(&ok_stdout(
-        &unspin()
-            .args(["learn", "--format", "json", "--show"])
-            .arg(&profile)
-            .output()
-            .unwrap(),
-    ))
-    .unwrap();
+    let json: Value = show_json(&profile);
     let words = json["words"].as_u64().unwrap();
     assert!(words > 1000, "{json}");
     let counts: Vec<f64> = json["table"]
@@ -113,14 +122,7 @@ fn learns_shows_merges_and_restores_with_a_profile() {
 
     // The profile does not depend on the number of threads.
     let one_thread = dir.path().join("one-thread.spinner");
-    ok_stdout(
-        &unspin()
-            .args(["learn", "--jobs", "1", "--out"])
-            .arg(&one_thread)
-            .arg(&pages)
-            .output()
-            .unwrap(),
-    );
+    ok_run(&[&"learn", &"--jobs", &"1", &"--out", &one_thread, &pages]);
     assert!(std::fs::read(&one_thread).unwrap() == std::fs::read(&profile).unwrap());
 
     // An existing profile is kept unless the pages are merged into it.
@@ -131,22 +133,8 @@ fn learns_shows_merges_and_restores_with_a_profile() {
         .output()
         .unwrap();
     assert_one_line_error(&again, 1, &["exists", "--merge"]);
-    ok_stdout(
-        &unspin()
-            .args(["learn", "--merge", "--out"])
-            .arg(&profile)
-            .arg(&pages)
-            .output()
-            .unwrap(),
-    );
-    let merged: Value = serde_json::from_str(&ok_stdout(
-        &unspin()
-            .args(["learn", "--format", "json", "--show"])
-            .arg(&profile)
-            .output()
-            .unwrap(),
-    ))
-    .unwrap();
+    ok_run(&[&"learn", &"--merge", &"--out", &profile, &pages]);
+    let merged: Value = show_json(&profile);
     assert_eq!(merged["words"].as_u64().unwrap(), 2 * words);
 
     // restore --learn on standard input learns what `learn` learns from the
@@ -154,22 +142,8 @@ fn learns_shows_merges_and_restores_with_a_profile() {
     let page = pages.join("page-0.txt");
     let text = std::fs::read(&page).unwrap();
     let single = dir.path().join("single.spinner");
-    ok_stdout(
-        &unspin()
-            .args(["learn", "--out"])
-            .arg(&single)
-            .arg(&page)
-            .output()
-            .unwrap(),
-    );
-    let with_file = ok_stdout(
-        &unspin()
-            .args(["restore", "--spinner"])
-            .arg(&single)
-            .arg(&page)
-            .output()
-            .unwrap(),
-    );
+    ok_run(&[&"learn", &"--out", &single, &page]);
+    let with_file = ok_run(&[&"restore", &"--spinner", &single, &page]);
     let learned_in_place = ok_stdout(&run_with_stdin(&["restore", "--learn"], &text));
     assert_eq!(with_file, learned_in_place);
     assert_eq!(
@@ -178,14 +152,14 @@ fn learns_shows_merges_and_restores_with_a_profile() {
     );
 
     // detect --spinner refines the spun words with the profile.
-    let det: Value = serde_json::from_str(&ok_stdout(
-        &unspin()
-            .args(["detect", "--format", "json", "--spinner"])
-            .arg(&profile)
-            .arg(&page)
-            .output()
-            .unwrap(),
-    ))
+    let det: Value = serde_json::from_str(&ok_run(&[
+        &"detect",
+        &"--format",
+        &"json",
+        &"--spinner",
+        &profile,
+        &page,
+    ]))
     .unwrap();
     assert_eq!(det["spun"], true, "{det}");
 
@@ -201,14 +175,14 @@ fn learns_shows_merges_and_restores_with_a_profile() {
     let (status, answer) = http(addr, "POST", "/v1/restore", body.to_string().as_bytes());
     assert_eq!(status, 200);
     let served: Value = serde_json::from_slice(&answer).unwrap();
-    let cli: Value = serde_json::from_str(&ok_stdout(
-        &unspin()
-            .args(["restore", "--format", "json", "--spinner"])
-            .arg(&profile)
-            .arg(&page)
-            .output()
-            .unwrap(),
-    ))
+    let cli: Value = serde_json::from_str(&ok_run(&[
+        &"restore",
+        &"--format",
+        &"json",
+        &"--spinner",
+        &profile,
+        &page,
+    ]))
     .unwrap();
     assert_eq!(served["text"], cli["text"]);
     let body = serde_json::json!({"text": "text", "spinner": "other"});
@@ -236,14 +210,7 @@ fn bad_profiles_and_inputs_get_one_line_errors() {
     let lexicon = common::models_dir().join("lexicon.unspin");
     let corrupt = dir.path().join("corrupt.spinner");
     let good = dir.path().join("good.spinner");
-    ok_stdout(
-        &unspin()
-            .args(["learn", "--out"])
-            .arg(&good)
-            .arg(&page)
-            .output()
-            .unwrap(),
-    );
+    ok_run(&[&"learn", &"--out", &good, &page]);
     let mut bytes = std::fs::read(&good).unwrap();
     let last = bytes.len() - 1;
     bytes[last] ^= 0x40;

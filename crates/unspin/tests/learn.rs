@@ -28,6 +28,11 @@ fn documents(n: u64, seed: u64) -> Vec<String> {
         .collect()
 }
 
+/// The spinner learned from `texts` with the default settings.
+fn learn_from(engine: &Engine, texts: &[&str]) -> SpinnerProfile {
+    learn(engine, &texts, &LearnOptions::default(), &mut |_| {}).unwrap()
+}
+
 /// The pairs `profile` asserts, and how many of them `spun` made.
 fn right_pairs(
     profile: &SpinnerProfile,
@@ -130,13 +135,7 @@ fn profiles_round_trip_merge_and_refuse_corruption() {
         .map(|d| spinner.spin(d).text)
         .collect();
     let texts: Vec<&str> = spun.iter().map(String::as_str).collect();
-    let profile = learn(
-        &engine,
-        &texts.as_slice(),
-        &LearnOptions::default(),
-        &mut |_| {},
-    )
-    .unwrap();
+    let profile = learn_from(&engine, &texts);
     assert!(!profile.pairs.is_empty());
 
     let bytes = profile.to_bytes();
@@ -181,26 +180,14 @@ fn a_fluent_synonym_spinner_is_learned_type_by_type() {
     let docs = documents(80, 9);
     let spun: Vec<_> = docs.iter().map(|d| spinner.spin(d)).collect();
     let texts: Vec<&str> = spun.iter().map(|s| s.text.as_str()).collect();
-    let profile = learn(
-        &engine,
-        &texts.as_slice(),
-        &LearnOptions::default(),
-        &mut |_| {},
-    )
-    .unwrap();
+    let profile = learn_from(&engine, &texts);
     let (right, asserted) = right_pairs(&profile, &spun);
     assert!(right >= 3, "{right} right of {asserted:?}");
     assert!(right * 2 > asserted.len(), "{right} right of {asserted:?}");
 
     // The same pages unspun: what is learned from clean text is little.
     let clean: Vec<&str> = docs.iter().map(String::as_str).collect();
-    let from_clean = learn(
-        &engine,
-        &clean.as_slice(),
-        &LearnOptions::default(),
-        &mut |_| {},
-    )
-    .unwrap();
+    let from_clean = learn_from(&engine, &clean);
     let pairs = from_clean.best_pairs(unspin::learn::MIN_ASSERTED_COUNT);
     assert!(
         pairs.len() * 2 <= asserted.len(),
