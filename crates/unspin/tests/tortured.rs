@@ -97,6 +97,31 @@ fn a_half_left_out_of_the_listing_is_not_found_by_lookup() {
 }
 
 #[test]
+fn multi_word_wordnet_entries_may_stand_for_a_shorter_lemma_of_their_sense() {
+    let phrases = unspin::models::embedded_phrases().unwrap();
+    let originals = |run: &str| -> Vec<String> {
+        phrases.chunk(run).iter().map(|(o, _)| o.clone()).collect()
+    };
+    // Each inflection maps to the same inflection of the shorter lemma.
+    assert!(originals("carry out").contains(&"execute".to_string()));
+    assert!(originals("carrying out").contains(&"executing".to_string()));
+    assert!(originals("carries out").contains(&"executes".to_string()));
+    // Never a longer one, and never a lemma no writer used (no sense-tagged count).
+    assert!(originals("carry out").iter().all(|o| !o.contains(' ')));
+    // Clean text using the entry as meant stays as it is.
+    let text = "We are carrying out the experiments described in the following section.";
+    assert_eq!(restore(text).text, text);
+    let found = tortured::find_phrases(
+        model().phrases().unwrap(),
+        &model().lm,
+        text,
+        &unspin::token::tokenize(text),
+        &tortured::PhraseOptions::default(),
+    );
+    assert!(found.is_empty(), "{found:?}");
+}
+
+#[test]
 fn clean_sentences_come_back_unchanged() {
     for text in [
         "We trained a random forest and a support vector machine on the data.",

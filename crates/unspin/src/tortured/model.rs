@@ -11,6 +11,10 @@
 //!   substitutions of the learning half aligned word by word ("timberland"
 //!   for "forest"), and the WordNet synonyms of every term word, inflected
 //!   like it.
+//! * **chunks**: runs of 2-3 observed words that may stand for an original:
+//!   the unequal-length swaps of the learning half, and WordNet's multi-word
+//!   lemmas standing for a shorter lemma of the same sense ("taking after"
+//!   for "following").
 //! * **terms**: multi-word technical terms with a strength: the originals of
 //!   the learning half, the recurring noun phrases of a clean scientific
 //!   corpus, and WordNet's multi-word lemmas.
@@ -301,6 +305,57 @@ fn alphabetic(w: &str) -> bool {
     w.len() >= 2 && w.chars().all(|c| c.is_alphabetic() || c == '-')
 }
 
+/// A paraphraser that draws on a thesaurus writes a multi-word entry for a
+/// shorter one of the same sense ("taking after" for "following", "right of
+/// entry" for "access"). Every multi-word WordNet lemma of 2 to
+/// [`MAX_CHUNK_WORDS`] words becomes a learned run of words that may stand
+/// for the shorter lemmas of its senses, in each inflection the two share.
+/// Only originals seen in WordNet's sense-tagged corpus are kept: the run
+/// must stand for a word writers use.
+fn add_wordnet_spans(wordnet: &WordNet, chunks: &mut FxHashMap<String, Vec<(String, f32)>>) {
+    use crate::wordnet::{Inflection, Pos};
+    let plain = |l: &str| l.chars().all(|c| c.is_ascii_lowercase() || c == '_' || c == '-');
+    for (k, lemma) in wordnet.lemmas().enumerate() {
+        let n = lemma.split('_').count();
+        if !(2..=MAX_CHUNK_WORDS).contains(&n) || !plain(lemma) {
+            continue;
+        }
+        let id = crate::wordnet::LemmaId(k as u32);
+        for pos in Pos::ALL {
+            let infls: &[Inflection] = match pos {
+                Pos::Noun => &[Inflection::None, Inflection::Plural],
+                Pos::Verb => &[
+                    Inflection::None,
+                    Inflection::ThirdSingular,
+                    Inflection::Past,
+                    Inflection::PresentParticiple,
+                ],
+                Pos::Adj | Pos::Adv => &[Inflection::None],
+            };
+            for &s in wordnet.senses_of(id, pos) {
+                for mate_id in wordnet.synset_lemma_ids(s) {
+                    let mate = wordnet.lemma(*mate_id);
+                    if mate.split('_').count() >= n
+                        || !plain(mate)
+                        || wordnet.lemma_frequency(*mate_id) == 0
+                        || is_stopword(mate)
+                    {
+                        continue;
+                    }
+                    for &infl in infls {
+                        let observed = wordnet.inflect_as(lemma, pos, infl);
+                        let original = wordnet.inflect_as(mate, pos, infl);
+                        let list = chunks.entry(observed).or_default();
+                        if !list.iter().any(|(o, _)| *o == original) {
+                            list.push((original, LN_P_SYNONYM));
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
 /// Builds the phrase model: `pairs` is the whole cleaned list; candidates
 /// and terms come from the pairs of `learn_from` only, from `corpus` (clean
 /// text of the register, for terms) and from `wordnet`.
@@ -387,6 +442,7 @@ pub fn build<'a>(
         };
         into.entry(a.clone()).or_default().push((b.clone(), lnp));
     }
+    add_wordnet_spans(wordnet, &mut chunks);
     // WordNet synonyms of every term word, inflected like it.
     let term_words: FxHashSet<&str> = terms.keys().flat_map(|t| t.split(' ')).collect();
     for w in term_words {
