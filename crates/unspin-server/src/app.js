@@ -39,7 +39,9 @@ async function analyze() {
   btn.disabled = true; btn.firstChild.textContent = "Analyzing…";
   const t0 = performance.now();
   try {
-    const [restored, detection] = await Promise.all([post("/v1/restore", { text }), post("/v1/detect", { text })]);
+    // A learned spinner, when one is picked, steers both answers.
+    const body = $("spinner").value ? { text, spinner: $("spinner").value } : { text };
+    const [restored, detection] = await Promise.all([post("/v1/restore", body), post("/v1/detect", body)]);
     const ms = performance.now() - t0;
     hideTip();
     const map = byteToIndex(text, restored.changes.flatMap((c) => [c.start, c.end]));
@@ -265,4 +267,7 @@ drop.addEventListener("drop", (e) => {
 fetch("/healthz").then((r) => r.json()).then((h) => {
   $("health-dot").className = "dot up";
   $("health").textContent = "unspin " + h.version + " · " + h.model.split(":")[0] + " ready";
+  const names = h.spinners || [];
+  for (const name of names) { const o = document.createElement("option"); o.value = name; o.textContent = name; $("spinner").append(o); }
+  $("spinner-box").hidden = names.length === 0;
 }).catch(() => { $("health-dot").className = "dot down"; $("health").textContent = "server unreachable"; });

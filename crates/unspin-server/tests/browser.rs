@@ -434,5 +434,55 @@ fn page_in_headless_chromium() {
         "const e = document.getElementById('error'); return !e.hidden && e.textContent",
     );
     assert!(err.as_str().unwrap().contains("Paste or drop a text first"));
+    // No learned spinner is loaded: no picker.
+    assert_eq!(
+        s.js("return document.getElementById('spinner-box').hidden"),
+        json!(true)
+    );
+
+    // A server with a learned spinner offers it, and the page restores with it.
+    let core = engine().core().clone();
+    let pages: &[&str] = &[text.as_str()];
+    let profile = unspin::learn::learn(
+        &core,
+        &pages,
+        &unspin::learn::LearnOptions::default(),
+        &mut |_| {},
+    )
+    .expect("learns from the sample");
+    let with_site = unspin_server::Engine::new(core).with_spinner("site", &profile);
+    let site = unspin_server::spawn("127.0.0.1:0", std::sync::Arc::new(with_site), config())
+        .expect("server starts");
+    let body = serde_json::to_vec(&json!({"text": text, "spinner": "site"})).unwrap();
+    let api_site = post(site.addr, "/v1/restore", "application/json", &body).json();
+    assert_ne!(
+        api_site["text"], api["text"],
+        "the learned spinner changes the answer"
+    );
+    s.call(
+        "POST",
+        "/url",
+        Some(json!({"url": format!("{}/", site.url())})),
+    );
+    s.wait_for(
+        "the spinner picker",
+        "return !document.getElementById('spinner-box').hidden",
+    );
+    assert_eq!(
+        s.js("return [...document.querySelectorAll('#spinner option')].map(o => o.value)"),
+        json!(["", "site"])
+    );
+    s.js("document.getElementById('spinner').value = 'site'; return 1");
+    s.js(&format!(
+        "document.getElementById('input').value = {}; return 1",
+        serde_json::to_string(&text).unwrap()
+    ));
+    s.click("#analyze");
+    s.wait_for(
+        "highlights with the spinner",
+        "return document.querySelectorAll('#spun-view mark.chg').length > 0",
+    );
+    s.js("const c = document.getElementById('conf'); c.value = 0; c.dispatchEvent(new Event('input')); return 1");
+    assert_eq!(s.restored_text(), api_site["text"].as_str().unwrap());
     drop(s);
 }
