@@ -4,7 +4,7 @@
 # character offsets (char_*) that index Python strings; start/end are UTF-8
 # byte offsets. Field reference: docs/PYTHON.md.
 from os import PathLike
-from typing import Iterable, List, Mapping, Optional, Tuple, TypedDict, Union
+from typing import Dict, Iterable, List, Mapping, Optional, Tuple, TypedDict, Union
 
 __version__: str
 
@@ -113,6 +113,9 @@ class Spinner:
         """The learned table, best first."""
     @property
     def words(self) -> int: ...
+    @property
+    def classes(self) -> Dict[str, Dict[str, float]]:
+        """Which token classes the spinner touches: capitalized, attached, function_words, digits, plain."""
 
 def learn(texts: List[str]) -> Spinner:
     """Learns the spinner behind `texts`, pages of its output (no originals needed)."""

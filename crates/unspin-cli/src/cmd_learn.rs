@@ -166,6 +166,7 @@ fn show(path: &Path, args: &LearnArgs) -> anyhow::Result<u8> {
             let v = serde_json::json!({
                 "words": profile.words,
                 "documents": profile.documents,
+                "classes": profile.classes,
                 "table": table,
             });
             serde_json::to_writer(&mut out, &v)?;
@@ -176,6 +177,22 @@ fn show(path: &Path, args: &LearnArgs) -> anyhow::Result<u8> {
                 out,
                 "# {} words, {} documents; written word, expected count, originals (expected count)",
                 profile.words, profile.documents
+            )?;
+            let c = &profile.classes;
+            let rate = |r: &unspin::learn::ClassRate| {
+                format!(
+                    "{:.2} ({:.0} written, {:.0} original)",
+                    r.touched, r.written, r.original
+                )
+            };
+            writeln!(
+                out,
+                "# classes touched (1 = as often as lowercase words; restore opens a class at {}): capitalized {}, punctuation-attached {}, function words {}; small numbers as digits {}",
+                unspin::learn::TokenClasses::OPEN_AT,
+                rate(&c.capitalized),
+                rate(&c.attached),
+                rate(&c.function_words),
+                rate(&c.digits)
             )?;
             for row in &table {
                 let originals: Vec<String> = row

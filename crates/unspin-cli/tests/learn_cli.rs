@@ -99,7 +99,7 @@ fn learns_shows_merges_and_restores_with_a_profile() {
     );
     let learned: HashSet<(String, String)> = shown
         .lines()
-        .skip(1)
+        .filter(|l| !l.starts_with('#'))
         .filter_map(|l| {
             let mut f = l.split('\t');
             let written = f.next()?.to_string();
@@ -109,7 +109,12 @@ fn learns_shows_merges_and_restores_with_a_profile() {
         .collect();
     let right = learned.intersection(&truth).count();
     assert!(right >= 5, "{right} of {learned:?} in {truth:?}");
+    assert!(shown.contains("\n# classes touched"), "{shown}");
     let json: Value = show_json(&profile);
+    assert!(
+        json["classes"]["capitalized"]["touched"].is_number(),
+        "{json}"
+    );
     let words = json["words"].as_u64().unwrap();
     assert!(words > 1000, "{json}");
     let counts: Vec<f64> = json["table"]

@@ -448,6 +448,16 @@ impl PySpinner {
         self.profile.words
     }
 
+    /// Which classes of tokens the spinner touches: `{"capitalized",
+    /// "attached", "function_words", "digits", "plain"}`, each
+    /// `{"touched", "written", "original"}` (see `unspin learn --show`).
+    #[getter]
+    fn classes<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let v = serde_json::to_value(self.profile.classes)
+            .map_err(|e| PyRuntimeError::new_err(e.to_string()))?;
+        to_py(py, v)
+    }
+
     fn __repr__(&self) -> String {
         format!(
             "unspin.Spinner(<{} words, {} replacements>)",

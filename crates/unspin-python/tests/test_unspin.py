@@ -191,6 +191,10 @@ class LearnTest(unittest.TestCase):
         learned = {(row["written"], row["originals"][0][0]) for row in table}
         self.assertGreater(len(pairs & learned), 5, (pairs, learned))
         self.assertIn("unspin.Spinner(", repr(self.spinner))
+        # The news spinner leaves capitalized words alone.
+        classes = self.spinner.classes
+        self.assertEqual(set(classes), {"plain", "capitalized", "attached", "function_words", "digits"})
+        self.assertLess(classes["capitalized"]["touched"], 0.5, classes)
 
     def test_restore_and_detect_take_a_spinner_or_its_file(self):
         with tempfile.TemporaryDirectory() as tmp:

@@ -27,6 +27,11 @@ use crate::Error;
 pub const MAGIC: &[u8; 8] = b"UNSPIN\0\0";
 const HEADER_LEN: usize = 40;
 
+/// The format version a container says it is (`None`: too short to say).
+pub fn version_of(bytes: &[u8]) -> Option<u32> {
+    Some(u32::from_le_bytes(bytes.get(12..16)?.try_into().ok()?))
+}
+
 /// Wraps `payload` in a container of the given kind and version.
 pub fn encode(kind: [u8; 4], version: u32, payload: &[u8], level: i32) -> Vec<u8> {
     let compressed =

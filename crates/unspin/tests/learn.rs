@@ -6,7 +6,7 @@ use std::collections::HashSet;
 
 use unspin::eval::evaluate;
 use unspin::halves::Half;
-use unspin::learn::{learn, LearnOptions, SpinnerProfile};
+use unspin::learn::{learn, ClassRate, LearnOptions, SpinnerProfile, TokenClasses};
 use unspin::lexicon::Lexicon;
 use unspin::restore::Options;
 use unspin::spinner::{mix64, Spinner};
@@ -194,5 +194,49 @@ fn a_fluent_synonym_spinner_is_learned_type_by_type() {
         "{} vs {}: {pairs:?}",
         pairs.len(),
         asserted.len()
+    );
+}
+
+#[test]
+fn classes_a_spinner_touches_are_opened_for_its_pairs_only() {
+    let engine = Engine::embedded(false).unwrap();
+    let text = "Helium said the plan would work. The plan was cold, said helium. So helium left.";
+    let profile = |classes: TokenClasses| SpinnerProfile {
+        words: 10_000,
+        documents: 100,
+        pairs: vec![
+            ("he".into(), "helium".into(), 60.0),
+            ("he".into(), "he".into(), 5.0),
+        ],
+        classes,
+    };
+    let restore = |p: &SpinnerProfile| {
+        let opts = Options {
+            spinner: Some(engine.spinner_channel(p)),
+            ..Options::default()
+        };
+        engine.restore(text, &opts).unwrap().text
+    };
+    // A spinner that leaves capitals and punctuation-attached words alone:
+    // only the bare lowercase word is its.
+    let closed = restore(&profile(TokenClasses::default()));
+    assert_eq!(
+        closed,
+        "Helium said the plan would work. The plan was cold, said helium. So he left."
+    );
+    // One that rewrites both classes: "Helium" and "helium." come back too.
+    let touched = ClassRate {
+        written: 100.0,
+        original: 10.0,
+        touched: 1.0,
+    };
+    let open = restore(&profile(TokenClasses {
+        capitalized: touched,
+        attached: touched,
+        ..TokenClasses::default()
+    }));
+    assert_eq!(
+        open,
+        "He said the plan would work. The plan was cold, said he. So he left."
     );
 }

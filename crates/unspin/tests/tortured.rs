@@ -99,9 +99,8 @@ fn a_half_left_out_of_the_listing_is_not_found_by_lookup() {
 #[test]
 fn multi_word_wordnet_entries_may_stand_for_a_shorter_lemma_of_their_sense() {
     let phrases = unspin::models::embedded_phrases().unwrap();
-    let originals = |run: &str| -> Vec<String> {
-        phrases.chunk(run).iter().map(|(o, _)| o.clone()).collect()
-    };
+    let originals =
+        |run: &str| -> Vec<String> { phrases.chunk(run).iter().map(|(o, _)| o.clone()).collect() };
     // Each inflection maps to the same inflection of the shorter lemma.
     assert!(originals("carry out").contains(&"execute".to_string()));
     assert!(originals("carrying out").contains(&"executing".to_string()));

@@ -63,6 +63,37 @@ pub struct LearnRow {
     pub recall_with: Option<f64>,
     /// Clean words of the test documents changed under the learned profile.
     pub clean_changed_rate: Option<f64>,
+    /// The token classes the learned profile says the spinner touches.
+    pub classes: unspin::learn::TokenClasses,
+    /// What the spinner did, from its alignment: the share of its swaps on
+    /// capitalized words and on words touching punctuation.
+    pub true_capitalized_share: f64,
+    pub true_attached_share: f64,
+}
+
+/// The share of `spun`'s swaps (one-word spans) that are capitalized, and
+/// that touch punctuation in the spun text.
+fn class_shares(spun: &[Spun]) -> (f64, f64) {
+    let (mut n, mut cap, mut att) = (0usize, 0usize, 0usize);
+    for s in spun {
+        for c in &s.changes {
+            if c.spun.contains(' ') || c.original.contains(' ') {
+                continue;
+            }
+            n += 1;
+            if c.spun.chars().next().is_some_and(char::is_uppercase) {
+                cap += 1;
+            }
+            let before = s.text[..c.spun_start].chars().next_back();
+            let after = s.text[c.spun_end..].chars().next();
+            let open = |ch: Option<char>| ch.is_none_or(char::is_whitespace);
+            if !open(before) || !open(after) {
+                att += 1;
+            }
+        }
+    }
+    let share = |k: usize| if n == 0 { 0.0 } else { k as f64 / n as f64 };
+    (share(cap), share(att))
 }
 
 /// A profile learned from clean pages (a user who runs `restore --learn`
@@ -254,6 +285,9 @@ pub(super) fn run(
             precision_with: with_m.precision,
             recall_with: with_m.recall,
             clean_changed_rate: clean_m.clean_changed_rate,
+            classes: learned.classes,
+            true_capitalized_share: class_shares(&learn_spun).0,
+            true_attached_share: class_shares(&learn_spun).1,
         };
         log(&format!(
             "learn {profile}, half {}: pairs recall {:.3} precision {:.3} (20% clean {:.3}, 20% another spinner {:.3}); ratio {} -> {} (in place {}); clean changed {}",
@@ -339,6 +373,27 @@ pub(super) fn markdown(rows: &[LearnRow], clean: Option<&CleanLearned>) -> Strin
             fmt(r.ratio_in_place),
             r.clean_changed_rate
                 .map_or("-".into(), |v| format!("{:.3}%", 100.0 * v)),
+        ));
+    }
+    s.push_str(
+        "\nToken classes the learned profiles say each spinner touches (1 = as often as bare lowercase words; \
+         restore opens a class at 0.5), beside the share of the spinner's one-word swaps in that class:\n\n\
+         | profile | capitalized, learned | capitalized swaps | punctuation-attached, learned | attached swaps | function words, learned |\n\
+         |---|--:|--:|--:|--:|--:|\n",
+    );
+    for r in rows {
+        let c = &r.classes;
+        let rate = |x: &unspin::learn::ClassRate| {
+            format!("{:.2} ({:.0} / {:.0})", x.touched, x.written, x.original)
+        };
+        s.push_str(&format!(
+            "| {} | {} | {:.1}% | {} | {:.1}% | {} |\n",
+            r.profile,
+            rate(&c.capitalized),
+            100.0 * r.true_capitalized_share,
+            rate(&c.attached),
+            100.0 * r.true_attached_share,
+            rate(&c.function_words),
         ));
     }
     if let Some(c) = clean {

@@ -16,7 +16,10 @@
 //! Then a type-level pass (`types.rs`) decides the written types the EM
 //! leaves unexplained: a fluent synonym spinner's swaps cost more prior
 //! than one context repays, but the evidence of every distinct context of a
-//! type adds up against a single prior.
+//! type adds up against a single prior. A last read (`classes.rs`) counts,
+//! for the pairs now asserted, how often the spinner rewrote capitalized
+//! and punctuation-attached words (and function words and digits), so that
+//! restore opens those classes only for a spinner that touches them.
 //!
 //! Settings were chosen on the dev split of the held-out benchmark (A1 ->
 //! A2; docs/BENCHMARKS.md, "Learned spinners").
@@ -24,8 +27,11 @@
 //! The result is a [`SpinnerProfile`] (the `.spinner` file), which every
 //! front end binds to its model and passes in [`crate::restore::Options::spinner`].
 
+mod classes;
 mod profile;
 mod types;
+
+pub use classes::{ClassRate, TokenClasses};
 
 pub(crate) use profile::Counts;
 pub use profile::{LearnedChannel, SpinnerProfile, TableRow, MIN_ASSERTED_COUNT};
@@ -174,5 +180,17 @@ pub fn learn(
         opts.type_replace_rate,
     );
     profile.set_type_decisions(lexicon, &decisions);
+    // Which token classes the spinner touches, for the pairs now asserted:
+    // one more read, counting only.
+    let mut counter =
+        classes::ClassCounter::new(&profile.best_pairs(MIN_ASSERTED_COUNT), &model.lm);
+    pages.batches(&mut |batch| {
+        for d in batch {
+            opts.restore.cancel.check()?;
+            counter.add_text(d);
+        }
+        Ok(())
+    })?;
+    profile.classes = counter.finish();
     Ok(profile)
 }

@@ -4,11 +4,14 @@
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
+use super::classes::TokenClasses;
 use crate::lexicon::Lexicon;
 use crate::Error;
 
 const KIND: [u8; 4] = *b"SPIN";
-const VERSION: u32 = 1;
+/// Version 2 added [`SpinnerProfile::classes`]; version 1 files still load
+/// (with no class estimated).
+const VERSION: u32 = 2;
 
 /// Expected counts of what one spinner wrote for each original word,
 /// estimated from its output alone ([`super::learn`]). Counts add up, so
@@ -23,6 +26,17 @@ pub struct SpinnerProfile {
     /// (original, written, expected count), sorted by original then
     /// written; written == original means the word was kept.
     pub pairs: Vec<(String, String, f32)>,
+    /// Which classes of tokens (capitalized, punctuation-attached, function
+    /// words, digits) the spinner touches.
+    pub classes: TokenClasses,
+}
+
+/// The payload of a version 1 file.
+#[derive(Deserialize)]
+struct ProfileV1 {
+    words: u64,
+    documents: u64,
+    pairs: Vec<(String, String, f32)>,
 }
 
 /// One row of [`SpinnerProfile::table`]: a written word and its likely originals.
@@ -46,6 +60,7 @@ impl SpinnerProfile {
         self.pairs = sorted(all);
         self.words += other.words;
         self.documents += other.documents;
+        self.classes.merge(&other.classes);
     }
 
     /// The replacements, grouped by written word, those seen most first;
@@ -127,9 +142,20 @@ impl SpinnerProfile {
 
     /// Loads from the `SPIN` container, checking header and checksum.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, Error> {
-        let raw = crate::container::decode(bytes, KIND, VERSION)?;
-        let p: SpinnerProfile = bincode::deserialize(&raw)
-            .map_err(|e| Error::Model(format!("SPIN profile file: malformed payload: {e}")))?;
+        let malformed = |e| Error::Model(format!("SPIN profile file: malformed payload: {e}"));
+        let p: SpinnerProfile = if crate::container::version_of(bytes) == Some(1) {
+            let raw = crate::container::decode(bytes, KIND, 1)?;
+            let v1: ProfileV1 = bincode::deserialize(&raw).map_err(malformed)?;
+            SpinnerProfile {
+                words: v1.words,
+                documents: v1.documents,
+                pairs: v1.pairs,
+                classes: TokenClasses::default(),
+            }
+        } else {
+            let raw = crate::container::decode(bytes, KIND, VERSION)?;
+            bincode::deserialize(&raw).map_err(malformed)?
+        };
         if p.pairs.iter().any(|(_, _, c)| !c.is_finite() || *c < 0.0) {
             return Err(Error::Model("SPIN profile file: invalid counts".into()));
         }
@@ -147,11 +173,18 @@ impl SpinnerProfile {
             *pairs.entry(pair_key(oid, wid)).or_default() += *c;
             *totals.entry(oid).or_default() += *c;
         }
+        let written = self
+            .best_pairs(MIN_ASSERTED_COUNT)
+            .iter()
+            .filter_map(|(w, _)| lexicon.id(w))
+            .collect();
         LearnedChannel {
             lexicon_words: lexicon.stats().0,
             prior_weight,
             pairs,
             totals,
+            written,
+            classes: self.classes,
         }
     }
 
@@ -171,6 +204,7 @@ impl SpinnerProfile {
             words,
             documents: docs,
             pairs: sorted(all),
+            classes: TokenClasses::default(),
         }
     }
 }
@@ -222,9 +256,26 @@ pub struct LearnedChannel {
     prior_weight: f32,
     pairs: FxHashMap<u64, f32>,
     totals: FxHashMap<u32, f32>,
+    /// Written words of the asserted pairs.
+    written: rustc_hash::FxHashSet<u32>,
+    classes: TokenClasses,
 }
 
 impl LearnedChannel {
+    /// The replace probability of capitalized word `written` (lexicon id of
+    /// its lowercase form) when the spinner touches capitals and asserts a
+    /// pair for it; `None`: the class stays closed for it.
+    pub fn capitalized_rate(&self, written: u32) -> Option<f32> {
+        (self.classes.opens_capitalized() && self.written.contains(&written))
+            .then_some(self.classes.capitalized.touched)
+    }
+
+    /// Like [`LearnedChannel::capitalized_rate`], for words touching punctuation.
+    pub fn attached_rate(&self, written: u32) -> Option<f32> {
+        (self.classes.opens_attached() && self.written.contains(&written))
+            .then_some(self.classes.attached.touched)
+    }
+
     /// ln p(written | original): the lexicon's `base_ln` smoothed with the
     /// learned counts, `(w * base + count) / (w + total)`, as the
     /// document-level EM does within one text.
@@ -248,5 +299,24 @@ impl LearnedChannel {
     /// Whether it was bound to a lexicon of this many words.
     pub fn fits(&self, lexicon_words: usize) -> bool {
         self.lexicon_words == lexicon_words
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn version_1_files_load_with_no_class_estimated() {
+        // bincode writes a struct as the tuple of its fields.
+        let pairs = vec![("he".to_string(), "helium".to_string(), 3.0f32)];
+        let payload = bincode::serialize(&(100u64, 2u64, pairs.clone())).unwrap();
+        let bytes = crate::container::encode(KIND, 1, &payload, 3);
+        let p = SpinnerProfile::from_bytes(&bytes).unwrap();
+        assert_eq!((p.words, p.documents, p.pairs), (100, 2, pairs));
+        assert_eq!(p.classes, TokenClasses::default());
+        // A version this build does not know is refused.
+        let future = crate::container::encode(KIND, 9, &payload, 3);
+        assert!(SpinnerProfile::from_bytes(&future).is_err());
     }
 }

@@ -60,7 +60,7 @@ impl<'m> Restorer<'m> {
                             continue;
                         }
                         if let Some(sid) = lex.id(word) {
-                            if self.word_slot(t, i, sid, false) {
+                            if self.word_slot(t, i, sid, SlotClass::Plain) {
                                 i += 1;
                                 continue;
                             }
@@ -74,10 +74,18 @@ impl<'m> Restorer<'m> {
                         // ("Successful the morning"): a weak prior lets strong
                         // context evidence restore them.
                         if let Some(sid) = title_case_lower(word).and_then(|w| lex.id(&w)) {
-                            if self.word_slot(t, i, sid, true) {
+                            let cap = SlotClass::SentenceStart(self.opts.capitalized_replace_prob);
+                            if self.word_slot(t, i, sid, cap) {
                                 i += 1;
                                 continue;
                             }
+                        }
+                    } else if let Some((sid, rate)) = self.learned_class(text, t) {
+                        // A learned spinner that rewrites capitalized or
+                        // punctuation-attached words, for the pairs it asserts.
+                        if self.word_slot(t, i, sid, SlotClass::Learned(rate)) {
+                            i += 1;
+                            continue;
                         }
                     }
                     let lower = word.to_lowercase();
@@ -187,9 +195,29 @@ impl<'m> Restorer<'m> {
         true
     }
 
-    /// Adds a slot for a bare word the lexicon knows (lowercase, or a
-    /// capitalized sentence start); false if it has no candidates.
-    pub(super) fn word_slot(&mut self, t: Token, tok: usize, sid: u32, capitalized: bool) -> bool {
+    /// The lexicon id and replace-probability scale of a word outside the
+    /// plain class (capitalized, or touching punctuation) that the learned
+    /// spinner of [`Options::spinner`] rewrites in its class.
+    fn learned_class(&self, text: &str, t: Token) -> Option<(u32, f32)> {
+        if t.kind != TokenKind::Word {
+            return None;
+        }
+        let learned = self.learned_channel()?;
+        let word = t.text(text);
+        if t.bare {
+            let sid = title_case_lower(word).and_then(|w| self.model.lexicon.id(&w))?;
+            learned.capitalized_rate(sid).map(|r| (sid, r))
+        } else if is_spun_form(word) && !word.bytes().any(|b| b.is_ascii_digit()) {
+            let sid = self.model.lexicon.id(word)?;
+            learned.attached_rate(sid).map(|r| (sid, r))
+        } else {
+            None
+        }
+    }
+
+    /// Adds a slot for a word the lexicon knows (a bare lowercase word, or
+    /// one of another class, see [`SlotClass`]); false if it has no candidates.
+    pub(super) fn word_slot(&mut self, t: Token, tok: usize, sid: u32, class: SlotClass) -> bool {
         let m = self.model;
         let lex = &m.lexicon;
         let cands = lex.candidates(sid);
@@ -197,11 +225,10 @@ impl<'m> Restorer<'m> {
             return false;
         }
         let keep_id = m.lm_id_of_lex(sid);
-        let cap = self.opts.capitalized_replace_prob;
-        let replaced = if capitalized {
-            cap
-        } else {
-            lex.replace_prob(sid)
+        let replaced = match class {
+            // The sentence-start prior holds for the word as written.
+            SlotClass::SentenceStart(cap) => cap,
+            c => c.replace_prob(lex.replace_prob(sid)),
         };
         let mut keep_ln = (1.0 - replaced).max(1e-6).ln();
         let learned = self.learned_channel();
@@ -216,10 +243,7 @@ impl<'m> Restorer<'m> {
             if m.is_numeral(c.original) {
                 return f32::NEG_INFINITY;
             }
-            let p = match lex.replace_prob(c.original) {
-                p if capitalized && p > 0.0 => cap,
-                p => p,
-            };
+            let p = class.replace_prob(lex.replace_prob(c.original));
             let mut ln = if p > 0.0 {
                 p.ln() + c.ln_prob
             } else {
@@ -411,4 +435,28 @@ fn title_case_lower(word: &str) -> Option<String> {
     let ok =
         b.len() > 1 && b[0].is_ascii_uppercase() && b[1..].iter().all(|c| c.is_ascii_lowercase());
     ok.then(|| word.to_ascii_lowercase())
+}
+
+/// The class of a word slot, which sets how likely the spinner replaced it.
+#[derive(Clone, Copy, Debug)]
+pub(super) enum SlotClass {
+    /// A bare lowercase word: the lexicon's replace probability.
+    Plain,
+    /// A capitalized sentence start, at [`Options::capitalized_replace_prob`].
+    SentenceStart(f32),
+    /// A class a learned spinner touches, at this share of the lexicon's rate.
+    Learned(f32),
+}
+
+impl SlotClass {
+    /// The replace probability of an original the lexicon replaces with `p`
+    /// (0: never replaced, in every class).
+    fn replace_prob(self, p: f32) -> f32 {
+        match self {
+            _ if p <= 0.0 => p,
+            SlotClass::Plain => p,
+            SlotClass::SentenceStart(cap) => cap,
+            SlotClass::Learned(scale) => scale * p,
+        }
+    }
 }

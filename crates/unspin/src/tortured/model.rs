@@ -314,7 +314,10 @@ fn alphabetic(w: &str) -> bool {
 /// must stand for a word writers use.
 fn add_wordnet_spans(wordnet: &WordNet, chunks: &mut FxHashMap<String, Vec<(String, f32)>>) {
     use crate::wordnet::{Inflection, Pos};
-    let plain = |l: &str| l.chars().all(|c| c.is_ascii_lowercase() || c == '_' || c == '-');
+    let plain = |l: &str| {
+        l.chars()
+            .all(|c| c.is_ascii_lowercase() || c == '_' || c == '-')
+    };
     for (k, lemma) in wordnet.lemmas().enumerate() {
         let n = lemma.split('_').count();
         if !(2..=MAX_CHUNK_WORDS).contains(&n) || !plain(lemma) {
