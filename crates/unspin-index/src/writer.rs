@@ -492,9 +492,13 @@ impl Writer {
         // ones in key order (in-order inserts keep the B-tree pages full).
         // Each range's blocks are held until written: at least 64 ranges,
         // and more for a large merge, so that none holds more than
-        // MERGE_RANGE_GROUPS groups and memory stays flat as the index grows.
+        // MERGE_RANGE_GROUPS groups or MERGE_RANGE_POSTINGS postings (a
+        // corpus of near-duplicates has few groups of many postings) and
+        // memory stays flat as the index grows.
+        let postings: u64 = inputs.iter().map(|s| s.postings).sum();
         let ranges = if bucket_bits >= 6 {
             (groups / MERGE_RANGE_GROUPS)
+                .max(postings / MERGE_RANGE_POSTINGS)
                 .next_power_of_two()
                 .clamp(64, 1u64 << bucket_bits)
         } else {
@@ -604,6 +608,9 @@ impl Writer {
 /// Most fingerprint groups one merge range holds in memory (about 1,000
 /// blocks).
 const MERGE_RANGE_GROUPS: u64 = 1 << 16;
+
+/// Most postings one merge range holds in memory (a few MB encoded).
+const MERGE_RANGE_POSTINGS: u64 = 1 << 18;
 
 /// Blocks of a segment: (bucket, encoded block), in bucket order.
 type Blocks = Vec<(u64, Vec<u8>)>;
