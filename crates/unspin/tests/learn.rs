@@ -228,6 +228,8 @@ fn classes_a_spinner_touches_are_opened_for_its_pairs_only() {
     let touched = ClassRate {
         written: 100.0,
         original: 10.0,
+        rise: 90.0,
+        full: 90.0,
         touched: 1.0,
     };
     let open = restore(&profile(TokenClasses {

@@ -35,20 +35,35 @@ pub struct ClassRate {
     /// Occurrences in the class of their originals (digits: bare number
     /// words one to nine).
     pub original: f32,
-    /// The estimate in [0, 1]: how often the spinner rewrites the class,
-    /// relative to bare lowercase words (digits: the share of small numbers
-    /// written as digits).
+    /// How far the class's written occurrences rise over the pairs'
+    /// natural shares (digits: the bare single digits).
+    pub rise: f32,
+    /// The rise a class touched as often as bare lowercase words would
+    /// show (digits: every small number).
+    pub full: f32,
+    /// The estimate, `rise / full` in [0, 1]: how often the spinner
+    /// rewrites the class, relative to bare lowercase words (digits: the
+    /// share of small numbers written as digits); 0 with fewer than
+    /// [`MIN_CLASS_EVIDENCE`] occurrences.
     pub touched: f32,
 }
 
 impl ClassRate {
+    /// Sets `touched` from the counts.
+    fn estimate(&mut self) {
+        self.touched = if self.written + self.original >= MIN_CLASS_EVIDENCE && self.full > 0.0 {
+            (self.rise / self.full).clamp(0.0, 1.0)
+        } else {
+            0.0
+        };
+    }
+
     fn merge(&mut self, o: &ClassRate) {
-        let (a, b) = (self.written + self.original, o.written + o.original);
-        if a + b > 0.0 {
-            self.touched = (self.touched * a + o.touched * b) / (a + b);
-        }
         self.written += o.written;
         self.original += o.original;
+        self.rise += o.rise;
+        self.full += o.full;
+        self.estimate();
     }
 }
 
@@ -85,8 +100,8 @@ impl TokenClasses {
         self.attached.touched >= Self::OPEN_AT
     }
 
-    /// Adds the counts of `other` (pages of the same source learned apart):
-    /// each rate becomes the mean of the two, weighted by their evidence.
+    /// Adds the counts of `other` (pages of the same source learned apart)
+    /// and estimates the rates of the pooled counts.
     pub fn merge(&mut self, other: &TokenClasses) {
         self.plain.merge(&other.plain);
         self.capitalized.merge(&other.capitalized);
@@ -187,7 +202,7 @@ impl ClassCounter {
         // Each class's counts, and its rise over the natural shares against
         // the rise a class touched like lowercase words would show.
         let rate = |class: usize, pick: &dyn Fn(&PairCounts) -> bool, reference: Option<f32>| {
-            let (mut r, mut rise, mut full) = (ClassRate::default(), 0.0f32, 0.0f32);
+            let mut r = ClassRate::default();
             for p in self
                 .pairs
                 .iter()
@@ -200,22 +215,18 @@ impl ClassCounter {
                     continue;
                 };
                 if lower > p.natural {
-                    rise += w - (w + o) * p.natural;
-                    full += (w + o) * (lower - p.natural);
+                    r.rise += w - (w + o) * p.natural;
+                    r.full += (w + o) * (lower - p.natural);
                 }
             }
-            if r.written + r.original >= MIN_CLASS_EVIDENCE && full > 0.0 {
-                r.touched = (rise / full).clamp(0.0, 1.0);
-            }
+            r.estimate();
             r
         };
         let all = |_: &PairCounts| true;
         let mut plain = rate(0, &all, None);
-        plain.touched = if plain.written + plain.original >= MIN_CLASS_EVIDENCE {
-            1.0
-        } else {
-            0.0
-        };
+        // The reference class is touched by definition.
+        (plain.rise, plain.full) = (1.0, 1.0);
+        plain.estimate();
         // Function words against the lowercase share of the other pairs.
         let content = |p: &PairCounts| !p.function_word;
         let content_share = share(
@@ -225,9 +236,8 @@ impl ClassCounter {
                 .fold([0.0; 2], |a, p| [a[0] + p.n[0][0], a[1] + p.n[0][1]]),
         );
         let mut digits = self.digits;
-        if digits.written + digits.original >= MIN_CLASS_EVIDENCE {
-            digits.touched = digits.written / (digits.written + digits.original);
-        }
+        (digits.rise, digits.full) = (digits.written, digits.written + digits.original);
+        digits.estimate();
         TokenClasses {
             plain,
             capitalized: rate(1, &all, None),
@@ -282,7 +292,7 @@ mod tests {
     }
 
     #[test]
-    fn merging_weighs_the_rates_by_their_evidence() {
+    fn merging_pools_the_counts() {
         let open = classes(
             &[("helium", "he")],
             &"Helium said. helium said. ".repeat(30),
@@ -292,5 +302,14 @@ mod tests {
         m.merge(&closed);
         assert_eq!(m.capitalized.written + m.capitalized.original, 120.0);
         assert!((m.capitalized.touched - 0.25).abs() < 0.05, "{m:?}");
+        // Two halves each under the evidence needed add up to enough.
+        let half = classes(
+            &[("helium", "he")],
+            &"Helium said. helium said. ".repeat(12),
+        );
+        assert_eq!(half.capitalized.touched, 0.0);
+        let mut both = half;
+        both.merge(&half);
+        assert!(both.capitalized.touched > 0.95, "{both:?}");
     }
 }
