@@ -35,6 +35,12 @@ use crate::wordnet::WordNet;
 /// Longest run of words looked at as one WordNet lemma.
 const MAX_PHRASE_WORDS: usize = 4;
 
+/// Fewest words on a line for the sweep to weigh any of them: the entries
+/// of an index or a word list ("- crevice, 409") have no running text
+/// around them, and the neural model's preference between synonyms there
+/// says nothing about spinning.
+const MIN_LINE_WORDS: usize = 4;
+
 /// Settings of the synonym sweep.
 #[derive(Clone, Debug, PartialEq)]
 pub struct SweepOptions {
@@ -144,12 +150,28 @@ pub(crate) fn sweep(
         let k = opaque.partition_point(|&(_, e)| e <= start);
         opaque.get(k).is_some_and(|&(s, _)| s < end)
     };
+    // Words (tokens with a letter) per line, for each whitespace token.
+    let mut line_words = vec![0usize; tokens.len()];
+    let mut first = 0;
+    for k in 0..=tokens.len() {
+        let new_line =
+            k == tokens.len() || (k > 0 && text[tokens[k - 1].1..tokens[k].0].contains('\n'));
+        if new_line {
+            let n = tokens[first..k]
+                .iter()
+                .filter(|&&(s, e)| text[s..e].chars().any(char::is_alphabetic))
+                .count();
+            line_words[first..k].iter_mut().for_each(|w| *w = n);
+            first = k;
+        }
+    }
     let cores: Vec<Option<(usize, usize)>> = tokens
         .iter()
-        .map(|&(s, e)| {
+        .zip(&line_words)
+        .map(|(&(s, e), &on_line)| {
             synonym_word(&text[s..e])
                 .map(|(cs, ce)| (s + cs, s + ce))
-                .filter(|&(a, b)| !in_markup(a, b))
+                .filter(|&(a, b)| !in_markup(a, b) && on_line >= MIN_LINE_WORDS)
         })
         .collect();
     let phrase_at = |i: usize| -> Option<(usize, usize, usize)> {

@@ -190,3 +190,28 @@ fn synonyms_come_inflected_and_cased_like_the_word() {
         .synonyms_like("mahogany")
         .contains(&"reddish brown".to_string()));
 }
+
+#[test]
+fn entries_of_a_word_list_have_no_context_to_weigh() {
+    // The spun words of a prose text, one per line as in a book's index: a
+    // scorer that has read the original would pick the originals, but a
+    // line of one word says nothing about spinning.
+    let spun = Spinner::synonym(wordnet(), 0.3, 7).spin(CLEAN);
+    let list: String = spun
+        .changes
+        .iter()
+        .enumerate()
+        .map(|(k, c)| format!("- {}, {}\n", c.spun, 100 + k))
+        .collect();
+    assert!(spun.changes.len() >= 5);
+    let opts = Options {
+        sweep: SweepOptions {
+            min_rate: 0.0,
+            ..SweepOptions::default()
+        },
+        ..Options::default()
+    };
+    let mut r = Restorer::new(model_with_wordnet(), opts);
+    let out = r.restore_best(&list, &Knows::text(CLEAN)).unwrap();
+    assert_eq!(out.text, list, "{:?}", out.changes);
+}
