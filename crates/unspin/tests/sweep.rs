@@ -81,6 +81,17 @@ fn applied(input: &str, r: &Restoration) -> String {
     out + &input[at..]
 }
 
+/// Options whose sweep runs whatever the text's spin rate.
+fn sweep_always() -> Options {
+    Options {
+        sweep: SweepOptions {
+            min_rate: 0.0,
+            ..SweepOptions::default()
+        },
+        ..Options::default()
+    }
+}
+
 #[test]
 fn synonyms_outside_the_lexicon_are_restored() {
     let spun = Spinner::synonym(wordnet(), 0.3, 7).spin(CLEAN);
@@ -110,14 +121,7 @@ fn synonyms_outside_the_lexicon_are_restored() {
 fn a_multiword_synonym_is_looked_at_as_one() {
     let original = "She put the letters on the old mahogany desk by the window.";
     let spun = "She put the letters on the old reddish brown desk by the window.";
-    let opts = Options {
-        sweep: SweepOptions {
-            min_rate: 0.0,
-            ..SweepOptions::default()
-        },
-        ..Options::default()
-    };
-    let mut r = Restorer::new(model_with_wordnet(), opts);
+    let mut r = Restorer::new(model_with_wordnet(), sweep_always());
     let out = r.restore_best(spun, &Knows::text(original)).unwrap();
     assert_eq!(out.text, original, "{:?}", out.changes);
 }
@@ -204,14 +208,7 @@ fn entries_of_a_word_list_have_no_context_to_weigh() {
         .map(|(k, c)| format!("- {}, {}\n", c.spun, 100 + k))
         .collect();
     assert!(spun.changes.len() >= 5);
-    let opts = Options {
-        sweep: SweepOptions {
-            min_rate: 0.0,
-            ..SweepOptions::default()
-        },
-        ..Options::default()
-    };
-    let mut r = Restorer::new(model_with_wordnet(), opts);
+    let mut r = Restorer::new(model_with_wordnet(), sweep_always());
     let out = r.restore_best(&list, &Knows::text(CLEAN)).unwrap();
     assert_eq!(out.text, list, "{:?}", out.changes);
 }
