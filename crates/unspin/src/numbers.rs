@@ -164,7 +164,9 @@ pub fn is_number(w: &str) -> bool {
 /// "two" as "2" does so for every "two" (spinners decide per word type), so
 /// a bare spelled-out "two" anywhere in the text shows that its spinner does
 /// not write "2" for "two"; and such a spinner leaves bare single digits in
-/// running prose, where authors spell small numbers out.
+/// running prose, where authors spell small numbers out. The digit slot this
+/// opens never sways the spun/clean decision of a section (both hypotheses
+/// read the number alike), so a clean text stays closed whatever its digits.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct DigitEvidence {
     /// Which of one..nine appear bare and spelled out (bit k for k + 1).
@@ -191,19 +193,22 @@ impl DigitEvidence {
         e
     }
 
-    /// Whether the text shows a spinner that writes `digit` (a single digit
-    /// 1..9) for its spelled-out word: at least two bare single digits, and
-    /// that word nowhere bare in the text.
+    /// Whether the text may show a spinner that writes `digit` (a single
+    /// digit 1..9, bare in the text) for its spelled-out word: that word is
+    /// nowhere bare in the text. (Until 2026-12-07 this also asked for a
+    /// second bare single digit; on the dev slice of the training split that
+    /// left 119 of 1,512 missed news-spun digits, "the 2 countries", with
+    /// no candidate, and changed no clean word of five other registers.)
     pub fn spinner_writes(&self, digit: &str) -> bool {
         match digit.as_bytes() {
-            &[d @ b'1'..=b'9'] => self.digits >= 2 && self.spelled & (1 << (d - b'1')) == 0,
+            &[d @ b'1'..=b'9'] => self.digits >= 1 && self.spelled & (1 << (d - b'1')) == 0,
             _ => false,
         }
     }
 
-    /// Whether the text shows such a spinner for any digit at all.
+    /// Whether the text holds a bare single digit whose word it never spells out.
     pub fn any(&self) -> bool {
-        self.digits >= 2 && self.spelled != (1 << 9) - 1
+        self.digits >= 1 && self.spelled != (1 << 9) - 1
     }
 }
 
@@ -288,7 +293,11 @@ mod tests {
         assert!(!mixed.spinner_writes("2"));
         assert!(mixed.spinner_writes("3"));
         assert!(!e("It took 34 runs of 200 docs.").any());
-        assert!(!e("only 1 here").spinner_writes("1"));
+        assert!(e("only 1 here").spinner_writes("1"));
+        assert!(!e("only 1 here, one there").spinner_writes("1"));
+        // The digit must be in the text, bare: "1," or "v1" shows nothing.
+        assert!(!e("only one here").spinner_writes("1"));
+        assert!(!e("see v1, 2nd").any());
         assert!(!e("he had 2 dogs and 3 cats").spinner_writes("34"));
     }
 }
