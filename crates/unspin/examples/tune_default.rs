@@ -11,7 +11,8 @@
 //!
 //! Grid variables (comma-separated lists): `MINCONF` (min_confidence),
 //! `LMW` (lm_weight), `SHARPEN` (em_sharpen), `CACHE` (cache_weight),
-//! `MARGIN` (clean_margin), `MARGINW` (clean_margin_per_word).
+//! `MARGIN` (clean_margin), `MARGINW` (clean_margin_per_word). `ANALYZE=1`
+//! lists instead where each spun word went with the default options.
 
 use unspin::eval::{evaluate, AlignmentRecord, EvalReport};
 use unspin::restore::{Model, Options};
@@ -51,7 +52,7 @@ fn main() {
     let spun: Vec<_> = docs.iter().map(|d| spinner.spin(d)).collect();
     let d = Options::default();
     if std::env::var("ANALYZE").is_ok() {
-        analyze(&engine, &docs, &spun);
+        analyze(&engine, &spun);
         return;
     }
     for &min_confidence in &list("MINCONF", d.min_confidence) {
@@ -108,14 +109,13 @@ fn main() {
 /// Where the news-spun words go: per relation, kept / wrong / right, the
 /// most frequent misses, and the clean words changed by the relation of
 /// the change.
-fn analyze(engine: &Engine, docs: &[String], spun: &[unspin::spinner::Spun]) {
+fn analyze(engine: &Engine, spun: &[unspin::spinner::Spun]) {
     use std::collections::HashMap;
     let opts = Options::default();
     let mut cat: HashMap<(String, &str), usize> = HashMap::new();
     let mut missed: HashMap<(String, String, String, &str), usize> = HashMap::new();
     let mut false_changes: HashMap<String, usize> = HashMap::new();
     let mut false_pairs: HashMap<(String, String), usize> = HashMap::new();
-    let _ = docs;
     for s in spun {
         let r = engine.restore(&s.text, &opts).unwrap();
         let by_start: HashMap<usize, &unspin::restore::Change> =
@@ -131,21 +131,6 @@ fn analyze(engine: &Engine, docs: &[String], spun: &[unspin::spinner::Spun]) {
                 Some(_) => "wrong original",
             };
             *cat.entry((c.relation.clone(), outcome)).or_default() += 1;
-            if outcome != "right"
-                && c.spun.len() == 1
-                && c.spun.as_bytes()[0].is_ascii_digit()
-                && std::env::var("DIGITS").is_ok()
-            {
-                let toks: Vec<&str> = s.text.split(|ch: char| !ch.is_alphanumeric()).collect();
-                let digits = toks
-                    .iter()
-                    .filter(|w| w.len() == 1 && w.as_bytes()[0].is_ascii_digit())
-                    .count();
-                let spelled = toks.iter().filter(|w| **w == c.original).count();
-                let ctx =
-                    &s.text[c.spun_start.saturating_sub(30)..(c.spun_end + 30).min(s.text.len())];
-                println!("digit miss {} <- {}: digits {digits} spelled {spelled} outcome {outcome} | {ctx:?}", c.spun, c.original);
-            }
             if outcome != "right" {
                 *missed
                     .entry((
