@@ -29,17 +29,11 @@ use crate::lm::LanguageModel;
 use crate::rescore::{checked, ContextQuery, ContextScorer};
 use crate::restore::{Alternative, Change, Restoration};
 use crate::spinner::{synonym_eligible, synonym_word, whitespace_tokens};
-use crate::token::tokenize;
+use crate::token::{tokenize, MIN_LINE_WORDS};
 use crate::wordnet::WordNet;
 
 /// Longest run of words looked at as one WordNet lemma.
 const MAX_PHRASE_WORDS: usize = 4;
-
-/// Fewest words on a line for the sweep to weigh any of them: the entries
-/// of an index or a word list ("- crevice, 409") have no running text
-/// around them, and the neural model's preference between synonyms there
-/// says nothing about spinning.
-const MIN_LINE_WORDS: usize = 4;
 
 /// Settings of the synonym sweep.
 #[derive(Clone, Debug, PartialEq)]

@@ -75,6 +75,38 @@ fn is_joiner(c: char) -> bool {
     is_apostrophe(c) || c == '-' || c == '\u{2010}' || c == '\u{2011}'
 }
 
+/// Words a line needs before the words on it have context to weigh: entries
+/// of an index or a word list ("- crevice, 409") have no running text around
+/// them, so a language model's preference between synonyms there says
+/// nothing about spinning.
+pub const MIN_LINE_WORDS: usize = 4;
+
+/// Byte ranges of the lines of `text` with fewer than [`MIN_LINE_WORDS`]
+/// words (whitespace-separated tokens with a letter), in order.
+pub fn short_lines(text: &str) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    for line in text.split_inclusive('\n') {
+        let words = line
+            .split_whitespace()
+            .filter(|w| w.chars().any(char::is_alphabetic))
+            .take(MIN_LINE_WORDS)
+            .count();
+        if words < MIN_LINE_WORDS {
+            out.push((start, start + line.len()));
+        }
+        start += line.len();
+    }
+    out
+}
+
+/// Whether the byte offset `at` is on one of the `short` lines of
+/// [`short_lines`].
+pub fn on_short_line(short: &[(usize, usize)], at: usize) -> bool {
+    let k = short.partition_point(|&(_, e)| e <= at);
+    short.get(k).is_some_and(|&(s, _)| s <= at)
+}
+
 /// Splits `text` into tokens covering every byte exactly once, in order.
 pub fn tokenize(text: &str) -> Vec<Token> {
     let mut tokens: Vec<Token> = Vec::with_capacity(text.len() / 4 + 1);
@@ -381,6 +413,19 @@ fn find_ascii_ci(hay: &str, needle: &str) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn short_lines_are_lines_of_under_four_words() {
+        let text = "- crevice, 409\nthe rest of this line is prose\n\n2 3 4 5 six\nend";
+        let short = short_lines(text);
+        let at = |w: &str| text.find(w).unwrap();
+        assert!(on_short_line(&short, at("crevice")));
+        assert!(!on_short_line(&short, at("prose")));
+        // Numbers are no words: a line of digits and one word is short.
+        assert!(on_short_line(&short, at("six")));
+        assert!(on_short_line(&short, at("end")));
+        assert!(short_lines("one two three four").is_empty());
+    }
 
     fn kinds(text: &str) -> Vec<(&str, TokenKind)> {
         tokenize(text)

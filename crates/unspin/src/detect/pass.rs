@@ -201,10 +201,27 @@ impl Detector<'_> {
         let mut words = 0usize;
         let mut last = 0u32;
         let n_sites = w.sites.len();
+        // A synonym spinner draws anew at every token, so one written type
+        // repeated through a text is a term of its register ("types",
+        // "headers", "licensee"), not a string of separate draws: each
+        // type's synonym evidence counts once, as the mean over its tokens.
+        let unk = self.model.lm.unk();
+        let mut repeats: rustc_hash::FxHashMap<WordId, u32> = Default::default();
+        for s in w.sites.iter().filter(|s| s.syn_site && s.lm != unk) {
+            *repeats.entry(s.lm).or_default() += 1;
+        }
+        // Words of a list or an index (lines of under four words) have no
+        // context to weigh, so they give no synonym evidence.
+        let short = crate::token::short_lines(text);
         let add_sites = |pos: u32, cur: &mut Sums, si: &mut usize| {
             while *si < n_sites && w.sites[*si].pos < pos {
                 let s = &w.sites[*si];
                 let sc = &w.scores[*si];
+                let share = match repeats.get(&s.lm) {
+                    _ if crate::token::on_short_line(&short, s.start as usize) => 0.0,
+                    Some(&n) if s.lm != unk => 1.0 / n as f32,
+                    _ => 1.0,
+                };
                 if s.news != NONE || s.phrase != NONE {
                     cur.news_sites += 1.0;
                     cur.news_llr += sc.news_llr;
@@ -214,13 +231,13 @@ impl Detector<'_> {
                 }
                 if s.syn_site {
                     cur.syn_sites += 1.0;
-                    cur.syn_llr += sc.syn_llr;
+                    cur.syn_llr += share * sc.syn_llr;
                     if sc.syn_llr > strong {
-                        cur.syn_strong += 1.0;
+                        cur.syn_strong += share;
                     }
-                    cur.ctx_llr += sc.ctx_llr;
+                    cur.ctx_llr += share * sc.ctx_llr;
                     if sc.ctx_llr > strong {
-                        cur.ctx_strong += 1.0;
+                        cur.ctx_strong += share;
                     }
                 }
                 if (sc.news_llr > strong || sc.syn_llr > strong) && sc.rarity < -5.0 {
