@@ -195,6 +195,10 @@ pub fn index(data: &[u8]) {
     let dir = scratch_dir();
     let path: PathBuf = dir.path().join("corrupt.idx");
     std::fs::write(&path, &bytes).expect("write the corrupt copy");
+    // For replaying a finding with `unspin index check` by hand.
+    if let Some(keep) = std::env::var_os("UNSPIN_FUZZ_KEEP_INDEX") {
+        std::fs::write(keep, &bytes).expect("write the kept copy");
+    }
     let used = use_index(&path, fx);
     let report = check(&path);
     if data.is_empty() {

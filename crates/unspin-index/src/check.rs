@@ -154,7 +154,8 @@ impl StorageBackend for Overlay {
             }
             done += take;
         }
-        Ok(())
+        // A corrupt child pointer must not make redb allocate more than the file holds.
+        crate::pages::check_page(out, st.len)
     }
 
     fn set_len(&self, len: u64) -> Result<(), std::io::Error> {

@@ -74,6 +74,7 @@ pub mod bulk;
 pub mod check;
 pub mod codec;
 mod guard;
+mod pages;
 pub mod report;
 pub mod sources;
 
@@ -453,8 +454,10 @@ impl Index {
                 path.display()
             )));
         }
+        let backend = pages::GuardedFile::open_read_only(path)
+            .map_err(|e| IndexError::Io(format!("{}: {e}", path.display())))?;
         match contain(path, "opening the index", || {
-            Ok(builder().open_read_only(path))
+            Ok(builder().open_read_only_with_backend(backend))
         })? {
             Ok(db) => Ok(Reader {
                 db: ManuallyDrop::new(db),
