@@ -49,8 +49,15 @@ pub fn thread_cpu_ns() -> u64 {
     }
 }
 
-/// Documents per parallel chunk.
+/// Most documents per parallel chunk.
 pub const CHUNK: usize = 2048;
+
+/// Most text per parallel chunk (a chunk always holds at least one
+/// document). Three chunks are in flight (one being fingerprinted, one
+/// waiting, one being written), each with its text and fingerprints, so this
+/// bounds the pipeline's memory whatever the documents' sizes, and a small
+/// input already reaches the bound.
+pub const CHUNK_BYTES: usize = 2 << 20;
 
 /// A chunk of documents ready to be added: each with its fingerprints and text length.
 pub type Chunk = Vec<(NewDoc, Fingerprint, u64)>;
@@ -63,7 +70,7 @@ pub fn add_pipelined(
     mut produce: impl FnMut() -> Option<Chunk>,
     on_chunk: impl Fn(&AddSummary) + Sync,
 ) -> Result<AddSummary, IndexError> {
-    let (tx, rx) = sync_channel::<Chunk>(2);
+    let (tx, rx) = sync_channel::<Chunk>(1);
     std::thread::scope(|s| {
         let consumer = s.spawn(|| -> Result<AddSummary, IndexError> {
             let cpu = thread_cpu_ns();
@@ -107,7 +114,8 @@ pub fn fingerprint_all(fp: &Fingerprinter, texts: &[&str]) -> Vec<Fingerprint> {
         .collect()
 }
 
-/// Adds `docs` to `writer` ([`add_pipelined`] with chunks of [`CHUNK`]).
+/// Adds `docs` to `writer` ([`add_pipelined`] with chunks of at most
+/// [`CHUNK`] documents and [`CHUNK_BYTES`] of text).
 /// Unreadable inputs go to `on_error` (on the caller's thread) and are
 /// skipped.
 pub fn add_all(
@@ -121,12 +129,14 @@ pub fn add_all(
     let mut failed = 0;
     let produce = || {
         docs.peek()?;
-        let mut chunk: Vec<SourceDoc> = Vec::with_capacity(CHUNK);
+        let mut chunk: Vec<SourceDoc> = Vec::new();
+        let mut bytes = 0;
         for d in docs.by_ref() {
             match d {
                 Ok(d) => {
+                    bytes += d.text.len();
                     chunk.push(d);
-                    if chunk.len() == CHUNK {
+                    if chunk.len() == CHUNK || bytes >= CHUNK_BYTES {
                         break;
                     }
                 }
