@@ -200,21 +200,31 @@ pub fn markdown(r: &CleanReport) -> String {
         .iter()
         .map(DomainRow::default_rate)
         .fold(0.0, f64::max);
+    // The issue sets the detect target over the benchmark's documents, and
+    // the restore targets in every domain; the worst domain is shown too.
+    let all_flagged = r
+        .rows
+        .iter()
+        .find(|row| row.domain == "all")
+        .map_or(0.0, DomainRow::flagged_rate);
     let worst_flagged = r
         .rows
         .iter()
-        .map(DomainRow::flagged_rate)
-        .fold(0.0, f64::max);
+        .filter(|row| row.domain != "all")
+        .map(|row| (row.flagged_rate(), row.domain.as_str()))
+        .fold((0.0, "-"), |a, b| if b.0 > a.0 { b } else { a });
     let ok = |b: bool| if b { "met" } else { "missed" };
     let _ = write!(
         s,
-        "\nTargets (every domain): default restore changes <= {:.2}% of words: worst {:.3}% ({}); detect flags <= {:.1}% of documents: worst {:.2}% ({})",
+        "\nTargets: default restore changes <= {:.2}% of words in every domain: worst {:.3}% ({}); detect flags <= {:.1}% of documents: {:.2}% of all ({}; worst domain {}, {:.2}%)",
         100.0 * TARGET_DEFAULT_CHANGED,
         100.0 * worst_default,
         ok(worst_default <= TARGET_DEFAULT_CHANGED),
         100.0 * TARGET_FLAGGED,
-        100.0 * worst_flagged,
-        ok(worst_flagged <= TARGET_FLAGGED),
+        100.0 * all_flagged,
+        ok(all_flagged <= TARGET_FLAGGED),
+        worst_flagged.1,
+        100.0 * worst_flagged.0,
     );
     let worst_best = r
         .rows
@@ -224,7 +234,7 @@ pub fn markdown(r: &CleanReport) -> String {
     if let Some(b) = worst_best {
         let _ = write!(
             s,
-            "; best restore changes <= {:.2}%: worst {:.3}% ({})",
+            "; best restore changes <= {:.2}% in every domain: worst {:.3}% ({})",
             100.0 * TARGET_BEST_CHANGED,
             100.0 * b,
             ok(b <= TARGET_BEST_CHANGED)
