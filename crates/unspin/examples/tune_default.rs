@@ -161,13 +161,13 @@ fn analyze(engine: &Engine, spun: &[unspin::spinner::Spun]) {
         println!("{rel:12} {o:16} {n}");
     }
     let mut m: Vec<_> = missed.into_iter().collect();
-    m.sort_by(|a, b| b.1.cmp(&a.1));
+    m.sort_by_key(|x| std::cmp::Reverse(x.1));
     for ((rel, s, o, out), n) in m.iter().take(60) {
         println!("miss {n:4} {rel:10} {s} <- {o} ({out})");
     }
     println!("false changes by relation: {false_changes:?}");
     let mut f: Vec<_> = false_pairs.into_iter().collect();
-    f.sort_by(|a, b| b.1.cmp(&a.1));
+    f.sort_by_key(|x| std::cmp::Reverse(x.1));
     for ((s, o), n) in f.iter().take(40) {
         println!("false {n:4} {s} -> {o}");
     }
