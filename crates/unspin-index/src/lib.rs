@@ -288,10 +288,10 @@ pub struct WriterOptions {
 impl Default for WriterOptions {
     fn default() -> Self {
         // Small enough that a 20 MB input already reaches every bound, so
-        // that peak memory does not grow with the input (issue 17): 64 / 65 /
-        // 65 MB for 20 / 100 / 200 MB of JSON Lines, against 74 / 136 MB with
-        // 2M postings and a 32 MiB cache, for 1.7x the time on this
-        // repetitive input (docs/BENCHMARKS.md, "index add").
+        // that peak memory does not grow with the input (issue 17): 62 / 62 /
+        // 63 MB for 20 / 100 / 200 MB of JSON Lines, against 74 / 136 MB with
+        // 2M postings and a 32 MiB cache, for 1.4x the time on that input and
+        // 25% fewer documents/s in `trace-bench` (docs/BENCHMARKS.md, "index add").
         Self {
             batch_postings: 250_000,
             cache_bytes: 4 << 20,
