@@ -20,17 +20,7 @@ use unspin::spinner::Spinner;
 use unspin::Engine;
 
 fn read_docs(path: &str, words: usize) -> Vec<String> {
-    let mut docs = Vec::new();
-    let mut total = 0;
-    for line in unspin::jsonl::lines(&std::fs::read_to_string(path).unwrap()) {
-        if total >= words {
-            break;
-        }
-        let t = line.unwrap().text().unwrap().to_string();
-        total += t.split_whitespace().count();
-        docs.push(t);
-    }
-    docs
+    unspin::jsonl::texts_up_to(&std::fs::read_to_string(path).unwrap(), words).0
 }
 
 fn list(key: &str, default: f32) -> Vec<f32> {

@@ -287,9 +287,38 @@ pub fn lines(text: &str) -> impl Iterator<Item = Result<Line, LineError>> + '_ {
         })
 }
 
+/// The `"text"` of each document of a JSON Lines corpus, in order, until
+/// `words` whitespace-separated words are taken (the document that crosses
+/// the count is kept whole); returns them and their word count. Lines that
+/// do not parse or have no text are skipped. For benchmarks and tuning.
+pub fn texts_up_to(corpus: &str, words: usize) -> (Vec<String>, usize) {
+    let mut texts = Vec::new();
+    let mut total = 0;
+    for line in lines(corpus).flatten() {
+        if total >= words {
+            break;
+        }
+        if let Some(t) = line.text() {
+            total += t.split_whitespace().count();
+            texts.push(t.to_string());
+        }
+    }
+    (texts, total)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn texts_up_to_a_word_count() {
+        let corpus = "{\"text\": \"a b c\"}\nnot json\n{\"id\": 1}\n{\"text\": \"d e\"}\n{\"text\": \"f\"}\n";
+        assert_eq!(
+            texts_up_to(corpus, 4),
+            (vec!["a b c".to_string(), "d e".to_string()], 5)
+        );
+        assert_eq!(texts_up_to(corpus, 0), (vec![], 0));
+    }
 
     #[test]
     fn ids_come_back_exactly() {
