@@ -9,7 +9,8 @@ mod common;
 use std::path::Path;
 
 use common::{
-    assert_one_line_error, run_with_stdin, stderr_of, stdout_of, unspin_std, write, SPUN,
+    assert_one_line_error, children_peak_kib, run_with_stdin, stderr_of, stdout_of, unspin_std,
+    write, SPUN,
 };
 
 /// About `bytes` of spun text in paragraphs (several pieces of 256 KiB).
@@ -170,14 +171,6 @@ fn long_inputs_stream_with_offsets_into_the_whole_text() {
     let report = String::from_utf8(run(&["detect"])).unwrap();
     assert!(report.contains("SPUN"), "{}", &report[..200]);
     assert!(report.contains("[-helium-]{+he+}"));
-}
-
-/// Peak resident memory (KiB) of the largest child process so far.
-fn children_peak_kib() -> i64 {
-    let mut u: libc::rusage = unsafe { std::mem::zeroed() };
-    // SAFETY: `u` is a valid rusage to fill.
-    assert_eq!(unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, &mut u) }, 0);
-    u.ru_maxrss
 }
 
 fn run_file(args: &[&str], path: &Path) {

@@ -9,7 +9,7 @@ mod common;
 use std::io::Write;
 use std::path::Path;
 
-use common::{stderr_of, unspin_std};
+use common::{children_peak_kib, stderr_of, unspin_std};
 
 /// JSON Lines of distinct documents (about 6 KB each, distinct ids and
 /// words drawn from a fixed pseudo-random sequence) up to `bytes`.
@@ -37,13 +37,6 @@ fn corpus(path: &Path, bytes: usize) {
         written += line.len() + 1;
         id += 1;
     }
-}
-
-fn children_peak_kib() -> i64 {
-    let mut u: libc::rusage = unsafe { std::mem::zeroed() };
-    // SAFETY: `u` is a valid rusage to fill.
-    assert_eq!(unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, &mut u) }, 0);
-    u.ru_maxrss
 }
 
 fn index_add(index: &Path, input: &Path) {

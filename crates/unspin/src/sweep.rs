@@ -29,7 +29,7 @@ use crate::lm::LanguageModel;
 use crate::rescore::{checked, ContextQuery, ContextScorer};
 use crate::restore::{Alternative, Change, Restoration};
 use crate::spinner::{synonym_eligible, synonym_word, whitespace_tokens};
-use crate::token::{tokenize, MIN_LINE_WORDS};
+use crate::token::tokenize;
 use crate::wordnet::WordNet;
 
 /// Longest run of words looked at as one WordNet lemma.
@@ -144,28 +144,14 @@ pub(crate) fn sweep(
         let k = opaque.partition_point(|&(_, e)| e <= start);
         opaque.get(k).is_some_and(|&(s, _)| s < end)
     };
-    // Words (tokens with a letter) per line, for each whitespace token.
-    let mut line_words = vec![0usize; tokens.len()];
-    let mut first = 0;
-    for k in 0..=tokens.len() {
-        let new_line =
-            k == tokens.len() || (k > 0 && text[tokens[k - 1].1..tokens[k].0].contains('\n'));
-        if new_line {
-            let n = tokens[first..k]
-                .iter()
-                .filter(|&&(s, e)| text[s..e].chars().any(char::is_alphabetic))
-                .count();
-            line_words[first..k].iter_mut().for_each(|w| *w = n);
-            first = k;
-        }
-    }
+    // Entries of lists and indexes have no running text to weigh.
+    let short = crate::token::short_lines(text);
     let cores: Vec<Option<(usize, usize)>> = tokens
         .iter()
-        .zip(&line_words)
-        .map(|(&(s, e), &on_line)| {
+        .map(|&(s, e)| {
             synonym_word(&text[s..e])
                 .map(|(cs, ce)| (s + cs, s + ce))
-                .filter(|&(a, b)| !in_markup(a, b) && on_line >= MIN_LINE_WORDS)
+                .filter(|&(a, b)| !in_markup(a, b) && !crate::token::on_short_line(&short, s))
         })
         .collect();
     let phrase_at = |i: usize| -> Option<(usize, usize, usize)> {

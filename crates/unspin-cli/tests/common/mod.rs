@@ -244,3 +244,12 @@ pub fn http(
     let status = std::str::from_utf8(&buf[9..12]).unwrap().parse().unwrap();
     (status, buf[end + 4..].to_vec())
 }
+
+/// Peak resident memory (KiB) of the largest child process so far: for the
+/// tests that compare peaks, each alone in its test binary.
+pub fn children_peak_kib() -> i64 {
+    let mut u: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: `u` is a valid rusage to fill.
+    assert_eq!(unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, &mut u) }, 0);
+    u.ru_maxrss
+}
