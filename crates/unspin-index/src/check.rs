@@ -533,17 +533,23 @@ fn scan_path(path: &Path) -> Result<(Scan, String), IndexError> {
         crate::drop_contained(path, db);
         return Ok((s, storage));
     }
-    let reader = crate::Index::open_read_only(path);
+    let reader = crate::Index::open_for_salvage(path);
     let mut s = match reader {
-        Ok(r) => {
+        Ok((r, lost)) => {
             let txn = contain(path, "reading the index", || {
                 r.db.begin_read()
                     .map_err(|e| corrupt(path, format_args!("reading the index: {e}")))
             });
             match txn {
                 Ok(txn) => {
-                    let s = scan(&txn, path);
+                    let mut s = scan(&txn, path);
                     crate::drop_contained(path, txn);
+                    // First, so that the cap on listed problems keeps them.
+                    for table in lost.iter().rev() {
+                        s.corrupt += 1;
+                        s.problems.insert(0, format!("{table}: its rows are lost"));
+                    }
+                    s.problems.truncate(MAX_PROBLEMS);
                     s
                 }
                 Err(e) => {

@@ -76,6 +76,7 @@ pub mod codec;
 mod guard;
 mod pages;
 pub mod report;
+mod roots;
 pub mod sources;
 
 use std::mem::ManuallyDrop;
@@ -318,6 +319,31 @@ fn busy(path: &Path) -> IndexError {
     ))
 }
 
+/// [`roots::check_roots`] on the file at `path`, before redb reads it: the
+/// tables whose roots lie past the file's end.
+fn bad_roots(path: &Path) -> Result<Vec<roots::BadRoot>, IndexError> {
+    let file = std::fs::File::open(path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => IndexError::Io(format!(
+            "{}: no such index (create one with 'unspin index add')",
+            path.display()
+        )),
+        _ => IndexError::Io(format!("{}: {e}", path.display())),
+    })?;
+    roots::check_roots(&file).map_err(|e| match e.kind() {
+        std::io::ErrorKind::InvalidData => corrupt(path, format_args!("{e}")),
+        _ => IndexError::Io(format!("{}: {e}", path.display())),
+    })
+}
+
+/// Refuses a file with a table whose root lies past its end: redb would
+/// allocate the size that root names before it reads a byte.
+fn check_roots(path: &Path) -> Result<(), IndexError> {
+    match bad_roots(path)?.first() {
+        Some(bad) => Err(corrupt(path, bad)),
+        None => Ok(()),
+    }
+}
+
 fn open_error(path: &Path, e: DatabaseError) -> IndexError {
     match e {
         DatabaseError::DatabaseAlreadyOpen => busy(path),
@@ -453,13 +479,24 @@ impl Index {
     /// Opens an index for reading without ever writing to it: an index left
     /// by a killed writer is refused ([`IndexError::NeedsRepair`]).
     pub fn open_read_only(path: &Path) -> Result<Reader, IndexError> {
-        if !path.exists() {
-            return Err(IndexError::Io(format!(
-                "{}: no such index (create one with 'unspin index add')",
-                path.display()
-            )));
-        }
-        let backend = pages::GuardedFile::open_read_only(path)
+        check_roots(path)?;
+        Self::open_guarded(path, Vec::new())
+    }
+
+    /// Opens a damaged index to salvage what it still holds: a table whose
+    /// root lies past the file's end reads as empty. Returns the reader and
+    /// one line per such table.
+    pub(crate) fn open_for_salvage(path: &Path) -> Result<(Reader, Vec<String>), IndexError> {
+        let bad = bad_roots(path)?;
+        let lost = bad.iter().map(|b| b.to_string()).collect();
+        let masked = bad.iter().map(|b| b.flag_at).collect();
+        Ok((Self::open_guarded(path, masked)?, lost))
+    }
+
+    /// Opens `path` read-only through [`pages::GuardedFile`], which reads
+    /// each byte at an offset of `masked` as zero.
+    fn open_guarded(path: &Path, masked: Vec<u64>) -> Result<Reader, IndexError> {
+        let backend = pages::GuardedFile::open_read_only(path, masked)
             .map_err(|e| IndexError::Io(format!("{}: {e}", path.display())))?;
         match contain(path, "opening the index", || {
             Ok(builder().open_read_only_with_backend(backend))
@@ -489,6 +526,9 @@ impl Index {
                 .unwrap_or(false);
         // An existing index is checked whole before anything is added:
         // every page checksum, so a damaged file is refused, not written to.
+        if existed {
+            check_roots(path)?;
+        }
         let db = contain(path, "opening the index", || {
             let mut b = builder();
             b.set_cache_size(options.cache_bytes);

@@ -13,8 +13,8 @@
 //! byte 0 is the page type (2: branch), bytes 2..4 the key count, then one
 //! 16-byte checksum per child, then one 8-byte little-endian page number per
 //! child, whose top 5 bits are the page order (size = page size << order).
-//! Roots named by the file header and by table definitions are not
-//! checked here.
+//! Roots named by table definitions are checked before redb opens a file,
+//! by `crate::roots`; those of the file header are sealed by its checksum.
 
 use std::fs::File;
 use std::io;
@@ -61,51 +61,61 @@ pub(crate) fn check_page(page: &[u8], file_len: u64) -> io::Result<()> {
 }
 
 /// redb's file backend with [`check_page`] on every read: what the index's
-/// readers open.
+/// readers open. Bytes at the `masked` offsets read as zero: a salvage
+/// masks the "root non-null" flag of a table whose root is past the end
+/// of the file (`crate::roots`).
 #[derive(Debug)]
-pub(crate) struct GuardedFile(FileBackend);
+pub(crate) struct GuardedFile {
+    file: FileBackend,
+    masked: Vec<u64>,
+}
 
 impl GuardedFile {
     /// Opens `path` for reading.
-    pub(crate) fn open_read_only(path: &Path) -> io::Result<Self> {
+    pub(crate) fn open_read_only(path: &Path, masked: Vec<u64>) -> io::Result<Self> {
         let file = File::open(path)?;
         FileBackend::new(file)
-            .map(Self)
+            .map(|file| Self { file, masked })
             .map_err(|e| io::Error::other(e.to_string()))
     }
 }
 
 impl StorageBackend for GuardedFile {
     fn len(&self) -> io::Result<u64> {
-        self.0.len()
+        self.file.len()
     }
 
     fn read(&self, offset: u64, out: &mut [u8]) -> io::Result<()> {
-        self.0.read(offset, out)?;
+        self.file.read(offset, out)?;
+        for &m in &self.masked {
+            if let Some(b) = m.checked_sub(offset).and_then(|i| out.get_mut(i as usize)) {
+                *b = 0;
+            }
+        }
         if out.first() == Some(&BRANCH) {
-            check_page(out, self.0.len()?)?;
+            check_page(out, self.file.len()?)?;
         }
         Ok(())
     }
 
     fn set_len(&self, len: u64) -> io::Result<()> {
-        self.0.set_len(len)
+        self.file.set_len(len)
     }
 
     fn sync_data(&self) -> io::Result<()> {
-        self.0.sync_data()
+        self.file.sync_data()
     }
 
     fn write(&self, offset: u64, data: &[u8]) -> io::Result<()> {
-        self.0.write(offset, data)
+        self.file.write(offset, data)
     }
 
     fn close(&self) -> io::Result<()> {
-        self.0.close()
+        self.file.close()
     }
 
     fn try_lock_range(&self, start: Bound<u64>, end: Bound<u64>) -> Result<bool, BackendError> {
-        self.0.try_lock_range(start, end)
+        self.file.try_lock_range(start, end)
     }
 
     fn try_lock_shared_range(
@@ -113,23 +123,23 @@ impl StorageBackend for GuardedFile {
         start: Bound<u64>,
         end: Bound<u64>,
     ) -> Result<bool, BackendError> {
-        self.0.try_lock_shared_range(start, end)
+        self.file.try_lock_shared_range(start, end)
     }
 
     fn lock_range(&self, start: Bound<u64>, end: Bound<u64>) -> Result<(), BackendError> {
-        self.0.lock_range(start, end)
+        self.file.lock_range(start, end)
     }
 
     fn lock_shared_range(&self, start: Bound<u64>, end: Bound<u64>) -> Result<(), BackendError> {
-        self.0.lock_shared_range(start, end)
+        self.file.lock_shared_range(start, end)
     }
 
     fn unlock_range(&self, start: Bound<u64>, end: Bound<u64>) -> Result<(), BackendError> {
-        self.0.unlock_range(start, end)
+        self.file.unlock_range(start, end)
     }
 
     fn query_lock_range(&self, start: Bound<u64>, end: Bound<u64>) -> Result<bool, BackendError> {
-        self.0.query_lock_range(start, end)
+        self.file.query_lock_range(start, end)
     }
 }
 
