@@ -136,17 +136,44 @@ impl std::fmt::Display for BadRoot {
 /// walked is an error. A file that is not redb's, or whose commit slots
 /// both fail their checksums, is left to redb, which refuses it itself.
 pub(crate) fn check_roots(file: &File) -> io::Result<Vec<BadRoot>> {
-    let file_len = file.metadata()?.len();
-    if file_len < PAGE_SIZE {
-        return Ok(Vec::new());
+    // A writer in another process may commit, and reuse the pages of the
+    // commit before, while this reads: a walk counts only when the header
+    // is the same after it as before.
+    let mut attempts = 0;
+    loop {
+        let before = read_header(file)?;
+        let found = walk_commit(file, &before);
+        if read_header(file)? == before {
+            return found;
+        }
+        attempts += 1;
+        if attempts == 3 {
+            // Still changing: what redb opens next is a newer commit, which
+            // this cannot pin; leave the check of this open to redb.
+            return Ok(Vec::new());
+        }
     }
+}
+
+fn read_header(file: &File) -> io::Result<Vec<u8>> {
     let mut header = vec![0u8; SLOT_0 + 2 * SLOT_LEN];
-    read_at(file, &mut header, 0)?;
-    if header[..MAGIC.len()] != MAGIC || u32_at(&header, PAGE_SIZE_AT) != Some(PAGE_SIZE as usize) {
+    if file.metadata()?.len() >= PAGE_SIZE {
+        read_at(file, &mut header, 0)?;
+    }
+    Ok(header)
+}
+
+/// The walk of the table trees of the commit that `header` names.
+fn walk_commit(file: &File, header: &[u8]) -> io::Result<Vec<BadRoot>> {
+    let file_len = file.metadata()?.len();
+    if file_len < PAGE_SIZE
+        || header[..MAGIC.len()] != MAGIC
+        || u32_at(header, PAGE_SIZE_AT) != Some(PAGE_SIZE as usize)
+    {
         return Ok(Vec::new());
     }
-    let region_header_pages = u32_at(&header, REGION_HEADER_PAGES_AT).unwrap_or(0) as u64;
-    let region_data_pages = u32_at(&header, REGION_MAX_DATA_PAGES_AT).unwrap_or(0) as u64;
+    let region_header_pages = u32_at(header, REGION_HEADER_PAGES_AT).unwrap_or(0) as u64;
+    let region_data_pages = u32_at(header, REGION_MAX_DATA_PAGES_AT).unwrap_or(0) as u64;
     let layout = Layout {
         region_bytes: (region_header_pages + region_data_pages) * PAGE_SIZE,
         region_header_bytes: region_header_pages * PAGE_SIZE,
@@ -220,7 +247,9 @@ impl Walk<'_> {
                 }
                 Ok(())
             }
-            LEAF if count > 0 => {
+            // redb never writes an empty leaf; nothing to check in one.
+            LEAF if count == 0 => Ok(()),
+            LEAF => {
                 // Key ends, then value ends (both variable: names and
                 // definitions), then the keys, then the values.
                 let key_end = |i: usize| u32_at(&page, 4 + 4 * i);
