@@ -319,6 +319,11 @@ fn walk<K: IntKey, V: redb::Value + 'static>(
             for row in iter {
                 let (k, v) = row.map_err(|e| IndexError::Db(e.to_string()))?;
                 let k = k.value();
+                // A damaged branch can lead back to pages already read:
+                // keys must rise, or the walk would go round a cycle.
+                if last_good.is_some_and(|l| k.into() <= l) {
+                    return Err(IndexError::Db(format!("key {} out of order", k.into())));
+                }
                 last_good = Some(k.into());
                 progressed = true;
                 scan.records += 1;

@@ -465,7 +465,11 @@ impl Index {
                     path,
                     "repairing the index after an interrupted writer",
                     || {
-                        let db = builder().open(path).map_err(|e| open_error(path, e))?;
+                        let backend = pages::GuardedFile::open_read_write(path, false)
+                            .map_err(|e| IndexError::Io(format!("{}: {e}", path.display())))?;
+                        let db = builder()
+                            .create_with_backend(backend)
+                            .map_err(|e| open_error(path, e))?;
                         drop(db);
                         Ok(())
                     },
@@ -533,7 +537,10 @@ impl Index {
             let mut b = builder();
             b.set_cache_size(options.cache_bytes);
             b.set_check_integrity_on_open(existed);
-            b.create(path).map_err(|e| open_error(path, e))
+            let backend = pages::GuardedFile::open_read_write(path, true)
+                .map_err(|e| IndexError::Io(format!("{}: {e}", path.display())))?;
+            b.create_with_backend(backend)
+                .map_err(|e| open_error(path, e))
         })?;
         let meta = if existed {
             let txn = contain(path, "reading the index", || {

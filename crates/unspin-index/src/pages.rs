@@ -60,8 +60,8 @@ pub(crate) fn check_page(page: &[u8], file_len: u64) -> io::Result<()> {
     }
 }
 
-/// redb's file backend with [`check_page`] on every read: what the index's
-/// readers open. Bytes at the `masked` offsets read as zero: a salvage
+/// redb's file backend with [`check_page`] on every read: what the index
+/// opens, for reading and for writing. Bytes at the `masked` offsets read as zero: a salvage
 /// masks the "root non-null" flag of a table whose root is past the end
 /// of the file (`crate::roots`).
 #[derive(Debug)]
@@ -76,6 +76,25 @@ impl GuardedFile {
         let file = File::open(path)?;
         FileBackend::new(file)
             .map(|file| Self { file, masked })
+            .map_err(|e| io::Error::other(e.to_string()))
+    }
+}
+
+impl GuardedFile {
+    /// Opens `path` for reading and writing (a writer, or the recovery
+    /// after an interrupted one), creating it when `create` is set.
+    pub(crate) fn open_read_write(path: &Path, create: bool) -> io::Result<Self> {
+        let file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(create)
+            .truncate(false)
+            .open(path)?;
+        FileBackend::new(file)
+            .map(|file| Self {
+                file,
+                masked: Vec::new(),
+            })
             .map_err(|e| io::Error::other(e.to_string()))
     }
 }
