@@ -61,9 +61,9 @@ pub(crate) fn check_page(page: &[u8], file_len: u64) -> io::Result<()> {
 }
 
 /// redb's file backend with [`check_page`] on every read: what the index
-/// opens, for reading and for writing. Bytes at the `masked` offsets read as zero: a salvage
-/// masks the "root non-null" flag of a table whose root is past the end
-/// of the file (`crate::roots`).
+/// opens, for reading and for writing. Bytes at the `masked` offsets read
+/// as zero: a salvage masks the "root non-null" flag of a table whose root
+/// is past the end of the file (`crate::roots`).
 #[derive(Debug)]
 pub(crate) struct GuardedFile {
     file: FileBackend,
@@ -73,14 +73,9 @@ pub(crate) struct GuardedFile {
 impl GuardedFile {
     /// Opens `path` for reading.
     pub(crate) fn open_read_only(path: &Path, masked: Vec<u64>) -> io::Result<Self> {
-        let file = File::open(path)?;
-        FileBackend::new(file)
-            .map(|file| Self { file, masked })
-            .map_err(|e| io::Error::other(e.to_string()))
+        Self::over(File::open(path)?, masked)
     }
-}
 
-impl GuardedFile {
     /// Opens `path` for reading and writing (a writer, or the recovery
     /// after an interrupted one), creating it when `create` is set.
     pub(crate) fn open_read_write(path: &Path, create: bool) -> io::Result<Self> {
@@ -90,11 +85,12 @@ impl GuardedFile {
             .create(create)
             .truncate(false)
             .open(path)?;
+        Self::over(file, Vec::new())
+    }
+
+    fn over(file: File, masked: Vec<u64>) -> io::Result<Self> {
         FileBackend::new(file)
-            .map(|file| Self {
-                file,
-                masked: Vec::new(),
-            })
+            .map(|file| Self { file, masked })
             .map_err(|e| io::Error::other(e.to_string()))
     }
 }
