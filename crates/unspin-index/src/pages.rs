@@ -31,14 +31,18 @@ pub(crate) const PAGE_SIZE: u64 = 4096;
 const BRANCH: u8 = 2;
 
 /// The size in bytes of the largest child a redb branch page names, or None
-/// when `page` is not a branch page (or its key count does not fit it).
+/// when `page` is not a branch page (or names no child inside it).
+///
+/// A damaged key count may put the end of the child pointers past the
+/// page; redb still reads the pointers that lie inside it (fuzz finding
+/// `regress-branch-count`), so those are checked.
 pub(crate) fn largest_child(page: &[u8]) -> Option<u64> {
     if page.len() < PAGE_SIZE as usize || page[0] != BRANCH {
         return None;
     }
     let children = u16::from_le_bytes([page[2], page[3]]) as usize + 1;
     let start = 8 + 16 * children;
-    let numbers = page.get(start..start + 8 * children)?;
+    let numbers = page.get(start..(start + 8 * children).min(page.len()))?;
     numbers
         .chunks_exact(8)
         .map(|b| {
@@ -186,12 +190,24 @@ mod tests {
     }
 
     #[test]
+    fn pointers_inside_the_page_are_checked_when_the_count_overruns_it() {
+        // 200 children: their pointers start at 8 + 16 * 200 = 3,208 and
+        // would end at 4,808, past the page; the first 111 lie inside it.
+        let mut p = branch(&[0]);
+        p[2..4].copy_from_slice(&199u16.to_le_bytes());
+        assert_eq!(largest_child(&p), Some(PAGE_SIZE));
+        let first = 8 + 16 * 200;
+        p[first..first + 8].copy_from_slice(&((19u64 << 59) | 7).to_le_bytes());
+        assert!(check_page(&p, 73_728).is_err());
+    }
+
+    #[test]
     fn other_pages_pass() {
         let mut leaf = branch(&[19]);
         leaf[0] = 1;
         assert_eq!(largest_child(&leaf), None);
         assert!(check_page(&leaf, 4096).is_ok());
-        // A key count that does not fit the page is not read as one.
+        // A key count whose checksums alone fill the page names no child.
         let mut odd = branch(&[0]);
         odd[2..4].copy_from_slice(&u16::MAX.to_le_bytes());
         assert_eq!(largest_child(&odd), None);
