@@ -401,16 +401,22 @@ mod tests {
         assert_eq!(check_roots(&File::open(&path).unwrap()).unwrap(), []);
     }
 
+    /// A sample whose first table's root is given page order 19 (2 GiB).
+    /// The leaf's checksum no longer holds, which redb does not check on a
+    /// read. Returns the file and the offset of the damaged page number.
+    fn damaged_sample(dir: &std::path::Path) -> (std::path::PathBuf, usize) {
+        let path = sample(dir, 10);
+        let mut bytes = std::fs::read(&path).unwrap();
+        let at = first_definition_root(&bytes);
+        bytes[at + 7] |= 19 << 3;
+        std::fs::write(&path, &bytes).unwrap();
+        (path, at)
+    }
+
     #[test]
     fn a_root_past_the_end_is_named() {
         let dir = tempfile::tempdir().unwrap();
-        let path = sample(dir.path(), 10);
-        let mut bytes = std::fs::read(&path).unwrap();
-        let at = first_definition_root(&bytes);
-        // Page order 19: a 2 GiB root. The leaf's checksum no longer holds,
-        // which redb does not check on a read.
-        bytes[at + 7] |= 19 << 3;
-        std::fs::write(&path, &bytes).unwrap();
+        let (path, at) = damaged_sample(dir.path());
         let bad = check_roots(&File::open(&path).unwrap()).unwrap();
         assert_eq!(bad.len(), 1, "{bad:?}");
         assert_eq!(bad[0].table, "t");
@@ -426,11 +432,7 @@ mod tests {
     fn a_salvage_reads_the_other_tables() {
         use redb::{ReadableDatabase, ReadableTableMetadata};
         let dir = tempfile::tempdir().unwrap();
-        let path = sample(dir.path(), 10);
-        let mut bytes = std::fs::read(&path).unwrap();
-        let at = first_definition_root(&bytes);
-        bytes[at + 7] |= 19 << 3;
-        std::fs::write(&path, &bytes).unwrap();
+        let (path, _) = damaged_sample(dir.path());
         let err = crate::Index::open_read_only(&path).err().expect("refused");
         assert!(err.is_corrupt(), "{err}");
         assert!(
