@@ -106,23 +106,10 @@ impl Overlay {
         let start = n * PAGE;
         if start < self.file_len {
             let take = (self.file_len - start).min(PAGE) as usize;
-            read_exact_at(&self.file, &mut out[..take], start)?;
+            crate::pages::read_exact_at(&self.file, &mut out[..take], start)?;
         }
         Ok(())
     }
-}
-
-#[cfg(unix)]
-fn read_exact_at(f: &File, out: &mut [u8], at: u64) -> std::io::Result<()> {
-    std::os::unix::fs::FileExt::read_exact_at(f, out, at)
-}
-
-#[cfg(not(unix))]
-fn read_exact_at(f: &File, out: &mut [u8], at: u64) -> std::io::Result<()> {
-    use std::io::{Read, Seek, SeekFrom};
-    let mut f = f.try_clone()?;
-    f.seek(SeekFrom::Start(at))?;
-    f.read_exact(out)
 }
 
 fn out_of_range() -> std::io::Error {

@@ -64,6 +64,23 @@ pub(crate) fn check_page(page: &[u8], file_len: u64) -> io::Result<()> {
     }
 }
 
+/// Reads `out.len()` bytes of `f` at offset `at`, without moving a shared
+/// file position (the overlay of `check` and the root walk read this way).
+#[cfg(unix)]
+pub(crate) fn read_exact_at(f: &File, out: &mut [u8], at: u64) -> io::Result<()> {
+    std::os::unix::fs::FileExt::read_exact_at(f, out, at)
+}
+
+/// Reads `out.len()` bytes of `f` at offset `at` (through a clone of the
+/// handle, whose position moves).
+#[cfg(not(unix))]
+pub(crate) fn read_exact_at(f: &File, out: &mut [u8], at: u64) -> io::Result<()> {
+    use std::io::{Read, Seek, SeekFrom};
+    let mut f = f.try_clone()?;
+    f.seek(SeekFrom::Start(at))?;
+    f.read_exact(out)
+}
+
 /// redb's file backend with [`check_page`] on every read: what the index
 /// opens, for reading and for writing. Bytes at the `masked` offsets read
 /// as zero: a salvage masks the "root non-null" flag of a table whose root

@@ -31,7 +31,7 @@ use std::io;
 
 use xxhash_rust::xxh3::xxh3_128;
 
-use crate::pages::PAGE_SIZE;
+use crate::pages::{read_exact_at, PAGE_SIZE};
 
 const MAGIC: [u8; 9] = [b'r', b'e', b'd', b'b', 0x1A, 0x0A, 0xA9, 0x0D, 0x0A];
 const GOD_BYTE: usize = 9;
@@ -89,6 +89,17 @@ struct Layout {
 }
 
 impl Layout {
+    /// The geometry the file header `header` names, for a file of `file_len`.
+    fn of(header: &[u8], file_len: u64) -> Self {
+        let region_header_pages = u32_at(header, REGION_HEADER_PAGES_AT).unwrap_or(0) as u64;
+        let region_data_pages = u32_at(header, REGION_MAX_DATA_PAGES_AT).unwrap_or(0) as u64;
+        Layout {
+            region_bytes: (region_header_pages + region_data_pages) * PAGE_SIZE,
+            region_header_bytes: region_header_pages * PAGE_SIZE,
+            file_len,
+        }
+    }
+
     /// The byte range of page `p`, or None when it is not inside the file.
     fn range(&self, p: PageNumber) -> Option<(u64, u64)> {
         let start = PAGE_SIZE
@@ -158,7 +169,7 @@ pub(crate) fn check_roots(file: &File) -> io::Result<Vec<BadRoot>> {
 fn read_header(file: &File) -> io::Result<Vec<u8>> {
     let mut header = vec![0u8; SLOT_0 + 2 * SLOT_LEN];
     if file.metadata()?.len() >= PAGE_SIZE {
-        read_at(file, &mut header, 0)?;
+        read_exact_at(file, &mut header, 0)?;
     }
     Ok(header)
 }
@@ -172,13 +183,7 @@ fn walk_commit(file: &File, header: &[u8]) -> io::Result<Vec<BadRoot>> {
     {
         return Ok(Vec::new());
     }
-    let region_header_pages = u32_at(header, REGION_HEADER_PAGES_AT).unwrap_or(0) as u64;
-    let region_data_pages = u32_at(header, REGION_MAX_DATA_PAGES_AT).unwrap_or(0) as u64;
-    let layout = Layout {
-        region_bytes: (region_header_pages + region_data_pages) * PAGE_SIZE,
-        region_header_bytes: region_header_pages * PAGE_SIZE,
-        file_len,
-    };
+    let layout = Layout::of(header, file_len);
     // redb reads the primary slot, and falls back to the other one (in a
     // repair) when the primary fails its checksum.
     let primary = usize::from(header[GOD_BYTE] & 1);
@@ -231,7 +236,7 @@ impl Walk<'_> {
             )));
         };
         let mut page = vec![0u8; (end - start) as usize];
-        read_at(self.file, &mut page, start)?;
+        read_exact_at(self.file, &mut page, start)?;
         let bad_page = || damaged(format!("a page of the {tree} at byte {start} is damaged"));
         let count = u16::from_le_bytes([page[2], page[3]]) as usize;
         match page[0] {
@@ -302,19 +307,6 @@ impl Walk<'_> {
     }
 }
 
-#[cfg(unix)]
-fn read_at(f: &File, out: &mut [u8], at: u64) -> io::Result<()> {
-    std::os::unix::fs::FileExt::read_exact_at(f, out, at)
-}
-
-#[cfg(not(unix))]
-fn read_at(f: &File, out: &mut [u8], at: u64) -> io::Result<()> {
-    use std::io::{Read, Seek, SeekFrom};
-    let mut f = f.try_clone()?;
-    f.seek(SeekFrom::Start(at))?;
-    f.read_exact(out)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -345,23 +337,21 @@ mod tests {
     }
 
     /// The byte offset of the first table root of the user table tree.
-    fn first_definition_root(bytes: &[u8]) -> usize {
+    /// The byte offset of the root page of the user table tree.
+    fn user_root_start(bytes: &[u8]) -> usize {
         let primary = usize::from(bytes[GOD_BYTE] & 1);
-        let slot = &bytes[SLOT_0 + primary * SLOT_LEN..];
-        let root = PageNumber::from_le(&slot[USER_ROOT_AT..]);
-        let layout = Layout {
-            region_bytes: (u32_at(bytes, REGION_HEADER_PAGES_AT).unwrap() as u64
-                + u32_at(bytes, REGION_MAX_DATA_PAGES_AT).unwrap() as u64)
-                * PAGE_SIZE,
-            region_header_bytes: u32_at(bytes, REGION_HEADER_PAGES_AT).unwrap() as u64 * PAGE_SIZE,
-            file_len: bytes.len() as u64,
-        };
-        let (start, _) = layout.range(root).unwrap();
-        let page = &bytes[start as usize..];
+        let root = PageNumber::from_le(&bytes[SLOT_0 + primary * SLOT_LEN + USER_ROOT_AT..]);
+        let layout = Layout::of(bytes, bytes.len() as u64);
+        layout.range(root).unwrap().0 as usize
+    }
+
+    fn first_definition_root(bytes: &[u8]) -> usize {
+        let start = user_root_start(bytes);
+        let page = &bytes[start..];
         assert_eq!(page[0], LEAF, "a small table tree is one leaf");
         let count = u16::from_le_bytes([page[2], page[3]]) as usize;
         let value_start = u32_at(page, 4 + 4 * (count - 1)).unwrap();
-        start as usize + value_start + 10
+        start + value_start + 10
     }
 
     #[test]
@@ -390,12 +380,9 @@ mod tests {
         txn.commit().unwrap();
         drop(db);
         let bytes = std::fs::read(&path).unwrap();
-        let primary = usize::from(bytes[GOD_BYTE] & 1);
-        let root = PageNumber::from_le(&bytes[SLOT_0 + primary * SLOT_LEN + USER_ROOT_AT..]);
-        let region_header = u32_at(&bytes, REGION_HEADER_PAGES_AT).unwrap() as u64 * PAGE_SIZE;
-        let start = (PAGE_SIZE + region_header + root.index * root.len()) as usize;
         assert_eq!(
-            bytes[start], BRANCH,
+            bytes[user_root_start(&bytes)],
+            BRANCH,
             "400 definitions need more than a leaf"
         );
         assert_eq!(check_roots(&File::open(&path).unwrap()).unwrap(), []);
