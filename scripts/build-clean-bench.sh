@@ -13,6 +13,9 @@
 #   legal     npm pack spdx-license-list@6.12.0 (+ LICENSE files of the crates)
 #   software  .crate files of Cargo.lock's crates.io packages (cargo fetch)
 #   science   pip download --no-binary astropy==6.1.4 sympy==1.13.3 networkx==3.4.2 lmfit==1.3.2
+#             nibabel==5.3.2 sunpy==6.0.3 (these two: test half only)
+#             statsmodels==0.14.4 xarray==2024.10.0 photutils==2.0.2 pint==0.24.4
+#             emcee==3.1.6 uncertainties==3.2.2 (these: training half only)
 #   news      apt-get download r-cran-tm (Reuters samples); gensim==4.3.3 sdist (Lee ABC news)
 #   lists     crate CHANGELOGs; apt-get download wamerican (word list)
 #
@@ -32,7 +35,9 @@ offline=0
 [[ ${1:-} == --offline ]] && offline=1
 
 npm_packages=("spdx-license-list@6.12.0")
-pip_packages=("astropy==6.1.4" "sympy==1.13.3" "networkx==3.4.2" "lmfit==1.3.2" "gensim==4.3.3")
+pip_packages=("astropy==6.1.4" "sympy==1.13.3" "networkx==3.4.2" "lmfit==1.3.2" "nibabel==5.3.2" "sunpy==6.0.3"
+              "statsmodels==0.14.4" "xarray==2024.10.0" "photutils==2.0.2" "pint==0.24.4"
+              "emcee==3.1.6" "uncertainties==3.2.2" "gensim==4.3.3")
 deb_packages=(r-cran-tm wamerican)
 
 log() { printf 'build-clean-bench: %s\n' "$*" >&2; }

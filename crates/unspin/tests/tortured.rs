@@ -121,6 +121,22 @@ fn multi_word_wordnet_entries_may_stand_for_a_shorter_lemma_of_their_sense() {
 }
 
 #[test]
+fn a_term_with_many_tortured_forms_is_no_stronger_for_it() {
+    // The list holds dozens of tortured forms of "artificial intelligence".
+    // Its strength as a term counts the list once: a bonus per form (118
+    // nats) let any span its words' synonyms spell ("simulated data") pass
+    // the finder's threshold in clean text, whatever the language model said.
+    let phrases = unspin::models::embedded_phrases().unwrap();
+    let forms = phrases
+        .pairs()
+        .filter(|p| p.1 == "artificial intelligence")
+        .count();
+    assert!(forms > 10, "{forms} forms");
+    let strength = phrases.term("artificial intelligence").unwrap();
+    assert!(strength < 15.0, "strength {strength}");
+}
+
+#[test]
 fn clean_sentences_come_back_unchanged() {
     for text in [
         "We trained a random forest and a support vector machine on the data.",

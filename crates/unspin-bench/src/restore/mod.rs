@@ -130,6 +130,11 @@ pub struct BenchArgs {
     /// training half of the science text with it)
     #[arg(long, hide = true)]
     pub phrase_tune: bool,
+    /// Dev run: spin with part A2 of the list and list part A1 (use it with
+    /// a phrase model built `--learn-from a1` and the training half of the
+    /// science text): settings of the unlisted finder are chosen here
+    #[arg(long, hide = true, conflicts_with = "phrase_tune")]
+    pub phrase_dev: bool,
 }
 
 /// What the benchmark runs on, as the front end's model flags choose it.
@@ -651,6 +656,13 @@ fn run_tortured(
         opts.listed_prior = v;
     }
     opts.apply_unlisted = args.phrase_apply_unlisted;
+    let mode = if args.phrase_dev {
+        crate::tortured::Mode::Dev
+    } else if args.phrase_tune {
+        crate::tortured::Mode::Tune
+    } else {
+        crate::tortured::Mode::Test
+    };
     crate::tortured::run(
         &args.science_corpus.display().to_string(),
         &texts,
@@ -658,7 +670,7 @@ fn run_tortured(
         &phrases,
         args.seed,
         &opts,
-        args.phrase_tune,
+        mode,
     )
 }
 
@@ -800,6 +812,7 @@ mod tests {
             phrase_listed_prior: None,
             phrase_apply_unlisted: false,
             phrase_tune: false,
+            phrase_dev: false,
         };
         let never = || -> anyhow::Result<Engine> { unreachable!("no model is loaded") };
         let models = Models {

@@ -88,8 +88,11 @@ impl PhraseModel {
         let mut listed = FxHashMap::default();
         let mut listed_first = FxHashSet::default();
         let mut listed_max_words = 0;
-        for (i, (t, _, h)) in stored.pairs.iter().enumerate() {
-            if !listed_halves.contains(h) || originals.contains(t) {
+        for (i, (t, o, _)) in stored.pairs.iter().enumerate() {
+            let listed_here = listed_halves
+                .iter()
+                .any(|&h| crate::halves::in_half(o, Some(h)));
+            if !listed_here || originals.contains(t) {
                 continue;
             }
             if listed.contains_key(t) {
@@ -378,10 +381,14 @@ pub fn build<'a>(
     for (t, c) in mine_terms(corpus) {
         terms.insert(t, (1.0 + c as f32).ln());
     }
-    for p in &learning {
-        let n = p.original.split(' ').count();
+    // Once per original: the list holds dozens of tortured forms of some
+    // terms ("artificial intelligence"), and a bonus per pair made those
+    // terms outweigh any evidence against them in clean text.
+    let learned_originals: FxHashSet<&str> = learning.iter().map(|p| p.original.as_str()).collect();
+    for o in learned_originals {
+        let n = o.split(' ').count();
         if (2..=MAX_TERM_WORDS).contains(&n) {
-            *terms.entry(p.original.clone()).or_default() += LISTED_TERM_BONUS;
+            *terms.entry(o.to_string()).or_default() += LISTED_TERM_BONUS;
         }
     }
     for l in wordnet.lemmas() {
