@@ -2,7 +2,8 @@
 //! could find at all: whether each original is a known term, and whether the
 //! model's word candidates and learned runs can spell it from the tortured
 //! phrase. A ceiling for the unlisted-phrase finder, not a benchmark:
-//! `cargo run --release --example phrase_coverage -- models/phrases.unspin b [TEXT.jsonl]`.
+//! `cargo run --release --example phrase_coverage -- models/phrases.unspin b [TEXT.jsonl]`
+//! (the half: a, b, a1 or a2).
 //! With a JSON Lines file of `{"text"}` documents, only pairs whose original
 //! occurs in it count, once per occurrence.
 
@@ -50,11 +51,7 @@ fn reachable(model: &PhraseModel, spun: &[&str], orig: &[&str]) -> bool {
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let model = PhraseModel::from_bytes(&std::fs::read(&args[0])?)?;
-    let half = if args.get(1).map(String::as_str) == Some("a") {
-        Half::A
-    } else {
-        Half::B
-    };
+    let half = Half::from_name(args.get(1).map(String::as_str).unwrap_or("b"))?;
     let text = match args.get(2) {
         Some(p) => {
             let mut all = String::new();
@@ -85,8 +82,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut by_len: HashMap<(usize, bool, bool), usize> = HashMap::new();
     let mut missing_terms: Vec<(usize, String, String)> = Vec::new();
     let mut seen = std::collections::HashSet::new();
-    for (t, o, h) in model.pairs() {
-        if h != half || !seen.insert(o.to_string()) {
+    for (t, o, _) in model.pairs() {
+        if !unspin::halves::in_half(o, Some(half)) || !seen.insert(o.to_string()) {
             continue;
         }
         let weight = match &text {
