@@ -126,6 +126,13 @@ pub fn run(
 ) -> anyhow::Result<TorturedReport> {
     let t = Instant::now();
     let full = PhraseModel::from_bytes(phrases_bytes)?;
+    if mode == Mode::Dev && full.learned_from() != Half::A1 {
+        anyhow::bail!(
+            "--phrase-dev needs a phrase model learned from part a1 of the list (this one learned from {}): \
+             build one with `unspin-build phrases --learn-from a1` and pass it with --phrases",
+            full.learned_from().name()
+        );
+    }
     let pairs: Vec<(String, String, Half)> = full
         .pairs()
         .map(|(t, o, h)| (t.to_string(), o.to_string(), h))
@@ -366,4 +373,32 @@ pub fn markdown(r: &TorturedReport) -> String {
         ));
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_dev_run_refuses_a_model_that_learned_from_all_of_half_a() {
+        // The shipped model learned from the whole of half A, so part A2 is
+        // no unseen spinner for it: a dev run would be in-sample.
+        let engine = Engine::embedded(false).expect("embedded model");
+        let bytes = unspin::models::embedded_phrases()
+            .expect("embedded phrase model")
+            .to_bytes();
+        let docs = vec!["We fit a support vector machine to the data.".to_string()];
+        let err = run(
+            "docs",
+            &docs,
+            engine,
+            &bytes,
+            1,
+            &PhraseOptions::default(),
+            Mode::Dev,
+        )
+        .err()
+        .expect("a dev run with the shipped model is refused");
+        assert!(err.to_string().contains("--learn-from a1"), "{err}");
+    }
 }

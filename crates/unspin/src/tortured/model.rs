@@ -188,6 +188,11 @@ impl PhraseModel {
             .map(|(t, o, h)| (t.as_str(), o.as_str(), *h))
     }
 
+    /// The part of the list candidates and terms were learned from.
+    pub fn learned_from(&self) -> Half {
+        self.stored.learned_from
+    }
+
     /// (known phrases, candidate words, terms).
     pub fn stats(&self) -> (usize, usize, usize) {
         (self.listed.len(), self.cand_index.len(), self.terms.len())
