@@ -175,7 +175,8 @@ impl PhraseModel {
     }
 
     /// The same model with only `halves` of the list as known phrases (the
-    /// benchmark's "unlisted" run keeps half B out of the lookup).
+    /// benchmark's "unlisted" run keeps half B out of the lookup; a dev run
+    /// lists part A1).
     pub fn listing_only(self, halves: &[Half]) -> Self {
         Self::from_stored(self.stored, halves)
     }
