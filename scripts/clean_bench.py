@@ -731,7 +731,10 @@ def main() -> int:
         "description": "Clean multi-domain benchmark corpus built by scripts/build-clean-bench.sh",
         "words": "whitespace-separated tokens",
         "document_target_words": TARGET,
-        "science_split": "file-level: test if int(sha256('<package>/<path in sdist>')[:8], 16) is even, else train; every file of the test-only packages (nibabel, sunpy) is test, every file of the train-only packages (statsmodels, xarray, photutils, pint, emcee, uncertainties) is train; clean.jsonl holds only the test half",
+        "science_split": "file-level: test if int(sha256('<package>/<path in sdist>')[:8], 16) is even, else train; "
+                         f"every file of the test-only packages ({', '.join(sorted(SCIENCE_TEST_ONLY))}) is test, "
+                         f"every file of the train-only packages ({', '.join(sorted(SCIENCE_TRAIN_ONLY))}) is train; "
+                         "clean.jsonl holds only the test half",
         "dev_split": "clean-dev.jsonl: documents of legal, software, news and lists with int(sha256(id)[:8], 16) % 5 == 0, and science-train documents (train-only packages excepted) with int(sha256(id)[:8], 16) % 4 == 0; they are not in clean.jsonl. Settings are chosen on the dev split only.",
         "sources": manifest_sources,
         "counts": stats,
